@@ -13,6 +13,15 @@ from analysis._errors import NotEstimableError
 # --- end design-based estimation ---
 
 # --- simple intervals, means, targets, ranks, planning ---
+# isort: split
+from analysis._means import mean_ci
+from analysis._means import mean_summary
+from analysis._proportions import proportion_ci
+from analysis._ranks import rank_intervals
+from analysis._sample_size import allocate
+from analysis._sample_size import sample_size
+from analysis._targets import target_status
+
 # --- end simple intervals, means, targets, ranks, planning ---
 
 __all__ = [
@@ -20,4 +29,11 @@ __all__ = [
     "NotEstimableError",
     # design-based names
     # simple-interval names
+    "allocate",
+    "mean_ci",
+    "mean_summary",
+    "proportion_ci",
+    "rank_intervals",
+    "sample_size",
+    "target_status",
 ]
