@@ -1,0 +1,68 @@
+"""The 两率一度 survey engine web application."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask application; ``test_config`` replaces environment configuration."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get(
+        "SURVEY_INSTANCE_PATH"
+    )
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    from survey.config import load_config
+    from survey.config import validate_config
+
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    validate_config(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database, CSRF protection and login manager to the app."""
+    from survey.database import configure_engine_events
+    from survey.extensions import csrf
+    from survey.extensions import db
+    from survey.extensions import login_manager
+
+    db.init_app(app)
+    with app.app_context():
+        configure_engine_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "admin.login"
+    login_manager.login_message = "请先登录。"
+    import survey.auth  # noqa: F401  (registers the user loader)
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per audience: residents, staff, JSON API."""
+    from survey.admin import bp as admin_bp
+    from survey.api import bp as api_bp
+    from survey.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Friendly Chinese error pages; JSON errors under /api."""
+    from survey.errors import init_app
+
+    init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Attach the ``survey`` CLI command groups."""
+    from survey.cli import init_app
+
+    init_app(app)

@@ -1,0 +1,7 @@
+"""JSON API under /api; every route except /api/health requires sign-in."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__)
+
+from survey.api import views  # noqa: E402,F401

@@ -1,0 +1,88 @@
+"""Configuration: safe defaults, then ``SURVEY_*`` environment variables, then test overrides."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+DEFAULTS: dict[str, Any] = {
+    # Public base URL used in QR links and printed sample links.
+    "BASE_URL": "http://127.0.0.1:5000",
+    # Resident page limits.
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 64 * 1024,
+    "MAX_FORM_PARTS": 400,
+    # Device cookie that enforces one response per resident per questionnaire.
+    "DEVICE_COOKIE_NAME": "sv_device",
+    "DEVICE_COOKIE_MAX_AGE": 2 * 365 * 24 * 3600,
+    # A response finished faster than this is flagged as too fast (seconds).
+    "MIN_PLAUSIBLE_SECONDS": 30,
+    # Session cookies for staff.
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # CSRF tokens on resident pages must survive a slow resident (seconds).
+    "WTF_CSRF_TIME_LIMIT": 6 * 3600,
+    # Login throttling: failures allowed per window, lock time in seconds.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_SECONDS": 15 * 60,
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLITE_BUSY_TIMEOUT_MS": 10_000,
+}
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Fill ``app.config`` from defaults, the environment and the optional test mapping."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        # SURVEY_DATABASE_URL -> DATABASE_URL, SURVEY_SECRET_KEY -> SECRET_KEY, ...
+        app.config.from_prefixed_env("SURVEY")
+    else:
+        app.config.from_mapping(test_config)
+
+    instance = Path(app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'survey.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+
+
+def normalise_database_url(url: str) -> str:
+    """Make ``postgresql://`` URLs use psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(path: Path) -> str:
+    """Return the secret kept in ``instance/``, generating it once (never committed)."""
+    try:
+        value = path.read_text(encoding="ascii").strip()
+        if value:
+            return value
+    except FileNotFoundError:
+        pass
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(value)
+    return value
+
+
+def validate_config(app: Flask) -> None:
+    """Refuse to start with settings that cannot work."""
+    base = app.config["BASE_URL"]
+    if not base.startswith(("http://", "https://")):
+        raise RuntimeError(f"SURVEY_BASE_URL must start with http:// or https://, got {base!r}")
+    if len(str(app.config["SECRET_KEY"])) < 16:
+        raise RuntimeError("SURVEY_SECRET_KEY must be at least 16 characters long")

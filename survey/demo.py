@@ -1,0 +1,455 @@
+"""The fictional demo city (临川市) and seeded synthetic responses for dashboards and benchmarks.
+
+Effects built into the synthetic data, so dashboards have something real to show:
+districts differ (临江区 leads, 云溪县 lags), channels differ (official-account readers are
+more aware: self-selection), awareness and participation rise week by week as the campaign
+runs, collection points add a cluster effect, and a few responses are implausibly fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import click
+import numpy as np
+from sqlalchemy import insert
+
+from questionnaires import Definition
+from questionnaires import Question
+from questionnaires import score_answers
+from survey.extensions import db
+from survey.models import Answer
+from survey.models import Channel
+from survey.models import CollectionPoint
+from survey.models import PopulationCount
+from survey.models import QualityFlag
+from survey.models import Questionnaire
+from survey.models import QuestionnaireVersion
+from survey.models import Region
+from survey.models import Response
+from survey.services.points import create_point
+from survey.services.questionnaires import definition_of
+from survey.services.regions import create_region
+from survey.timeutil import week_start
+
+CITY = ("999900", "临川市")
+DISTRICTS: tuple[tuple[str, str, tuple[str, str, str]], ...] = (
+    ("999901", "临江区", ("滨江街道", "东门街道", "望湖街道")),
+    ("999902", "青山区", ("青山街道", "松林街道", "白鹭镇")),
+    ("999903", "新城区", ("高新街道", "文华街道", "创业街道")),
+    ("999904", "云溪县", ("云溪镇", "石桥镇", "桃源镇")),
+)
+COMMUNITY_NAMES = (
+    "和平",
+    "幸福",
+    "明珠",
+    "翠竹",
+    "长青",
+    "锦绣",
+    "春晖",
+    "阳光",
+    "书香",
+    "福泉",
+    "金桥",
+    "花园",
+    "新村",
+    "南苑",
+    "北湖",
+    "丹桂",
+    "枫林",
+    "康乐",
+    "龙井",
+    "河西",
+    "塘前",
+    "柳岸",
+    "梅园",
+    "星光",
+)
+AGE_GROUPS = ("18-29", "30-39", "40-49", "50-59", "60+")
+SEXES = ("male", "female")
+# Logit shifts of the latent propensities.
+DISTRICT_EFFECT = (0.45, 0.1, 0.0, -0.35)
+CHANNEL_EFFECT = {
+    "wechat": 0.5,
+    "media": 0.2,
+    "notice_board": 0.1,
+    "school": 0.3,
+    "market": -0.3,
+    "service_window": 0.15,
+    "door_to_door": 0.25,
+    "hospital": -0.1,
+    "transit": -0.2,
+    "enterprise": 0.0,
+    "agency": 0.4,
+}
+CHANNEL_VOLUME = {
+    "wechat": 6.0,
+    "media": 1.2,
+    "notice_board": 1.0,
+    "school": 1.5,
+    "market": 1.0,
+    "service_window": 0.8,
+    "door_to_door": 1.4,
+    "hospital": 0.7,
+    "transit": 0.8,
+    "enterprise": 1.0,
+    "agency": 0.8,
+}
+# Points: (level, channel code, label pattern).
+POINT_PLAN: tuple[tuple[str, str, str], ...] = (
+    ("district", "wechat", "{name}融媒体公众号推文"),
+    ("district", "media", "{name}手机报"),
+    ("district", "hospital", "{name}人民医院门诊大厅"),
+    ("district", "transit", "{name}公交总站候车亭"),
+    ("district", "enterprise", "{name}工业园区企业"),
+    ("district", "agency", "{name}政务中心机关"),
+    ("street", "market", "{name}农贸市场"),
+    ("street", "school", "{name}中心小学家长会"),
+    ("street", "service_window", "{name}便民服务中心窗口"),
+    ("street", "door_to_door", "{name}入户走访"),
+    ("community", "notice_board", "{name}公告栏"),
+)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """Sizes of the demo city."""
+
+    regions: int
+    points: int
+
+
+def ensure_demo_city() -> DemoSummary:
+    """Create the demo regions, population counts and collection points once (idempotent)."""
+    regions = {r.code: r for r in db.session.execute(db.select(Region)).scalars()}
+
+    def get_or_create(code: str, name: str, level: str, parent: Region | None) -> Region:
+        if code not in regions:
+            regions[code] = create_region(code, name, level, parent)
+        return regions[code]
+
+    city = get_or_create(CITY[0], CITY[1], "city", None)
+    community_names = iter(COMMUNITY_NAMES)
+    for d_code, d_name, streets in DISTRICTS:
+        district = get_or_create(d_code, d_name, "district", city)
+        for i, s_name in enumerate(streets, start=1):
+            street = get_or_create(f"{d_code}{i:03d}", s_name, "street", district)
+            for j in (1, 2):
+                get_or_create(
+                    f"{street.code}{j:03d}", f"{next(community_names)}社区", "community", street
+                )
+    _ensure_population([regions[d[0]] for d in DISTRICTS])
+    points = _ensure_points(regions)
+    db.session.flush()
+    return DemoSummary(regions=len(regions), points=points)
+
+
+def _ensure_population(districts: Sequence[Region]) -> None:
+    have = db.session.execute(db.select(db.func.count(PopulationCount.id))).scalar_one()
+    if have:
+        return
+    rng = np.random.default_rng(7)
+    age_share = np.array([0.19, 0.21, 0.2, 0.19, 0.21])
+    for district, size in zip(districts, (420_000, 360_000, 300_000, 260_000), strict=True):
+        for a, age in enumerate(AGE_GROUPS):
+            for s, sex in enumerate(SEXES):
+                share = age_share[a] * (0.51 if s == 0 else 0.49)
+                count = int(size * share * rng.uniform(0.93, 1.07))
+                db.session.add(
+                    PopulationCount(region_id=district.id, age_group=age, sex=sex, count=count)
+                )
+
+
+def _ensure_points(regions: dict[str, Region]) -> int:
+    version = _demo_version()
+    existing = db.session.execute(db.select(db.func.count(CollectionPoint.id))).scalar_one()
+    if existing or version is None:
+        return int(existing)
+    channels = {c.code: c for c in db.session.execute(db.select(Channel)).scalars()}
+    count = 0
+    ordered = sorted(regions.values(), key=lambda r: r.code)
+    for level, channel_code, pattern in POINT_PLAN:
+        channel = channels.get(channel_code)
+        if channel is None:
+            continue
+        for region in ordered:
+            if region.level == level:
+                create_point(version, region, channel, pattern.format(name=region.name))
+                count += 1
+    return count
+
+
+def _demo_version() -> QuestionnaireVersion | None:
+    """The newest open version of the bundled questionnaire."""
+    return (
+        db.session.execute(
+            db.select(QuestionnaireVersion)
+            .join(Questionnaire)
+            .where(QuestionnaireVersion.status == "open")
+            .order_by(QuestionnaireVersion.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+
+
+def add_responses(
+    n: int,
+    seed: int = 20261122,
+    progress: bool = False,
+    weeks: int = 12,
+    now: dt.datetime | None = None,
+) -> int:
+    """Insert ``n`` seeded synthetic responses across the demo points; commit once at the end."""
+    points = list(
+        db.session.execute(
+            db.select(CollectionPoint)
+            .where(CollectionPoint.active.is_(True))
+            .order_by(CollectionPoint.id)
+        ).scalars()
+    )
+    if not points or n <= 0:
+        return 0
+    version = points[0].questionnaire_version
+    defn = definition_of(version)
+    start_count = db.session.execute(db.select(db.func.count(Response.id))).scalar_one()
+    rng = np.random.default_rng([seed, int(start_count)])
+    now = now or dt.datetime.now(dt.UTC)
+
+    district_index = {code: i for i, (code, _, _) in enumerate(DISTRICTS)}
+    regions = {r.id: r for r in db.session.execute(db.select(Region)).scalars()}
+    streets_by_district: dict[int, list[Region]] = {}
+    for r in regions.values():
+        if r.level == "street" and r.parent_id is not None:
+            streets_by_district.setdefault(r.parent_id, []).append(r)
+
+    point_district = []
+    for p in points:
+        node: Region | None = regions[p.region_id]
+        while node is not None and node.level != "district":
+            node = regions.get(node.parent_id) if node.parent_id else None
+        point_district.append(node)
+    volume = np.array([CHANNEL_VOLUME.get(p.channel.code, 1.0) for p in points])
+    pick = rng.choice(len(points), size=n, p=volume / volume.sum())
+    point_effect = rng.normal(0.0, 0.3, size=len(points))
+    # Later weeks get more responses as the campaign ramps up.
+    week_weights = np.linspace(1.0, 2.0, weeks)
+    week_offset = rng.choice(weeks, size=n, p=week_weights[::-1] / week_weights.sum())
+    seconds_into_week = rng.uniform(0, 7 * 86400, size=n)
+    latent = rng.normal(0.0, 0.8, size=n)
+    too_fast = rng.random(n) < 0.03
+    durations = np.where(too_fast, rng.uniform(8, 28, size=n), rng.lognormal(np.log(160), 0.35, n))
+
+    bar = (
+        click.progressbar(length=n, label="生成模拟答卷 / generating responses")
+        if progress
+        else None
+    )
+    response_rows: list[dict[str, Any]] = []
+    answer_rows: list[list[dict[str, Any]]] = []
+    for i in range(n):
+        p_idx = int(pick[i])
+        point = points[p_idx]
+        district = point_district[p_idx]
+        d_eff = DISTRICT_EFFECT[district_index.get(district.code, 0)] if district else 0.0
+        c_eff = CHANNEL_EFFECT.get(point.channel.code, 0.0)
+        trend = 0.06 * (weeks - 1 - int(week_offset[i]))  # recent weeks are higher
+        base = d_eff + c_eff + point_effect[p_idx] + latent[i]
+        submitted = now - dt.timedelta(
+            weeks=int(week_offset[i]), seconds=float(seconds_into_week[i])
+        )
+        street = _residence_street(rng, regions[point.region_id], district, streets_by_district)
+        age = _age_for(rng, point.channel.code)
+        sex = SEXES[int(rng.random() < 0.52)]
+        answers = _answers(rng, defn, base, trend, age, sex, street.code if street else None)
+        scores = score_answers(defn, answers)
+        flags = int(QualityFlag.TOO_FAST) if too_fast[i] else 0
+        response_rows.append(
+            {
+                "questionnaire_id": version.questionnaire_id,
+                "questionnaire_version_id": version.id,
+                "point_id": point.id,
+                "region_id": point.region_id,
+                "district_id": district.id if district else None,
+                "channel_id": point.channel_id,
+                "source": "qr",
+                "served_at": submitted - dt.timedelta(seconds=float(durations[i])),
+                "submitted_at": submitted,
+                "week_start": week_start(submitted),
+                "duration_seconds": round(float(durations[i]), 1),
+                "flags": flags,
+                "age_group": age,
+                "sex": sex,
+                "residence_region_id": street.id if street else None,
+                "awareness": scores.awareness,
+                "participation": scores.participation,
+                "satisfaction": scores.satisfaction,
+                "satisfaction_score": scores.satisfaction_score,
+            }
+        )
+        answer_rows.append(_answer_rows(answers, defn))
+        if bar is not None and i % 1000 == 999:
+            bar.update(1000)
+    if bar is not None:
+        bar.update(n % 1000 or 0)
+        bar.render_finish()
+
+    chunk = 5000
+    for start in range(0, n, chunk):
+        rows = response_rows[start : start + chunk]
+        ids = (
+            db.session.execute(
+                insert(Response).returning(Response.id, sort_by_parameter_order=True), rows
+            )
+            .scalars()
+            .all()
+        )
+        flat = []
+        for rid, answer_list in zip(ids, answer_rows[start : start + chunk], strict=True):
+            for a in answer_list:
+                a["response_id"] = rid
+                flat.append(a)
+        db.session.execute(insert(Answer), flat)
+    db.session.commit()
+    return n
+
+
+def _residence_street(
+    rng: np.random.Generator,
+    point_region: Region,
+    district: Region | None,
+    streets_by_district: dict[int, list[Region]],
+) -> Region | None:
+    node: Region | None = point_region
+    while node is not None and node.level not in ("street", "district"):
+        node = node.parent
+    if node is not None and node.level == "street" and rng.random() < 0.85:
+        return node
+    candidates = streets_by_district.get(district.id, []) if district else []
+    return candidates[int(rng.integers(len(candidates)))] if candidates else None
+
+
+def _age_for(rng: np.random.Generator, channel: str) -> str:
+    if channel in ("wechat", "media", "enterprise"):
+        probs = (0.3, 0.3, 0.2, 0.12, 0.08)
+    elif channel in ("notice_board", "door_to_door", "market", "hospital"):
+        probs = (0.08, 0.14, 0.2, 0.25, 0.33)
+    else:
+        probs = (0.15, 0.28, 0.27, 0.18, 0.12)
+    return AGE_GROUPS[int(rng.choice(5, p=probs))]
+
+
+def _sigmoid(x: float) -> float:
+    return float(1.0 / (1.0 + np.exp(-x)))
+
+
+def _answers(
+    rng: np.random.Generator,
+    defn: Definition,
+    base: float,
+    trend: float,
+    age: str,
+    sex: str,
+    street_code: str | None,
+) -> dict[str, Any]:
+    """Answer every visible question in order, following skip logic."""
+    p_metric = {
+        "awareness": _sigmoid(1.6 + base + trend),
+        "participation": _sigmoid(0.3 + base + 0.8 * trend),
+        "satisfaction": _sigmoid(1.0 + 0.8 * base + 0.5 * trend),
+    }
+    answers: dict[str, Any] = {}
+    for q in defn.questions:
+        if q.show_if is not None and not _shown(q, answers):
+            continue
+        value = _answer_one(rng, q, p_metric, age, sex, street_code)
+        if value is not None:
+            answers[q.key] = value
+    return answers
+
+
+def _shown(q: Question, answers: dict[str, Any]) -> bool:
+    cond = q.show_if
+    assert cond is not None
+    given = answers.get(cond.question)
+    if given is None:
+        return False
+    given_values = given if isinstance(given, list) else [given]
+    return any(v in cond.values for v in given_values)
+
+
+def _answer_one(
+    rng: np.random.Generator,
+    q: Question,
+    p_metric: dict[str, float],
+    age: str,
+    sex: str,
+    street_code: str | None,
+) -> Any:
+    if q.demographic == "age_group":
+        return age
+    if q.demographic == "sex":
+        return sex
+    if q.type == "region":
+        return street_code
+    if q.type == "text":
+        return None
+    if q.type == "number":
+        lo = q.min if q.min is not None else 0
+        hi = q.max if q.max is not None else 10
+        return str(int(rng.integers(int(lo), int(hi) + 1)))
+    options = [o.value for o in q.options if o.substantive]
+    if not options:
+        return None
+    if not q.required and rng.random() < 0.05:
+        return None
+    if q.metric is None:
+        if q.type == "multiple":
+            k = int(rng.integers(1, min(3, len(options)) + 1))
+            return list(rng.choice(options, size=k, replace=False))
+        return options[int(rng.integers(len(options)))]
+    positive = [o for o in options if o in q.positive]
+    negative = [o for o in options if o not in q.positive]
+    is_positive = rng.random() < p_metric[q.metric]
+    if q.type == "scale":
+        # Occasionally a non-substantive answer ("说不清").
+        non_sub = [o.value for o in q.options if not o.substantive]
+        if non_sub and rng.random() < 0.03:
+            return non_sub[0]
+        ordered = sorted((o for o in q.options if o.substantive), key=lambda o: -(o.score or 0))
+        if is_positive:
+            top = [o.value for o in ordered if o.value in q.positive]
+            return top[0] if rng.random() < 0.55 or len(top) == 1 else top[1]
+        rest = [o.value for o in ordered if o.value not in q.positive]
+        weights = np.linspace(len(rest), 1, len(rest))
+        return (
+            rest[int(rng.choice(len(rest), p=weights / weights.sum()))]
+            if rest
+            else ordered[-1].value
+        )
+    if q.type == "multiple":
+        pool = positive if is_positive and positive else (negative or positive)
+        k = int(rng.integers(1, min(3, len(pool)) + 1))
+        return list(rng.choice(pool, size=k, replace=False))
+    pool = positive if is_positive and positive else (negative or positive)
+    return pool[int(rng.integers(len(pool)))] if len(pool) > 1 else pool[0]
+
+
+def _answer_rows(answers: dict[str, Any], defn: Definition) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for key, value in answers.items():
+        q = defn.question(key)
+        if isinstance(value, list):
+            rows.extend(
+                {"question_key": key, "value": str(v), "text": None, "number": None} for v in value
+            )
+        elif q.type == "number":
+            rows.append({"question_key": key, "value": None, "text": None, "number": float(value)})
+        elif q.type == "text":
+            rows.append({"question_key": key, "value": None, "text": str(value), "number": None})
+        else:
+            rows.append({"question_key": key, "value": str(value), "text": None, "number": None})
+    return rows

@@ -1,0 +1,39 @@
+"""ORM models, one module per entity; import from here."""
+
+from survey.models.base import Base
+from survey.models.channel import DEFAULT_CHANNELS
+from survey.models.channel import Channel
+from survey.models.point import CollectionPoint
+from survey.models.point import PointScanDaily
+from survey.models.population import PopulationCount
+from survey.models.questionnaire import Questionnaire
+from survey.models.questionnaire import QuestionnaireVersion
+from survey.models.region import LEVELS
+from survey.models.region import Region
+from survey.models.response import Answer
+from survey.models.response import QualityFlag
+from survey.models.response import Response
+from survey.models.user import ROLES
+from survey.models.user import AuditLog
+from survey.models.user import LoginThrottle
+from survey.models.user import User
+
+__all__ = [
+    "DEFAULT_CHANNELS",
+    "LEVELS",
+    "ROLES",
+    "Answer",
+    "AuditLog",
+    "Base",
+    "Channel",
+    "CollectionPoint",
+    "LoginThrottle",
+    "PointScanDaily",
+    "PopulationCount",
+    "QualityFlag",
+    "Questionnaire",
+    "QuestionnaireVersion",
+    "Region",
+    "Response",
+    "User",
+]

@@ -1,0 +1,45 @@
+"""Declarative base, naming convention and shared column shapes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from sqlalchemy import DateTime
+from sqlalchemy import MetaData
+from sqlalchemy import String
+from sqlalchemy import func
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import registry
+
+# Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+str64 = Annotated[str, mapped_column(String(64))]
+str200 = Annotated[str, mapped_column(String(200))]
+created_ts = Annotated[
+    dt.datetime, mapped_column(DateTime(timezone=True), server_default=func.now())
+]
+
+
+class Base(DeclarativeBase):
+    """Base of every ORM model."""
+
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        # Every timestamp is timezone-aware (timestamptz on PostgreSQL).
+        type_annotation_map={dt.datetime: DateTime(timezone=True)},
+    )
+
+
+def utcnow() -> dt.datetime:
+    """Timezone-aware current time in UTC."""
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,97 @@
+"""Responses, their answers and the metric indicators computed when they are stored."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Date
+from sqlalchemy import ForeignKey
+from sqlalchemy import Index
+from sqlalchemy import String
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
+
+from survey.models.base import Base
+from survey.models.base import intpk
+
+SOURCES: tuple[str, ...] = ("qr", "paper", "import")
+
+
+class QualityFlag(enum.IntFlag):
+    """Bit flags on ``Response.flags``; flagged responses are kept and reported, not deleted."""
+
+    TOO_FAST = 1  # completed faster than MIN_PLAUSIBLE_SECONDS
+    STRAIGHT_LINE = 2  # the same answer on every satisfaction item
+    NO_TIMING = 4  # served time missing or unverifiable
+    BURST = 8  # part of an unusual burst from one collection point
+
+
+class Response(Base):
+    """One resident's submitted questionnaire. No personal data: no names, phones or IPs."""
+
+    __tablename__ = "responses"
+    __table_args__ = (
+        # One response per resident (device) per questionnaire, across its versions.
+        UniqueConstraint("questionnaire_id", "device_hash"),
+        Index("ix_responses_version_submitted", "questionnaire_version_id", "submitted_at"),
+        Index("ix_responses_version_region", "questionnaire_version_id", "region_id"),
+        Index("ix_responses_version_channel", "questionnaire_version_id", "channel_id"),
+        Index("ix_responses_version_week", "questionnaire_version_id", "week_start"),
+        Index("ix_responses_version_district", "questionnaire_version_id", "district_id"),
+    )
+
+    id: Mapped[intpk]
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("collection_points.id"), index=True)
+    # Denormalised from the point for fast grouping: its region, that region's district
+    # (the design stratum) and its channel.
+    region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"))
+    source: Mapped[str] = mapped_column(String(10), default="qr")
+    served_at: Mapped[dt.datetime | None]
+    submitted_at: Mapped[dt.datetime]
+    # Monday of the submission week in local (China) time, for weekly trend grouping.
+    week_start: Mapped[dt.date] = mapped_column(Date)
+    duration_seconds: Mapped[float | None]
+    flags: Mapped[int] = mapped_column(default=0)
+    # Keyed hash (HMAC-SHA256) of the device cookie; never the cookie itself.
+    device_hash: Mapped[str | None] = mapped_column(String(64))
+    # Form instance id issued with the page: makes a retried POST idempotent.
+    form_instance: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Demographics for weighting (codes as in the questionnaire definition).
+    age_group: Mapped[str | None] = mapped_column(String(16))
+    sex: Mapped[str | None] = mapped_column(String(16))
+    residence_region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
+    # Metric indicators computed at write time (see questionnaires.score_answers).
+    awareness: Mapped[float | None]
+    participation: Mapped[float | None]
+    satisfaction: Mapped[float | None]
+    satisfaction_score: Mapped[float | None]
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+
+class Answer(Base):
+    """One answer value; a multiple-choice question has one row per selected option."""
+
+    __tablename__ = "answers"
+    __table_args__ = (Index("ix_answers_question_value", "question_key", "value"),)
+
+    id: Mapped[intpk]
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("responses.id", ondelete="CASCADE"), index=True
+    )
+    question_key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[float | None]
+
+    response: Mapped[Response] = relationship(back_populates="answers")

@@ -1,0 +1,5 @@
+"""WSGI entry point for gunicorn: ``gunicorn wsgi:app``."""
+
+from survey import create_app
+
+app = create_app()
