@@ -163,6 +163,10 @@ def proportion_ci(
     is noted ``"interval clipped to [0, 1]"``. At x = 0 or x = n the Wald interval has
     zero width, which is noted.
 
+    The interval contains the estimate x/n for every method except, at very low
+    confidence levels (below about 0.15), Jeffreys, whose interval is centred on the
+    posterior rather than on x/n (e.g. 1 of 168 at level 0.14).
+
     Coverage: Clopper-Pearson guarantees at least the nominal coverage and is conservative
     (about 96-99% at nominal 95% for moderate n). Wilson, Jeffreys and Agresti-Coull have
     coverage close to nominal on average over p, with oscillations; Brown, Cai & DasGupta
