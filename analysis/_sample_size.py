@@ -183,6 +183,8 @@ def allocate(
     No stratum is given more responses than it has members: a stratum whose share exceeds
     N_h is taken completely and the rest is re-allocated over the other strata in the same
     proportions, repeated until no share exceeds its stratum (Cochran 1977, section 5.9).
+    Under Neyman allocation, if the strata with S_h > 0 are all taken completely, the
+    responses still to place go to the remaining strata in proportion to N_h.
 
     Shares are rounded by the largest-remainder (Hamilton) rule: each stratum gets the
     whole part of its share, and the units left over go one each to the strata with the
@@ -232,23 +234,19 @@ def allocate(
 
     exact = np.zeros(sizes.shape)
     fixed = np.zeros(sizes.shape, dtype=bool)
-    # Cap at stratum sizes; each pass fixes at least one stratum, so this ends.
+    # Cap at stratum sizes; each pass fixes at least one more stratum, so this ends.
     for _ in range(sizes.size + 1):
-        free_weight = weight[~fixed].sum()
         rest = n_total - sizes[fixed].sum()
-        share = np.where(fixed, sizes, 0.0)
-        if free_weight > 0:
-            share = np.where(fixed, sizes, rest * weight / free_weight)
+        if rest > 0 and weight[~fixed].sum() <= 0:
+            # Every stratum with S_h > 0 is full: spread the rest in proportion to N_h.
+            weight = np.where(fixed, weight, sizes)
+        free_weight = weight[~fixed].sum()
+        share = np.where(fixed, sizes, rest * weight / free_weight if free_weight > 0 else 0.0)
         over = ~fixed & (share > sizes)
         exact = share
         if not over.any():
             break
         fixed |= over
-    if n_total > 0 and abs(exact.sum() - n_total) > 1e-6 * n_total:
-        # Only when every stratum with weight is full and strata with zero weight remain.
-        raise AnalysisError(
-            "cannot allocate: the strata with a positive share are too small for the total"
-        )
     out = _largest_remainder(exact, n_total)
     if index is not None:
         return pd.Series(out, index=index, name="n")
