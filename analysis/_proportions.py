@@ -63,7 +63,13 @@ def check_level(level: float) -> float:
 
 def as_1d(values: object, name: str) -> FloatArray:
     """Convert scalars, sequences, arrays or Series to a 1-D float array, or raise."""
-    raw = values.to_numpy() if isinstance(values, pd.Series | pd.Index) else np.asarray(values)
+    if isinstance(values, pd.Series | pd.Index):
+        # Nullable dtypes (Int64, Float64) turn <NA> into NaN, which the checks then report.
+        try:
+            return np.atleast_1d(values.to_numpy(dtype=np.float64, na_value=np.nan))
+        except (TypeError, ValueError) as exc:
+            raise AnalysisError(f"{name} must be numeric, got dtype {values.dtype}") from exc
+    raw = np.asarray(values)
     if raw.ndim > 1:
         raise AnalysisError(f"{name} must be a scalar or one-dimensional, got shape {raw.shape}")
     if raw.dtype == object or not (

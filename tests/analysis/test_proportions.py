@@ -214,6 +214,16 @@ def test_bad_counts_raise(x: object, n: object, message: str) -> None:
         proportion_ci(x, n)
 
 
+def test_nullable_and_text_series() -> None:
+    x = pd.Series([3, None], dtype="Int64")
+    with pytest.raises(AnalysisError, match="finite"):
+        proportion_ci(x, 10)
+    with pytest.raises(AnalysisError, match="numeric"):
+        proportion_ci(pd.Series(["3", "x"]), 10)
+    ok = proportion_ci(pd.Series([3, 4], dtype="Int64"), pd.Series([10, 10], dtype="Int64"))
+    assert ok.successes.tolist() == [3, 4]
+
+
 def test_mismatched_pandas_indexes_raise() -> None:
     with pytest.raises(AnalysisError, match="same index"):
         proportion_ci(pd.Series([1, 2], index=["a", "b"]), pd.Series([5, 5], index=["b", "c"]))
