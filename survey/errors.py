@@ -7,6 +7,7 @@ from flask import jsonify
 from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES: dict[int, tuple[str, str]] = {
@@ -27,19 +28,25 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(Exception, _handle_unexpected)
 
 
-def render_error(code: int, detail: str | None = None) -> ResponseReturnValue:
+def render_error(
+    code: int, detail: str | None = None, back_url: str | None = None
+) -> ResponseReturnValue:
     """Render the error page (or JSON under /api) for ``code`` with an optional detail."""
     title, message = MESSAGES.get(code, ("出错了", "请稍后再试。"))
     if request.path.startswith("/api/"):
         return jsonify({"error": title, "message": detail or message, "status": code}), code
-    return render_template("error.html", code=code, title=title, message=detail or message), code
+    page = render_template(
+        "error.html", code=code, title=title, message=detail or message, back_url=back_url
+    )
+    return page, code
 
 
 def _handle_http(exc: HTTPException) -> ResponseReturnValue:
     code = exc.code or 500
     detail = getattr(exc, "survey_detail", None)
-    response = render_error(code, detail)
-    return response
+    if detail is None and isinstance(exc, CSRFError):
+        detail = "页面已过期或无法验证，请刷新页面后重新提交。"
+    return render_error(code, detail)
 
 
 def _handle_unexpected(exc: Exception) -> ResponseReturnValue:

@@ -1,0 +1,334 @@
+"""WTForms classes built from a questionnaire definition: one field class per question kind.
+
+A form class is built once per (definition checksum, region options) and cached. Besides the
+WTForms fields it offers two checks:
+
+* :func:`screen_submission` rejects what no honest browser sends (unknown or repeated fields,
+  option values that were never offered, control characters): the view answers 400.
+* :meth:`QuestionnaireForm.check` applies the questionnaire rules a person can break (required
+  answers, "其他" text, text length, number range) to the *visible* questions only, and puts a
+  Chinese message on each field that needs fixing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from collections.abc import Sequence
+from typing import Any
+from typing import NamedTuple
+
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
+from wtforms import RadioField
+from wtforms import SelectField
+from wtforms import SelectMultipleField
+from wtforms import StringField
+from wtforms import TextAreaField
+from wtforms.fields import Field
+from wtforms.widgets import CheckboxInput
+from wtforms.widgets import ListWidget
+
+from questionnaires import OTHER_VALUE
+from questionnaires import Definition
+from questionnaires import Question
+from questionnaires import visible_keys
+from questionnaires._model import DEFAULT_TEXT_MAX_LENGTH
+
+#: (group label, ((region code, region name), ...)) groups of region options.
+RegionGroups = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+
+class RegionOptions(NamedTuple):
+    """Region options of a point's city: streets grouped by district, and the districts."""
+
+    streets: RegionGroups
+    districts: RegionGroups
+
+
+#: Hidden fields every submission carries besides the answers.
+CSRF_FIELD = "csrf_token"
+INSTANCE_FIELD = "_inst"
+#: Longest free text accepted for a "其他" option.
+OTHER_MAX_LENGTH = 100
+
+
+class BadSubmission(Exception):
+    """A body no honest browser would send; the message is shown to the resident (400)."""
+
+
+class QuestionField(Field):
+    """Base of the question fields: the question, its answer, and the rules people can break."""
+
+    question: Question
+    number: int
+
+    def answer(self) -> str | list[str] | None:
+        """The submitted answer in the shape ``questionnaires`` expects."""
+        data = self.data
+        if isinstance(data, str):
+            data = data.strip()
+        return data or None
+
+    def problems(self, form: QuestionnaireForm) -> list[str]:
+        """Chinese messages for a visible question (empty when the answer is acceptable)."""
+        if self.question.required and not self.answer():
+            return ["此题为必答题，请选择一项。"]
+        return []
+
+
+class SingleChoiceField(QuestionField, RadioField):
+    """``single``: one option (radio buttons), optionally with "其他" and its text."""
+
+    def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
+        choices = [(o.value, o.label) for o in question.options]
+        super().__init__(question.text, choices=choices, validate_choice=False, **kwargs)
+        self.question = question
+        self.number = number
+
+    def problems(self, form: QuestionnaireForm) -> list[str]:
+        """Required answer, then the text of "其他" when it was chosen."""
+        found = super().problems(form)
+        if not found:
+            found = _other_problems(self, form)
+        return found
+
+
+class ScaleField(SingleChoiceField):
+    """``scale``: one point of a rating scale (满意 ... 很不满意, 不了解)."""
+
+
+class MultipleChoiceField(QuestionField, SelectMultipleField):
+    """``multiple``: any number of options (check boxes), optionally with "其他"."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
+        choices = [(o.value, o.label) for o in question.options]
+        super().__init__(question.text, choices=choices, validate_choice=False, **kwargs)
+        self.question = question
+        self.number = number
+
+    def answer(self) -> list[str] | None:
+        """Selected values, in submission order, without blanks or repeats."""
+        seen: list[str] = []
+        for v in self.data or ():
+            if v and v not in seen:
+                seen.append(v)
+        return seen or None
+
+    def problems(self, form: QuestionnaireForm) -> list[str]:
+        """At least one option when required, then the "其他" text."""
+        if self.question.required and not self.answer():
+            return ["此题为必答题，请至少选择一项。"]
+        return _other_problems(self, form)
+
+
+class TextAnswerField(QuestionField, TextAreaField):
+    """``text``: free text up to ``max_length`` characters."""
+
+    def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
+        self.max_length = question.max_length or DEFAULT_TEXT_MAX_LENGTH
+        kwargs.setdefault("render_kw", {"maxlength": self.max_length, "rows": 3})
+        super().__init__(question.text, **kwargs)
+        self.question = question
+        self.number = number
+
+    def problems(self, form: QuestionnaireForm) -> list[str]:
+        """Required text and its length limit."""
+        text = self.answer()
+        if not text:
+            return ["此题为必答题，请填写。"] if self.question.required else []
+        if len(text) > self.max_length:
+            return [f"最多可填写{self.max_length}个字，您填写了{len(text)}个字，请精简。"]
+        return []
+
+
+class NumberAnswerField(QuestionField, StringField):
+    """``number``: a number, within ``min`` and ``max`` when they are set."""
+
+    def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "maxlength": 20})
+        super().__init__(question.text, **kwargs)
+        self.question = question
+        self.number = number
+
+    def problems(self, form: QuestionnaireForm) -> list[str]:
+        """Required, numeric, within range."""
+        text = self.answer()
+        if not text:
+            return ["此题为必答题，请填写一个数字。"] if self.question.required else []
+        assert isinstance(text, str)
+        try:
+            value = float(text)
+        except ValueError:
+            return ["请填写数字，例如 3 或 2.5。"]
+        q = self.question
+        if not math.isfinite(value) or len(text) > 20:
+            return ["请填写数字，例如 3 或 2.5。"]
+        if (q.min is not None and value < q.min) or (q.max is not None and value > q.max):
+            return [f"请填写{_fmt(q.min)}到{_fmt(q.max)}之间的数字。"]
+        return []
+
+
+class RegionField(QuestionField, SelectField):
+    """``region``: a district or street of the point's city, chosen from a grouped list."""
+
+    def __init__(
+        self, question: Question, number: int, groups: RegionGroups, **kwargs: Any
+    ) -> None:
+        super().__init__(question.text, choices=[], validate_choice=False, **kwargs)
+        self.question = question
+        self.number = number
+        self.groups = groups
+
+
+def _other_problems(field: SingleChoiceField | MultipleChoiceField, form: Form) -> list[str]:
+    q = field.question
+    if not q.allow_other or q.other_key is None:
+        return []
+    answer = field.answer()
+    chosen = [answer] if isinstance(answer, str) else (answer or [])
+    text = (form[q.other_key].data or "").strip()
+    if OTHER_VALUE in chosen and not text:
+        return ["您选择了“其他”，请填写具体内容。"]
+    if len(text) > OTHER_MAX_LENGTH:
+        return [f"“其他”最多可填写{OTHER_MAX_LENGTH}个字。"]
+    return []
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "任意"
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+class QuestionnaireForm(Form):
+    """Base of the generated form classes."""
+
+    definition: Definition
+    #: Field name -> (allowed values or None for free input, may repeat).
+    screen_rules: dict[str, tuple[frozenset[str] | None, bool]]
+
+    def question_fields(self) -> Iterable[QuestionField]:
+        """The question fields, in display order."""
+        for q in self.definition.questions:
+            field = self[q.key]
+            assert isinstance(field, QuestionField)
+            yield field
+
+    def answers(self) -> dict[str, str | list[str]]:
+        """Answered questions: key -> value or values (hidden questions included)."""
+        out: dict[str, str | list[str]] = {}
+        for field in self.question_fields():
+            value = field.answer()
+            if value:
+                out[field.question.key] = value
+        return out
+
+    def others(self) -> dict[str, str]:
+        """Free text of "其他" answers by question key."""
+        out: dict[str, str] = {}
+        for q in self.definition.questions:
+            if q.other_key:
+                text = (self[q.other_key].data or "").strip()
+                if text:
+                    out[q.key] = text
+        return out
+
+    def check(self) -> bool:
+        """Apply the rules to the visible questions; put Chinese messages on failing fields."""
+        visible = visible_keys(self.definition, self.answers())
+        ok = True
+        for field in self.question_fields():
+            field.errors = []
+            if field.question.key in visible:
+                field.errors = field.problems(self)
+                ok = ok and not field.errors
+        return ok
+
+    def first_error(self) -> QuestionField | None:
+        """The first field with an error, for the summary link at the top."""
+        for field in self.question_fields():
+            if field.errors:
+                return field
+        return None
+
+
+_CLASSES: dict[tuple[str, RegionOptions], type[QuestionnaireForm]] = {}
+
+
+def form_class(defn: Definition, regions: RegionOptions) -> type[QuestionnaireForm]:
+    """The WTForms class of ``defn`` with ``regions`` as region options (cached)."""
+    key = (defn.checksum, regions)
+    cls = _CLASSES.get(key)
+    if cls is None:
+        cls = _build(defn, regions)
+        if len(_CLASSES) > 64:
+            _CLASSES.clear()
+        _CLASSES[key] = cls
+    return cls
+
+
+def _build(defn: Definition, regions: RegionOptions) -> type[QuestionnaireForm]:
+    rules: dict[str, tuple[frozenset[str] | None, bool]] = {
+        CSRF_FIELD: (None, False),
+        INSTANCE_FIELD: (None, False),
+    }
+    attrs: dict[str, Any] = {"definition": defn, "screen_rules": rules}
+    for number, q in enumerate(defn.questions, start=1):
+        if q.type == "single":
+            attrs[q.key] = SingleChoiceField(q, number)
+        elif q.type == "scale":
+            attrs[q.key] = ScaleField(q, number)
+        elif q.type == "multiple":
+            attrs[q.key] = MultipleChoiceField(q, number)
+        elif q.type == "text":
+            attrs[q.key] = TextAnswerField(q, number)
+        elif q.type == "number":
+            attrs[q.key] = NumberAnswerField(q, number)
+        elif q.type == "region":
+            groups = regions.districts if q.level == "district" else regions.streets
+            attrs[q.key] = RegionField(q, number, groups)
+        else:  # pragma: no cover - the loader only admits the types above
+            raise ValueError(f"unknown question type {q.type!r}")
+        rules[q.key] = (_allowed(q, regions), q.type == "multiple")
+        if q.other_key:
+            attrs[q.other_key] = StringField(
+                "其他（请注明）", render_kw={"maxlength": OTHER_MAX_LENGTH}
+            )
+            rules[q.other_key] = (None, False)
+    return type(f"Form_{defn.key.replace('-', '_')}_v{defn.version}", (QuestionnaireForm,), attrs)
+
+
+def _allowed(q: Question, regions: RegionOptions) -> frozenset[str] | None:
+    """Values a browser can send for ``q`` ("" means no answer); None for free input."""
+    if q.type in ("single", "scale", "multiple"):
+        return frozenset(o.value for o in q.options)
+    if q.type == "region":
+        groups = regions.districts if q.level == "district" else regions.streets
+        return frozenset(code for _, items in groups for code, _ in items)
+    return None
+
+
+def screen_submission(
+    form_cls: type[QuestionnaireForm], pairs: Sequence[tuple[str, str]]
+) -> MultiDict[str, str]:
+    """Refuse bodies no honest browser sends; return them as a ``MultiDict`` otherwise."""
+    rules = form_cls.screen_rules
+    seen: set[str] = set()
+    for name, value in pairs:
+        rule = rules.get(name)
+        if rule is None:
+            raise BadSubmission("提交的内容包含问卷中没有的项目，请返回后重新填写。")
+        allowed, may_repeat = rule
+        if name in seen and not may_repeat:
+            raise BadSubmission("提交的内容有重复项，请返回后重新填写。")
+        seen.add(name)
+        if allowed is not None:
+            if value != "" and value not in allowed:
+                raise BadSubmission("提交的选项不在问卷选项之中，请返回后重新填写。")
+        elif any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 0x7F for ch in value):
+            raise BadSubmission("提交的内容包含无法识别的字符，请返回后重新填写。")
+    return MultiDict(pairs)

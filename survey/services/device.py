@@ -1,0 +1,63 @@
+"""Device identity for "one response per resident": a signed cookie and a keyed hash of it.
+
+The cookie holds a random id signed with the app secret, so a forged or edited cookie is
+ignored. The database only ever sees HMAC-SHA256(key, id) where the key is derived from the
+secret: neither the cookie nor any IP address is stored. Rotating ``SECRET_KEY`` therefore
+starts duplicate detection afresh (old cookies no longer verify).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from flask import Request
+from flask import Response
+from flask import current_app
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeSerializer
+
+_SALT = "survey.device-cookie"
+_HASH_CONTEXT = b"survey.device-hash.v1"
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=_SALT)  # type: ignore[arg-type]
+
+
+def new_device_id() -> str:
+    """A fresh random device id (128 bits)."""
+    return secrets.token_urlsafe(16)
+
+
+def read_device_id(request: Request) -> str | None:
+    """The device id from a validly signed cookie, or None."""
+    raw = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+    if not raw or len(raw) > 200:
+        return None
+    try:
+        value = _serializer().loads(raw)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) and 10 <= len(value) <= 64 else None
+
+
+def set_device_cookie(response: Response, device_id: str, secure: bool) -> None:
+    """Attach the long-lived signed device cookie to ``response``."""
+    response.set_cookie(
+        current_app.config["DEVICE_COOKIE_NAME"],
+        _serializer().dumps(device_id),
+        max_age=current_app.config["DEVICE_COOKIE_MAX_AGE"],
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+        path="/",
+    )
+
+
+def device_hash(device_id: str) -> str:
+    """Keyed hash (hex HMAC-SHA256) of a device id: what the database stores."""
+    secret = str(current_app.secret_key).encode()
+    key = hmac.new(secret, _HASH_CONTEXT, hashlib.sha256).digest()
+    return hmac.new(key, device_id.encode(), hashlib.sha256).hexdigest()

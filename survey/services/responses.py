@@ -1,0 +1,175 @@
+"""Storing one resident's response: answers, metric indicators, denormalised groupings, flags.
+
+The caller has already validated the answers against the definition (the web form does);
+this service only keeps the visible answers, scores them, and flushes. The request commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from collections.abc import Sequence
+from typing import Any
+
+from questionnaires import OTHER_VALUE
+from questionnaires import Definition
+from questionnaires import score_answers
+from questionnaires import visible_keys
+from survey.extensions import db
+from survey.models import Answer
+from survey.models import CollectionPoint
+from survey.models import QualityFlag
+from survey.models import Region
+from survey.models import Response
+from survey.models.base import utcnow
+from survey.services.regions import district_of
+from survey.timeutil import week_start
+
+AnswerValue = str | Sequence[str] | None
+
+#: Fewest answered satisfaction scale items for a straight-line pattern to mean anything.
+STRAIGHT_LINE_MIN_ITEMS = 4
+
+
+def store_response(
+    point: CollectionPoint,
+    defn: Definition,
+    answers: Mapping[str, AnswerValue],
+    *,
+    others: Mapping[str, str] | None = None,
+    served_at: dt.datetime | None,
+    device_hash: str | None,
+    form_instance: str | None,
+    submitted_at: dt.datetime | None = None,
+    min_plausible_seconds: float = 30.0,
+    source: str = "qr",
+) -> Response:
+    """Add the response of ``answers`` (question key -> value or values) at ``point``; flush.
+
+    ``others`` holds the free text of "其他" options by question key. Region answers are region
+    codes. Answers to questions hidden by skip logic are dropped. Raises
+    ``sqlalchemy.exc.IntegrityError`` on flush when the device or form instance already has a
+    response (the caller rolls back).
+    """
+    submitted = submitted_at or utcnow()
+    others = others or {}
+    visible = visible_keys(defn, answers)
+    kept = {k: v for k, v in answers.items() if k in visible and k in defn and _present(v)}
+    scores = score_answers(defn, kept)
+
+    version = point.questionnaire_version
+    district = district_of(point.region)
+    demo = defn.demographic_keys()
+    residence_id = _region_id(kept.get(demo["residence"])) if "residence" in demo else None
+
+    duration: float | None = None
+    flags = QualityFlag(0)
+    if served_at is None or served_at > submitted + dt.timedelta(seconds=5):
+        flags |= QualityFlag.NO_TIMING
+    else:
+        duration = round(max((submitted - served_at).total_seconds(), 0.0), 1)
+        if duration < min_plausible_seconds:
+            flags |= QualityFlag.TOO_FAST
+    if _straight_line(defn, kept):
+        flags |= QualityFlag.STRAIGHT_LINE
+
+    response = Response(
+        questionnaire_id=version.questionnaire_id,
+        questionnaire_version_id=version.id,
+        point_id=point.id,
+        region_id=point.region_id,
+        district_id=district.id if district else None,
+        channel_id=point.channel_id,
+        source=source,
+        served_at=served_at if duration is not None else None,
+        submitted_at=submitted,
+        week_start=week_start(submitted),
+        duration_seconds=duration,
+        flags=int(flags),
+        device_hash=device_hash,
+        form_instance=form_instance,
+        age_group=_single(kept.get(demo["age_group"])) if "age_group" in demo else None,
+        sex=_single(kept.get(demo["sex"])) if "sex" in demo else None,
+        residence_region_id=residence_id,
+        awareness=scores.awareness,
+        participation=scores.participation,
+        satisfaction=scores.satisfaction,
+        satisfaction_score=scores.satisfaction_score,
+    )
+    response.answers = answer_rows(defn, kept, others)
+    lock_for_write()
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+def lock_for_write() -> None:
+    """On SQLite, take the write lock now (``BEGIN IMMEDIATE``) so the busy timeout applies.
+
+    All reads are done by then; the transaction that follows only inserts and is committed
+    by the request right away, so the lock is held for a few milliseconds. PostgreSQL needs
+    nothing: row-level locking and the UNIQUE constraints do the work.
+    """
+    conn = db.session.connection()
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None and not dbapi.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def answer_rows(
+    defn: Definition, answers: Mapping[str, AnswerValue], others: Mapping[str, str]
+) -> list[Answer]:
+    """One ``Answer`` per value (multiple choice: per selected option), in question order."""
+    rows: list[Answer] = []
+    for q in defn.questions:
+        value = answers.get(q.key)
+        if not _present(value):
+            continue
+        if q.type == "multiple":
+            values = [value] if isinstance(value, str) else list(value or ())
+            for v in values:
+                text = others.get(q.key) if v == OTHER_VALUE and q.allow_other else None
+                rows.append(Answer(question_key=q.key, value=v, text=text))
+        elif q.type == "text":
+            rows.append(Answer(question_key=q.key, text=str(value)))
+        elif q.type == "number":
+            rows.append(Answer(question_key=q.key, number=float(str(value))))
+        else:
+            v = str(value)
+            text = others.get(q.key) if v == OTHER_VALUE and q.allow_other else None
+            rows.append(Answer(question_key=q.key, value=v, text=text))
+    return rows
+
+
+def _present(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip() != ""
+    return len(value) > 0
+
+
+def _single(value: AnswerValue) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _region_id(code: AnswerValue) -> int | None:
+    if not isinstance(code, str):
+        return None
+    return db.session.execute(db.select(Region.id).where(Region.code == code)).scalar_one_or_none()
+
+
+def _straight_line(defn: Definition, answers: Mapping[str, AnswerValue]) -> bool:
+    """Same option on every answered satisfaction scale item that shares the same scale."""
+    items = [q for q in defn.metric_questions("satisfaction") if q.type == "scale"]
+    by_scale: dict[tuple[str, ...], list[str]] = {}
+    for q in items:
+        value = answers.get(q.key)
+        if isinstance(value, str) and value:
+            by_scale.setdefault(q.option_values, []).append(value)
+    return any(
+        len(values) >= STRAIGHT_LINE_MIN_ITEMS and len(set(values)) == 1
+        for values in by_scale.values()
+    )
