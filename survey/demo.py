@@ -9,6 +9,7 @@ runs, collection points add a cluster effect, and a few responses are implausibl
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,10 +19,8 @@ import numpy as np
 from sqlalchemy import insert
 
 from questionnaires import Definition
-from questionnaires import Question
 from questionnaires import score_answers
 from survey.extensions import db
-from survey.models import Answer
 from survey.models import Channel
 from survey.models import CollectionPoint
 from survey.models import PopulationCount
@@ -243,13 +242,16 @@ def add_responses(
     too_fast = rng.random(n) < 0.03
     durations = np.where(too_fast, rng.uniform(8, 28, size=n), rng.lognormal(np.log(160), 0.35, n))
 
+    draw = random.Random(f"{seed}-{start_count}")
     bar = (
         click.progressbar(length=n, label="生成模拟答卷 / generating responses")
         if progress
         else None
     )
     response_rows: list[dict[str, Any]] = []
-    answer_rows: list[list[dict[str, Any]]] = []
+    answer_rows: list[list[tuple[Any, ...]]] = []
+    plans = _plans(defn)
+    plans_by_key = {p.key: p for p in plans}
     for i in range(n):
         p_idx = int(pick[i])
         point = points[p_idx]
@@ -261,10 +263,10 @@ def add_responses(
         submitted = now - dt.timedelta(
             weeks=int(week_offset[i]), seconds=float(seconds_into_week[i])
         )
-        street = _residence_street(rng, regions[point.region_id], district, streets_by_district)
-        age = _age_for(rng, point.channel.code)
-        sex = SEXES[int(rng.random() < 0.52)]
-        answers = _answers(rng, defn, base, trend, age, sex, street.code if street else None)
+        street = _residence_street(draw, regions[point.region_id], district, streets_by_district)
+        age = _age_for(draw, point.channel.code)
+        sex = SEXES[int(draw.random() < 0.52)]
+        answers = _answers(draw, plans, base, trend, age, sex, street.code if street else None)
         scores = score_answers(defn, answers)
         flags = int(QualityFlag.TOO_FAST) if too_fast[i] else 0
         response_rows.append(
@@ -290,7 +292,7 @@ def add_responses(
                 "satisfaction_score": scores.satisfaction_score,
             }
         )
-        answer_rows.append(_answer_rows(answers, defn))
+        answer_rows.append(_answer_rows(answers, plans_by_key))
         if bar is not None and i % 1000 == 999:
             bar.update(1000)
     if bar is not None:
@@ -298,27 +300,34 @@ def add_responses(
         bar.render_finish()
 
     chunk = 5000
+    # Core inserts for responses and driver-level executemany for the answers (about 27 per
+    # response): the ORM unit of work would dominate the run time here and adds nothing.
+    conn = db.session.connection()
+    table = Response.__table__
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    answer_sql = (
+        "INSERT INTO answers (response_id, question_key, value, text, number) "
+        f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
+    )
     for start in range(0, n, chunk):
         rows = response_rows[start : start + chunk]
         ids = (
-            db.session.execute(
-                insert(Response).returning(Response.id, sort_by_parameter_order=True), rows
-            )
+            conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
             .scalars()
             .all()
         )
-        flat = []
-        for rid, answer_list in zip(ids, answer_rows[start : start + chunk], strict=True):
-            for a in answer_list:
-                a["response_id"] = rid
-                flat.append(a)
-        db.session.execute(insert(Answer), flat)
+        flat = [
+            (rid, *answer)
+            for rid, answer_list in zip(ids, answer_rows[start : start + chunk], strict=True)
+            for answer in answer_list
+        ]
+        conn.exec_driver_sql(answer_sql, flat)
     db.session.commit()
     return n
 
 
 def _residence_street(
-    rng: np.random.Generator,
+    rng: random.Random,
     point_region: Region,
     district: Region | None,
     streets_by_district: dict[int, list[Region]],
@@ -329,26 +338,80 @@ def _residence_street(
     if node is not None and node.level == "street" and rng.random() < 0.85:
         return node
     candidates = streets_by_district.get(district.id, []) if district else []
-    return candidates[int(rng.integers(len(candidates)))] if candidates else None
+    return rng.choice(candidates) if candidates else None
 
 
-def _age_for(rng: np.random.Generator, channel: str) -> str:
+def _age_for(rng: random.Random, channel: str) -> str:
     if channel in ("wechat", "media", "enterprise"):
         probs = (0.3, 0.3, 0.2, 0.12, 0.08)
     elif channel in ("notice_board", "door_to_door", "market", "hospital"):
         probs = (0.08, 0.14, 0.2, 0.25, 0.33)
     else:
         probs = (0.15, 0.28, 0.27, 0.18, 0.12)
-    return AGE_GROUPS[int(rng.choice(5, p=probs))]
+    return rng.choices(AGE_GROUPS, weights=probs)[0]
 
 
 def _sigmoid(x: float) -> float:
     return float(1.0 / (1.0 + np.exp(-x)))
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What the generator needs to know of one question, worked out once per run."""
+
+    key: str
+    kind: str
+    required: bool
+    metric: str | None
+    show_if: tuple[str, frozenset[str]] | None
+    options: tuple[str, ...] = ()
+    positive: tuple[str, ...] = ()
+    negative: tuple[str, ...] = ()
+    top: tuple[str, ...] = ()
+    rest: tuple[str, ...] = ()
+    rest_weights: tuple[int, ...] = ()
+    non_substantive: str | None = None
+    low: int = 0
+    high: int = 10
+
+
+def _plans(defn: Definition) -> list[_Plan]:
+    plans = []
+    for q in defn.questions:
+        cond = (q.show_if.question, frozenset(q.show_if.values)) if q.show_if else None
+        common = {"key": q.key, "required": q.required, "metric": q.metric, "show_if": cond}
+        if q.demographic in ("age_group", "sex"):
+            plans.append(_Plan(kind=q.demographic, **common))
+        elif q.type in ("region", "text"):
+            plans.append(_Plan(kind=q.type, **common))
+        elif q.type == "number":
+            low = int(q.min) if q.min is not None else 0
+            high = int(q.max) if q.max is not None else 10
+            plans.append(_Plan(kind="number", low=low, high=high, **common))
+        else:
+            options = tuple(o.value for o in q.options if o.substantive)
+            ordered = sorted((o for o in q.options if o.substantive), key=lambda o: -(o.score or 0))
+            rest = tuple(o.value for o in ordered if o.value not in q.positive)
+            non_sub = [o.value for o in q.options if not o.substantive]
+            plans.append(
+                _Plan(
+                    kind=q.type,
+                    options=options,
+                    positive=tuple(o for o in options if o in q.positive),
+                    negative=tuple(o for o in options if o not in q.positive),
+                    top=tuple(o.value for o in ordered if o.value in q.positive),
+                    rest=rest,
+                    rest_weights=tuple(range(len(rest), 0, -1)),
+                    non_substantive=non_sub[0] if non_sub else None,
+                    **common,
+                )
+            )
+    return plans
+
+
 def _answers(
-    rng: np.random.Generator,
-    defn: Definition,
+    rng: random.Random,
+    plans: list[_Plan],
     base: float,
     trend: float,
     age: str,
@@ -362,94 +425,74 @@ def _answers(
         "satisfaction": _sigmoid(1.0 + 0.8 * base + 0.5 * trend),
     }
     answers: dict[str, Any] = {}
-    for q in defn.questions:
-        if q.show_if is not None and not _shown(q, answers):
-            continue
-        value = _answer_one(rng, q, p_metric, age, sex, street_code)
+    for plan in plans:
+        if plan.show_if is not None:
+            given = answers.get(plan.show_if[0])
+            if given is None:
+                continue
+            given_values = given if isinstance(given, list) else (given,)
+            if not any(v in plan.show_if[1] for v in given_values):
+                continue
+        value = _answer_one(rng, plan, p_metric, age, sex, street_code)
         if value is not None:
-            answers[q.key] = value
+            answers[plan.key] = value
     return answers
 
 
-def _shown(q: Question, answers: dict[str, Any]) -> bool:
-    cond = q.show_if
-    assert cond is not None
-    given = answers.get(cond.question)
-    if given is None:
-        return False
-    given_values = given if isinstance(given, list) else [given]
-    return any(v in cond.values for v in given_values)
-
-
 def _answer_one(
-    rng: np.random.Generator,
-    q: Question,
+    rng: random.Random,
+    plan: _Plan,
     p_metric: dict[str, float],
     age: str,
     sex: str,
     street_code: str | None,
 ) -> Any:
-    if q.demographic == "age_group":
+    kind = plan.kind
+    if kind == "age_group":
         return age
-    if q.demographic == "sex":
+    if kind == "sex":
         return sex
-    if q.type == "region":
+    if kind == "region":
         return street_code
-    if q.type == "text":
+    if kind == "text":
         return None
-    if q.type == "number":
-        lo = q.min if q.min is not None else 0
-        hi = q.max if q.max is not None else 10
-        return str(int(rng.integers(int(lo), int(hi) + 1)))
-    options = [o.value for o in q.options if o.substantive]
-    if not options:
+    if kind == "number":
+        return rng.randint(plan.low, plan.high)
+    options = plan.options
+    if not options or (not plan.required and rng.random() < 0.05):
         return None
-    if not q.required and rng.random() < 0.05:
-        return None
-    if q.metric is None:
-        if q.type == "multiple":
-            k = int(rng.integers(1, min(3, len(options)) + 1))
-            return list(rng.choice(options, size=k, replace=False))
-        return options[int(rng.integers(len(options)))]
-    positive = [o for o in options if o in q.positive]
-    negative = [o for o in options if o not in q.positive]
-    is_positive = rng.random() < p_metric[q.metric]
-    if q.type == "scale":
+    if plan.metric is None:
+        if kind == "multiple":
+            return rng.sample(options, rng.randint(1, min(3, len(options))))
+        return rng.choice(options)
+    is_positive = rng.random() < p_metric[plan.metric]
+    if kind == "scale":
         # Occasionally a non-substantive answer ("说不清").
-        non_sub = [o.value for o in q.options if not o.substantive]
-        if non_sub and rng.random() < 0.03:
-            return non_sub[0]
-        ordered = sorted((o for o in q.options if o.substantive), key=lambda o: -(o.score or 0))
-        if is_positive:
-            top = [o.value for o in ordered if o.value in q.positive]
-            return top[0] if rng.random() < 0.55 or len(top) == 1 else top[1]
-        rest = [o.value for o in ordered if o.value not in q.positive]
-        weights = np.linspace(len(rest), 1, len(rest))
-        return (
-            rest[int(rng.choice(len(rest), p=weights / weights.sum()))]
-            if rest
-            else ordered[-1].value
-        )
-    if q.type == "multiple":
-        pool = positive if is_positive and positive else (negative or positive)
-        k = int(rng.integers(1, min(3, len(pool)) + 1))
-        return list(rng.choice(pool, size=k, replace=False))
-    pool = positive if is_positive and positive else (negative or positive)
-    return pool[int(rng.integers(len(pool)))] if len(pool) > 1 else pool[0]
+        if plan.non_substantive is not None and rng.random() < 0.03:
+            return plan.non_substantive
+        if is_positive and plan.top:
+            top = plan.top
+            return top[0] if len(top) == 1 or rng.random() < 0.55 else top[1]
+        if plan.rest:
+            return rng.choices(plan.rest, weights=plan.rest_weights)[0]
+        return options[-1]
+    pool = plan.positive if is_positive and plan.positive else (plan.negative or plan.positive)
+    if kind == "multiple":
+        return rng.sample(pool, rng.randint(1, min(3, len(pool))))
+    return rng.choice(pool)
 
 
-def _answer_rows(answers: dict[str, Any], defn: Definition) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+def _answer_rows(answers: dict[str, Any], plans_by_key: dict[str, _Plan]) -> list[tuple[Any, ...]]:
+    """Answer rows as (question_key, value, text, number) tuples."""
+    rows: list[tuple[Any, ...]] = []
     for key, value in answers.items():
-        q = defn.question(key)
+        kind = plans_by_key[key].kind
         if isinstance(value, list):
-            rows.extend(
-                {"question_key": key, "value": str(v), "text": None, "number": None} for v in value
-            )
-        elif q.type == "number":
-            rows.append({"question_key": key, "value": None, "text": None, "number": float(value)})
-        elif q.type == "text":
-            rows.append({"question_key": key, "value": None, "text": str(value), "number": None})
+            rows.extend((key, str(v), None, None) for v in value)
+        elif kind == "number":
+            rows.append((key, None, None, float(value)))
+        elif kind == "text":
+            rows.append((key, None, str(value), None))
         else:
-            rows.append({"question_key": key, "value": str(value), "text": None, "number": None})
+            rows.append((key, str(value), None, None))
     return rows
