@@ -32,6 +32,9 @@ def init_app(app: Flask) -> None:
     from survey.cli_users import user_group
 
     app.cli.add_command(user_group)
+    from survey.cli_qr import qr_group
+
+    app.cli.add_command(qr_group)
 
 
 # --- database -------------------------------------------------------------------------

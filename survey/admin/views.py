@@ -1,33 +1,61 @@
-"""Staff views."""
+"""The access gate of the whole staff area and the overview page."""
 
 from __future__ import annotations
 
+from flask import abort
 from flask import redirect
+from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from survey.admin import bp
+from survey.admin.helpers import staff
+from survey.extensions import db
+from survey.models import Region
+from survey.services import access
+from survey.services.point_stats import PointFilter
+from survey.services.point_stats import point_stats
+from survey.services.point_stats import totals
+
+PUBLIC_ENDPOINTS = frozenset({"admin.login"})
+# Endpoints only a city admin may open (accounts and the audit log).
+CITY_ADMIN_PREFIXES = ("admin.users", "admin.user_", "admin.audit")
+# POST endpoints a read-only account may still use.
+READ_ONLY_POSTS = frozenset({"admin.login", "admin.logout"})
 
 
 @bp.before_request
 def require_login() -> ResponseReturnValue | None:
     """Gate for the whole admin area: a forgotten decorator cannot open a page."""
-    if request.endpoint in {"admin.login"}:
+    if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("admin.login", next=request.full_path))
+    endpoint = request.endpoint or ""
+    if endpoint.startswith(CITY_ADMIN_PREFIXES) and not access.is_city_admin(current_user):
+        abort(403)
+    if request.method not in {"GET", "HEAD", "OPTIONS"} and endpoint not in READ_ONLY_POSTS:
+        access.require_write(current_user)  # viewers are read-only
     return None
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> ResponseReturnValue:
-    """Sign-in page (placeholder until the staff issue lands)."""
-    return "请登录", 200
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    """Staff home."""
-    return "管理后台", 200
+    """Overview: totals and one line per district in the user's scope."""
+    user = staff()
+    rows = point_stats(user, PointFilter())
+    districts = db.session.execute(
+        access.visible_regions_select(user).where(Region.level == "district")
+    ).scalars()
+    by_district = []
+    for district in districts:
+        inside = [r for r in rows if r.point.region.is_within(district)]
+        by_district.append((district, totals(inside)))
+    return render_template(
+        "admin/index.html",
+        total=totals(rows),
+        by_district=by_district,
+        scope=access.scope_root(user),
+    )

@@ -1,25 +1,33 @@
-"""JSON API views."""
+"""JSON API views; every route but the health check needs a signed-in staff member."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort
+from flask import current_app
 from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import text
 
+from survey.admin.helpers import point_filter
 from survey.api import bp
 from survey.extensions import db
+from survey.services import access
+from survey.services import point_stats as stats
 
 
 @bp.before_request
 def require_login() -> ResponseReturnValue | None:
-    """403 for anonymous callers on every API route but the health check."""
+    """403 for anonymous callers on every API route but the health check; the API is read-only."""
     if request.endpoint == "api.health":
         return None
     if not current_user.is_authenticated:
         abort(403)
+    if request.method not in {"GET", "HEAD", "OPTIONS"}:
+        abort(405)
     return None
 
 
@@ -28,3 +36,43 @@ def health() -> ResponseReturnValue:
     """Liveness and database check for load balancers."""
     db.session.execute(text("SELECT 1"))
     return jsonify({"status": "ok"})
+
+
+def _stats_json(row: stats.PointStats) -> dict[str, Any]:
+    p = row.point
+    return {
+        "id": p.id,
+        "code": p.code,
+        "url": f"{current_app.config['BASE_URL']}/q/{p.code}",
+        "label": p.label,
+        "region": {"id": p.region.id, "code": p.region.code, "name": p.region.name},
+        "channel": {"code": p.channel.code, "name": p.channel.name},
+        "questionnaire_version_id": p.questionnaire_version_id,
+        "active": p.active,
+        "expired": p.is_expired(),
+        "expires_at": p.expires_at.isoformat() if p.expires_at else None,
+        "scans": row.scans,
+        "responses": row.responses,
+        "completion_rate": row.completion_rate,
+        "last_response_at": row.last_response_at.isoformat() if row.last_response_at else None,
+    }
+
+
+@bp.get("/points")
+def points() -> ResponseReturnValue:
+    """Points in the caller's scope with statistics; same filters and sort as the admin list."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    flt = point_filter(user)
+    rows = stats.point_stats(
+        user, flt, request.args.get("sort", "code"), request.args.get("desc") == "1"
+    )
+    return jsonify({"points": [_stats_json(r) for r in rows], "totals": stats.totals(rows)})
+
+
+@bp.get("/points/<int:point_id>")
+def point(point_id: int) -> ResponseReturnValue:
+    """One point with statistics; 404 outside the caller's scope."""
+    user = current_user._get_current_object()  # type: ignore[attr-defined]
+    found = access.point_or_404(user, point_id)
+    row = stats.point_stats(user, stats.PointFilter(point_ids=(found.id,)))[0]
+    return jsonify(_stats_json(row))

@@ -1,0 +1,32 @@
+"""The audit log page (city admins only; the gate in views.py enforces it)."""
+
+from __future__ import annotations
+
+from flask import render_template
+from flask import request
+from flask.typing import ResponseReturnValue
+
+from survey.admin import bp
+from survey.services import audit as audit_service
+
+PAGE_SIZE = 100
+
+
+@bp.get("/audit")
+def audit() -> ResponseReturnValue:
+    """Newest audit entries, filterable by action, paged."""
+    action = request.args.get("action", "")
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and int(page) > 0 else 1
+    entries = audit_service.recent(
+        limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE, action=action or None
+    )
+    return render_template(
+        "admin/audit.html",
+        entries=entries[:PAGE_SIZE],
+        has_more=len(entries) > PAGE_SIZE,
+        page=page_number,
+        action=action,
+        actions=audit_service.ACTION_NAMES,
+        action_name=audit_service.action_name,
+    )

@@ -1,0 +1,227 @@
+"""Collection points: list with statistics, issue one or a batch, revoke, export."""
+
+from __future__ import annotations
+
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from survey.admin import bp
+from survey.admin.forms import ActionForm
+from survey.admin.forms import BatchForm
+from survey.admin.forms import PointForm
+from survey.admin.helpers import channel_choices
+from survey.admin.helpers import filter_args
+from survey.admin.helpers import local_to_utc
+from survey.admin.helpers import point_filter
+from survey.admin.helpers import point_url
+from survey.admin.helpers import region_choices
+from survey.admin.helpers import staff
+from survey.admin.helpers import version_choices
+from survey.extensions import db
+from survey.models import Channel
+from survey.models import QuestionnaireVersion
+from survey.services import access
+from survey.services import audit
+from survey.services import point_stats as stats
+from survey.services.point_admin import PointError
+from survey.services.point_admin import issue_batch
+from survey.services.point_admin import issue_point
+from survey.services.point_admin import reactivate
+from survey.services.point_admin import revoke
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("code", "编码"),
+    ("label", "名称"),
+    ("region", "区域"),
+    ("channel", "渠道"),
+    ("status", "状态"),
+    ("scans", "扫码"),
+    ("responses", "答卷"),
+    ("rate", "完成率"),
+    ("last", "最近答卷"),
+)
+
+
+@bp.get("/points")
+def points() -> ResponseReturnValue:
+    """Sortable, filterable list of points with scans, responses and completion."""
+    user = staff()
+    flt = point_filter(user)
+    sort = request.args.get("sort", "code")
+    desc = request.args.get("desc") == "1"
+    rows = stats.point_stats(user, flt, sort, desc)
+    return render_template(
+        "admin/points.html",
+        rows=rows,
+        total=stats.totals(rows),
+        flt=flt,
+        args=filter_args(flt),
+        sort=sort,
+        desc=desc,
+        columns=COLUMNS,
+        regions=region_choices(user, blank="全部区域"),
+        channels=channel_choices(blank="全部渠道"),
+        action_form=ActionForm(),
+    )
+
+
+def _fill_point_choices(form: PointForm | BatchForm) -> None:
+    user = staff()
+    form.version_id.choices = version_choices()
+    form.channel_id.choices = channel_choices()
+    levels = ("city", "district", "street") if isinstance(form, BatchForm) else None
+    form.region_id.choices = region_choices(user, levels)
+
+
+def _lookup(form: PointForm | BatchForm) -> tuple[QuestionnaireVersion, Channel]:
+    version = db.session.get(QuestionnaireVersion, form.version_id.data)
+    channel = db.session.get(Channel, form.channel_id.data)
+    if version is None or channel is None:
+        abort(404)
+    return version, channel
+
+
+@bp.route("/points/new", methods=["GET", "POST"])
+def point_new() -> ResponseReturnValue:
+    """Issue one collection point."""
+    user = staff()
+    form = PointForm()
+    _fill_point_choices(form)
+    if request.method == "GET" and request.args.get("region", "").isdigit():
+        form.region_id.data = int(request.args["region"])
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("admin/point_new.html", form=form), status
+    region = access.region_or_404(user, form.region_id.data)
+    version, channel = _lookup(form)
+    try:
+        point = issue_point(
+            version,
+            region,
+            channel,
+            form.label.data or "",
+            local_to_utc(form.expires_at.data),
+            user,
+        )
+    except PointError as exc:
+        db.session.rollback()
+        return render_template("admin/point_new.html", form=form, error=str(exc)), 400
+    db.session.commit()
+    flash(f"已发放点位 {point.code}", "ok")
+    return redirect(url_for("admin.point_detail", point_id=point.id))
+
+
+@bp.route("/points/batch", methods=["GET", "POST"])
+def point_batch() -> ResponseReturnValue:
+    """Issue one point per region at a level under a chosen region, for one channel."""
+    user = staff()
+    form = BatchForm()
+    _fill_point_choices(form)
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("admin/point_batch.html", form=form), status
+    root = access.region_or_404(user, form.region_id.data)
+    version, channel = _lookup(form)
+    try:
+        created = issue_batch(
+            version,
+            root,
+            form.level.data or "community",
+            channel,
+            form.label_pattern.data or "",
+            local_to_utc(form.expires_at.data),
+            user,
+            skip_existing=bool(form.skip_existing.data),
+        )
+    except PointError as exc:
+        db.session.rollback()
+        return render_template("admin/point_batch.html", form=form, error=str(exc)), 400
+    db.session.commit()
+    if not created:
+        flash("没有新增点位：所选区域都已有该渠道的有效点位。", "warn")
+        return redirect(url_for("admin.points", region=root.id, channel=channel.id))
+    flash(f"已批量发放 {len(created)} 个点位。", "ok")
+    ids = ",".join(str(p.id) for p in created)
+    return redirect(url_for("admin.points", ids=ids))
+
+
+@bp.get("/points/<int:point_id>")
+def point_detail(point_id: int) -> ResponseReturnValue:
+    """One point: link, QR code, statistics and recent responses."""
+    user = staff()
+    point = access.point_or_404(user, point_id)
+    row = stats.point_stats(user, stats.PointFilter(point_ids=(point.id,)))[0]
+    return render_template(
+        "admin/point_detail.html",
+        row=row,
+        point=point,
+        url=point_url(point.code),
+        responses=stats.recent_responses(point, limit=20),
+        action_form=ActionForm(),
+    )
+
+
+@bp.get("/points/<int:point_id>/responses")
+def point_responses(point_id: int) -> ResponseReturnValue:
+    """The newest responses collected at one point (timing, quality flags, indicators)."""
+    point = access.point_or_404(staff(), point_id)
+    return render_template(
+        "admin/point_responses.html", point=point, responses=stats.recent_responses(point)
+    )
+
+
+@bp.post("/points/<int:point_id>/revoke")
+def point_revoke(point_id: int) -> ResponseReturnValue:
+    """Stop a point; its link then tells residents the survey is closed."""
+    user = staff()
+    point = access.point_or_404(user, point_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    revoke(point, user)
+    db.session.commit()
+    flash(f"已停用点位 {point.code}", "ok")
+    return redirect(url_for("admin.point_detail", point_id=point.id))
+
+
+@bp.post("/points/<int:point_id>/reactivate")
+def point_reactivate(point_id: int) -> ResponseReturnValue:
+    """Accept responses at a revoked point again."""
+    user = staff()
+    point = access.point_or_404(user, point_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    reactivate(point, user)
+    db.session.commit()
+    flash(f"已重新启用点位 {point.code}", "ok")
+    return redirect(url_for("admin.point_detail", point_id=point.id))
+
+
+@bp.get("/points/export.<fmt>")
+def points_export(fmt: str) -> ResponseReturnValue:
+    """Point statistics as Excel-friendly CSV or as XLSX, same filters as the list."""
+    if fmt not in {"csv", "xlsx"}:
+        abort(404)
+    user = staff()
+    flt = point_filter(user)
+    rows = stats.point_stats(user, flt, request.args.get("sort", "code"))
+    base = current_app.config["BASE_URL"]
+    audit.record(
+        user, "export_points", "point", None, format=fmt, count=len(rows), **filter_args(flt)
+    )
+    db.session.commit()
+    if fmt == "csv":
+        body, mimetype = stats.to_csv(rows, base), "text/csv; charset=utf-8"
+    else:
+        body = stats.to_xlsx(rows, base)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=points.{fmt}"
+    response.headers["Cache-Control"] = "no-store"
+    return response
