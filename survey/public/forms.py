@@ -26,6 +26,11 @@ from wtforms import SelectMultipleField
 from wtforms import StringField
 from wtforms import TextAreaField
 from wtforms.fields import Field
+
+try:
+    from wtforms.fields.choices import SelectChoice
+except ImportError:  # pragma: no cover - WTForms < 3.3 takes (value, label) tuples
+    SelectChoice = None  # type: ignore[assignment,misc]
 from wtforms.widgets import CheckboxInput
 from wtforms.widgets import ListWidget
 
@@ -81,7 +86,7 @@ class SingleChoiceField(QuestionField, RadioField):
     """``single``: one option (radio buttons), optionally with "其他" and its text."""
 
     def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
-        choices = [(o.value, o.label) for o in question.options]
+        choices = _choices(question)
         super().__init__(question.text, choices=choices, validate_choice=False, **kwargs)
         self.question = question
         self.number = number
@@ -105,7 +110,7 @@ class MultipleChoiceField(QuestionField, SelectMultipleField):
     option_widget = CheckboxInput()
 
     def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
-        choices = [(o.value, o.label) for o in question.options]
+        choices = _choices(question)
         super().__init__(question.text, choices=choices, validate_choice=False, **kwargs)
         self.question = question
         self.number = number
@@ -182,6 +187,13 @@ class RegionField(QuestionField, SelectField):
         self.question = question
         self.number = number
         self.groups = groups
+
+
+def _choices(question: Question) -> list[Any]:
+    """WTForms choices of a question's options (``SelectChoice`` from WTForms 3.3 on)."""
+    if SelectChoice is None:  # pragma: no cover - WTForms < 3.3
+        return [(o.value, o.label) for o in question.options]
+    return [SelectChoice(value=o.value, label=o.label) for o in question.options]
 
 
 def _other_problems(field: SingleChoiceField | MultipleChoiceField, form: Form) -> list[str]:
