@@ -10,6 +10,23 @@ from analysis._errors import AnalysisError
 from analysis._errors import NotEstimableError
 
 # --- design-based estimation (design, weighting, domains, contrasts) ---
+# isort: split
+from analysis._contrast import svy_contrast
+from analysis._design import DEFAULT_LONELY_PSU
+from analysis._design import LONELY_PSU_RULES
+from analysis._design import AggregateOutcome
+from analysis._design import SurveyDesign
+from analysis._design import aggregate_units
+from analysis._design import design_from_aggregates
+from analysis._design import design_from_units
+from analysis._estimate import svy_estimate
+from analysis._intervals_design import DESIGN_METHODS
+from analysis._weighting import kish_n_eff
+from analysis._weighting import poststratify
+from analysis._weighting import rake
+from analysis._weighting import trim_weights
+from analysis._weighting import weighting_report
+
 # --- end design-based estimation ---
 
 # --- simple intervals, means, targets, ranks, planning ---
@@ -28,6 +45,21 @@ __all__ = [
     "AnalysisError",
     "NotEstimableError",
     # design-based names
+    "DEFAULT_LONELY_PSU",
+    "DESIGN_METHODS",
+    "LONELY_PSU_RULES",
+    "AggregateOutcome",
+    "SurveyDesign",
+    "aggregate_units",
+    "design_from_aggregates",
+    "design_from_units",
+    "kish_n_eff",
+    "poststratify",
+    "rake",
+    "svy_contrast",
+    "svy_estimate",
+    "trim_weights",
+    "weighting_report",
     # simple-interval names
     "allocate",
     "mean_ci",

@@ -1,0 +1,503 @@
+"""Design-based means and proportions for domains, in one vectorised pass.
+
+The estimator of a domain's mean is the ratio ``sum(w y) / sum(w)`` over the domain's
+responses. Its variance is the Taylor (linearisation) variance of R's ``svymean``: the
+influence value of a response is ``w (y - ybar) / sum(w)`` inside the domain and 0 outside;
+calibration replaces influence values by their residuals as R's ``svyrecvar`` does; the
+variance is the with-replacement, ultimate-cluster variance of the cluster totals of the
+influence values. Domains are estimated over the whole design, as R's ``svyby``, so their
+standard errors and degrees of freedom are those of domain estimation, not of a cut-out
+sample.
+
+Everything is computed from per (domain, cluster) sums, and the sums are formed with
+single ``bincount`` calls over all rows: there is no loop over rows or domains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import sparse
+
+from analysis._design import DENSE_CELLS_LIMIT
+from analysis._design import SurveyDesign
+from analysis._design import codes_of
+from analysis._design import combine_codes
+from analysis._errors import AnalysisError
+from analysis._intervals_design import DESIGN_METHODS
+from analysis._intervals_design import NOTE_DEFF
+from analysis._intervals_design import design_intervals
+from analysis._validation import as_name_list
+from analysis._validation import check_choice
+from analysis._validation import check_columns
+from analysis._validation import check_level
+
+__all__ = ["RESULT_COLUMNS", "svy_estimate"]
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+#: Columns that follow the group columns in every result.
+RESULT_COLUMNS: Final[tuple[str, ...]] = (
+    "n",
+    "n_missing",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "deff",
+    "df",
+    "n_eff",
+    "note",
+)
+
+# Number of (group x cluster) values held at once by the calibrated variance.
+_BLOCK_CELLS: Final = 4_000_000
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Domains of a ``by`` and the (domain, cluster) cells they occupy (outcome-free)."""
+
+    n_domains: int
+    levels: pd.DataFrame
+    row_domain: IntArray
+    row_entry: IntArray
+    entry_domain: IntArray
+    entry_cluster: IntArray
+    entry_rows: FloatArray
+    row_domain_cell: IntArray | None
+
+    @property
+    def n_entries(self) -> int:
+        return int(self.entry_domain.size)
+
+
+@dataclass(frozen=True)
+class OutcomeSums:
+    """Per-domain sums of one outcome and the per-entry influence totals."""
+
+    n: FloatArray
+    n_missing: FloatArray
+    weight_sum: FloatArray
+    mean: FloatArray
+    spread: FloatArray
+    entry_influence: FloatArray
+    entry_observed: FloatArray
+    adjustment: FloatArray | None
+    proportion: bool
+
+
+def _bincount(index: IntArray, weights: FloatArray | None, size: int) -> FloatArray:
+    """``bincount`` with a sentinel bin ``size`` (rows outside every domain) dropped."""
+    return np.bincount(index, weights=weights, minlength=size + 1)[:size].astype(np.float64)
+
+
+def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
+    """Domain codes and (domain, cluster) cells for grouping columns ``by``.
+
+    Rows with a missing value in a ``by`` column belong to no domain (they stay in the
+    design and its weighting).
+    """
+    by = list(by)
+    check_columns(design.data, by)
+    n_rows = len(design.data)
+    if by:
+        codes, levels = zip(*(codes_of(design.data[b]) for b in by), strict=True)
+        row_domain, n_domains, parts = combine_codes(list(codes), [len(lv) for lv in levels])
+        frame = pd.DataFrame(
+            {b: levels[j][parts[:, j]] for j, b in enumerate(by)}
+        ).reset_index(drop=True)
+    else:
+        row_domain, n_domains = np.zeros(n_rows, dtype=np.int64), 1
+        frame = pd.DataFrame(index=range(1))
+    n_clusters = design.n_clusters
+    outside = row_domain < 0
+    total = n_domains * n_clusters
+    key = row_domain * n_clusters + design.cluster
+    if outside.any():
+        key[outside] = total
+    if total <= DENSE_CELLS_LIMIT:
+        counts = np.bincount(key, minlength=total + 1)[:total]
+        present = np.flatnonzero(counts)
+        lut = np.full(total + 1, present.size, dtype=np.int64)
+        lut[present] = np.arange(present.size)
+        row_entry = lut[key]
+    else:
+        uniques, inverse = np.unique(key, return_inverse=True)
+        present = uniques[uniques < total]
+        row_entry = np.where(inverse < present.size, inverse, present.size).astype(np.int64)
+    entry_rows = (
+        _bincount(row_entry, design.rows, present.size)
+        if design.aggregated
+        else _bincount(row_entry, None, present.size)
+    )
+    row_domain_cell = None
+    if design.calibration is not None:
+        cal = design.calibration
+        row_domain_cell = row_domain * cal.n_cells + cal.cell
+        if outside.any():
+            row_domain_cell[outside] = n_domains * cal.n_cells
+    return Layout(
+        n_domains=n_domains,
+        levels=frame,
+        row_domain=np.where(outside, n_domains, row_domain),
+        row_entry=row_entry,
+        entry_domain=present // n_clusters,
+        entry_cluster=present % n_clusters,
+        entry_rows=entry_rows,
+        row_domain_cell=row_domain_cell,
+    )
+
+
+def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeSums:
+    """Domain means and influence totals of ``outcome`` (available-case)."""
+    n_obs, total, total_sq = design.outcome_arrays(outcome)
+    w = design.weight
+    size = layout.n_entries
+    wn = w * n_obs
+    wy = w * total
+    e_w = _bincount(layout.row_entry, wn, size)
+    e_y = _bincount(layout.row_entry, wy, size)
+    e_y2 = _bincount(layout.row_entry, w * total_sq, size)
+    e_n = _bincount(layout.row_entry, n_obs, size)
+    d = layout.n_domains
+    dom = layout.entry_domain
+    weight_sum = np.bincount(dom, weights=e_w, minlength=d)
+    y_sum = np.bincount(dom, weights=e_y, minlength=d)
+    y2_sum = np.bincount(dom, weights=e_y2, minlength=d)
+    n = np.bincount(dom, weights=e_n, minlength=d)
+    n_all = np.bincount(dom, weights=layout.entry_rows, minlength=d)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(weight_sum > 0, y_sum / weight_sum, np.nan)
+        spread = np.where(weight_sum > 0, (y2_sum - mean * y_sum) / weight_sum, np.nan)
+        inv_w = np.where(weight_sum > 0, 1.0 / weight_sum, 0.0)
+    mean0 = np.nan_to_num(mean)
+    influence = (e_y - mean0[dom] * e_w) * inv_w[dom]
+    if design.aggregated:
+        proportion = bool(
+            np.all(total == total_sq) and np.all(total >= 0) and np.all(total <= n_obs)
+        )
+    else:
+        proportion = bool(np.all((total == 0) | (total == 1)))
+    adjustment = None
+    cal = design.calibration
+    if cal is not None and layout.row_domain_cell is not None:
+        k = cal.n_cells
+        dk = layout.row_domain_cell
+        mean_x = np.concatenate([mean0, [0.0]])
+        inv_x = np.concatenate([inv_w, [0.0]])
+        if cal.method == "poststratify":
+            t_y = _bincount(dk, wy, d * k).reshape(d, k)
+            t_w = _bincount(dk, wn, d * k).reshape(d, k)
+            cell_totals = (t_y - mean_x[:d, None] * t_w) * inv_x[:d, None]
+            adjustment = cell_totals / cal.base_total[None, :]
+        else:
+            ratio = w / design.base_weight
+            r_y = _bincount(dk, ratio * total, d * k).reshape(d, k)
+            r_w = _bincount(dk, ratio * n_obs, d * k).reshape(d, k)
+            scaled = (r_y - mean_x[:d, None] * r_w) * inv_x[:d, None]
+            adjustment = _raking_adjustment(scaled, cal.rows, cal.steps)
+    return OutcomeSums(
+        n=n,
+        n_missing=n_all - n,
+        weight_sum=weight_sum,
+        mean=mean,
+        spread=spread,
+        entry_influence=influence,
+        entry_observed=e_n,
+        adjustment=adjustment,
+        proportion=proportion,
+    )
+
+
+def _raking_adjustment(
+    scaled: FloatArray,
+    cell_rows: FloatArray,
+    steps: Sequence[tuple[IntArray, int, FloatArray]],
+) -> FloatArray:
+    """Cell coefficients ``C`` of R's raking residuals (10 passes over the margins).
+
+    R replaces influence values ``x`` by ``x - psw * ave(x / psw, margin)`` for each
+    margin, ten times, where ``psw`` are the weights right after that margin's step. With
+    ``psw = d * G_k`` the adjusted value of a row of cell ``k`` is ``z - d * C[:, k]``;
+    ``scaled`` holds the sums of ``z / d`` per (domain, cell).
+    """
+    adj = np.zeros_like(scaled)
+    for _ in range(10):
+        for code, n_levels, factor in steps:
+            per_cell = (scaled - cell_rows[None, :] * adj) / factor[None, :]
+            indicator = sparse.csr_matrix(
+                (np.ones(code.size), (np.arange(code.size), code)), shape=(code.size, n_levels)
+            )
+            level_sum = np.asarray(indicator.T @ per_cell.T).T
+            level_rows = np.bincount(code, weights=cell_rows, minlength=n_levels)
+            level_mean = level_sum / level_rows[None, :]
+            adj = adj + factor[None, :] * level_mean[:, code]
+    return adj
+
+
+def cluster_matrix(design: SurveyDesign) -> sparse.csr_matrix:
+    """Design-weight totals per (cell, cluster): the ``Q`` of the calibration residuals."""
+    cal = design.calibration
+    if cal is None:
+        raise AnalysisError("internal: design is not calibrated")
+    values = design.base_weight * design.rows
+    return sparse.csr_matrix(
+        (values, (cal.cell, design.cluster)), shape=(cal.n_cells, design.n_clusters)
+    )
+
+
+def stratum_sums(
+    design: SurveyDesign,
+    entry_group: IntArray,
+    entry_cluster: IntArray,
+    values: FloatArray,
+    n_groups: int,
+    adjustment: FloatArray | None,
+) -> tuple[FloatArray, FloatArray]:
+    """Centred and uncentred sums of squares of cluster totals per (group, stratum).
+
+    ``entry_group``/``entry_cluster`` must be unique pairs sorted by group. Clusters of a
+    stratum that a group does not touch have a total of 0 (as R pads them with zeros).
+    """
+    h = design.n_strata
+    n_psu = design.n_psu.astype(np.float64)
+    if adjustment is None:
+        stratum = design.cluster_stratum[entry_cluster]
+        gh = entry_group * h + stratum
+        s1 = np.bincount(gh, weights=values, minlength=n_groups * h).reshape(n_groups, h)
+        listed = np.bincount(gh, minlength=n_groups * h).reshape(n_groups, h)
+        centre = s1 / n_psu[None, :]
+        dev = values - centre.ravel()[gh]
+        ssc = np.bincount(gh, weights=dev * dev, minlength=n_groups * h).reshape(n_groups, h)
+        ssc += (n_psu[None, :] - listed) * centre * centre
+        ssu = np.bincount(gh, weights=values * values, minlength=n_groups * h)
+        return ssc, ssu.reshape(n_groups, h)
+    q = cluster_matrix(design)
+    n_clusters = design.n_clusters
+    starts = design.cluster_starts()
+    block = max(1, _BLOCK_CELLS // max(n_clusters, 1))
+    ssc = np.empty((n_groups, h))
+    ssu = np.empty((n_groups, h))
+    bounds = np.searchsorted(entry_group, np.arange(0, n_groups + block, block))
+    for b, g0 in enumerate(range(0, n_groups, block)):
+        g1 = min(g0 + block, n_groups)
+        lo, hi = bounds[b], bounds[b + 1]
+        totals = -np.asarray(q.T @ adjustment[g0:g1].T).T
+        totals[entry_group[lo:hi] - g0, entry_cluster[lo:hi]] += values[lo:hi]
+        s1 = np.add.reduceat(totals, starts, axis=1)
+        dev = totals - np.repeat(s1 / n_psu[None, :], design.n_psu, axis=1)
+        ssc[g0:g1] = np.add.reduceat(dev * dev, starts, axis=1)
+        ssu[g0:g1] = np.add.reduceat(totals * totals, starts, axis=1)
+    return ssc, ssu
+
+
+def combine_strata(
+    design: SurveyDesign, ssc: FloatArray, ssu: FloatArray, present: FloatArray | None
+) -> FloatArray:
+    """Variance per group from per-stratum sums of squares, with the lonely-PSU rule.
+
+    ``present`` (groups x strata, for ``"average"`` on uncalibrated designs) marks the
+    strata where the group has responses; R averages over those.
+    """
+    n_psu = design.n_psu.astype(np.float64)
+    f = design.fpc_factor
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(n_psu > 1, f * n_psu / np.maximum(n_psu - 1, 1), f)
+    certain = f < 1e-7
+    lonely = (n_psu == 1) & ~certain
+    contrib = np.where(lonely[None, :], 0.0, ssc * scale[None, :])
+    contrib[:, certain] = 0.0
+    rule = design.lonely_psu
+    if rule == "adjust":
+        contrib = np.where(lonely[None, :], ssu * scale[None, :], contrib)
+    if rule != "average" or not lonely.any():
+        return np.asarray(contrib.sum(axis=1), dtype=np.float64)
+    there = np.ones_like(contrib, dtype=bool) if present is None else present > 0
+    ok = there & ~lonely[None, :]
+    n_there = there.sum(axis=1)
+    n_ok = ok.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.where(ok, contrib, 0.0).sum(axis=1) * n_there / n_ok
+    return np.where(n_ok > 0, total, np.nan)
+
+
+def presence(
+    design: SurveyDesign, entry_group: IntArray, entry_cluster: IntArray, n_groups: int,
+    weights: FloatArray | None = None,
+) -> FloatArray:
+    """Count of listed entries (or of ``weights``) per (group, stratum)."""
+    h = design.n_strata
+    gh = entry_group * h + design.cluster_stratum[entry_cluster]
+    return np.bincount(gh, weights=weights, minlength=n_groups * h).reshape(n_groups, h).astype(
+        np.float64
+    )
+
+
+def domain_df(design: SurveyDesign, layout: Layout) -> FloatArray:
+    """Clusters minus strata among the rows of each domain (missing outcomes included)."""
+    clusters = np.bincount(layout.entry_domain, minlength=layout.n_domains)
+    strata = (presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains) > 0)
+    return (clusters - strata.sum(axis=1)).astype(np.float64)
+
+
+def svy_estimate(
+    design: SurveyDesign,
+    outcome: str,
+    by: str | Sequence[str] | None = None,
+    *,
+    method: str | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Design-based estimate of a proportion or mean, overall or for every domain.
+
+    Parameters
+    ----------
+    design : SurveyDesign
+        From :func:`design_from_units` or :func:`design_from_aggregates`, optionally
+        post-stratified, raked or trimmed.
+    outcome : str
+        Outcome column (aggregated designs: an outcome name given at construction). A
+        column whose non-missing values are all 0 or 1 is a proportion; any other
+        numeric column is a mean. Missing values are left out (available-case, R's
+        ``na.rm=TRUE``) and counted in ``n_missing``.
+    by : str or sequence of str, optional
+        Grouping columns; every combination present in the data is a domain.
+    method : {"logit", "beta", "mean"}, optional
+        Interval method. Default ``"logit"`` for a proportion, ``"mean"`` for a mean;
+        ``logit`` and ``beta`` need a 0/1 outcome.
+    level : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per domain: the ``by`` columns, then ``n`` (non-missing responses),
+        ``n_missing``, ``estimate``, ``se``, ``ci_low``, ``ci_high``, ``deff``, ``df``,
+        ``n_eff`` (``n / deff``) and ``note`` (empty, or why a value is missing or how
+        an edge case was handled).
+
+    Raises
+    ------
+    AnalysisError
+        Unknown column or method, non-numeric outcome, logit/beta for a non-0/1 outcome.
+
+    Notes
+    -----
+    Matches R's survey 4.1 ``svyby(~y, ~g, design, svyciprop, method=..., na.rm=TRUE)``
+    (``xlogit`` for ``logit``) and ``svymean(..., deff=TRUE)``: the design effect is the
+    variance over ``var_SRS = s^2 (N - n) / (N n)`` with ``N`` the weight total of the
+    domain, as R's default ``deff=TRUE``. The degrees of freedom count the domain's
+    clusters and strata including rows whose outcome is missing. For ``beta``, the
+    effective-n correction uses ``nrow(design)`` as R does: the domain's rows for an
+    uncalibrated design, all rows for a calibrated one (R keeps every row in a subset of
+    a calibrated design).
+
+    Groups that cannot be estimated keep a row, with NaN where a value is undefined and
+    the reason in ``note``: no responses; df 0 (one cluster); SE 0 while responses
+    differ (a single-cluster stratum under ``lonely_psu="adjust"``), reported as not
+    estimable rather than as a zero-width interval.
+
+    References
+    ----------
+    Lumley, T. (2004). Analysis of complex survey samples. J. Stat. Software 9(8).
+    Korn, E. L. and Graubard, B. I. (1998). Confidence intervals for proportions with
+    small expected number of positive counts estimated from survey data. Survey
+    Methodology 24, 193-201.
+    """
+    results = estimate_many(design, [outcome], by, method=method, level=level)
+    return results[0]
+
+
+def estimate_many(
+    design: SurveyDesign,
+    outcomes: Sequence[str],
+    by: str | Sequence[str] | None,
+    *,
+    method: str | None,
+    level: float,
+) -> list[pd.DataFrame]:
+    """:func:`svy_estimate` for several outcomes sharing one domain layout."""
+    if method is not None:
+        check_choice(method, DESIGN_METHODS, "method")
+    level = check_level(level)
+    by_list = as_name_list(by)
+    layout = build_layout(design, by_list)
+    df = domain_df(design, layout)
+    frames = []
+    for outcome in outcomes:
+        sums = outcome_sums(design, layout, outcome)
+        chosen = method or ("logit" if sums.proportion else "mean")
+        if chosen != "mean" and not sums.proportion:
+            raise AnalysisError(
+                f"method {chosen!r} needs a 0/1 outcome; {outcome!r} has other values"
+                " (use method 'mean')"
+            )
+        frames.append(_finish(design, layout, sums, df, chosen, level))
+    return frames
+
+
+def domain_variance(design: SurveyDesign, layout: Layout, sums: OutcomeSums) -> FloatArray:
+    """Linearisation variance of each domain mean."""
+    ssc, ssu = stratum_sums(
+        design,
+        layout.entry_domain,
+        layout.entry_cluster,
+        sums.entry_influence,
+        layout.n_domains,
+        sums.adjustment,
+    )
+    present = None
+    if design.lonely_psu == "average" and design.calibration is None:
+        present = presence(
+            design, layout.entry_domain, layout.entry_cluster, layout.n_domains,
+            sums.entry_observed,
+        )
+    return combine_strata(design, ssc, ssu, present)
+
+
+def _finish(
+    design: SurveyDesign,
+    layout: Layout,
+    sums: OutcomeSums,
+    df: FloatArray,
+    method: str,
+    level: float,
+) -> pd.DataFrame:
+    var = domain_variance(design, layout, sums)
+    se = np.sqrt(var)
+    n = sums.n
+    w_sum = sums.weight_sum
+    if design.calibration is None:
+        n_rows_beta = n + sums.n_missing
+    else:
+        n_rows_beta = np.full(n.size, design.n_rows)
+    low, high, notes = design_intervals(
+        sums.mean, se, df, n, n_rows_beta, sums.spread,
+        method=method, level=level, proportion=sums.proportion,
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = sums.spread * n / (n - 1)
+        v_srs = s2 * (w_sum - n) / (w_sum * n)
+        deff = np.where((w_sum >= n) & (n > 1), var / v_srs, np.nan)
+        n_eff = np.where(np.isfinite(low) & (deff > 0), n / deff, np.nan)
+    bad_deff = (w_sum < n) & (n > 0)
+    notes = np.where((np.asarray(notes) == "") & bad_deff, NOTE_DEFF, notes).tolist()
+    out = layout.levels.copy()
+    out["n"] = n.astype(np.int64)
+    out["n_missing"] = sums.n_missing.astype(np.int64)
+    out["estimate"] = sums.mean
+    out["se"] = se
+    out["ci_low"] = low
+    out["ci_high"] = high
+    out["deff"] = deff
+    out["df"] = df.astype(np.int64)
+    out["n_eff"] = n_eff
+    out["note"] = notes
+    return out
