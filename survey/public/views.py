@@ -113,6 +113,9 @@ def submit(code: str) -> ResponseReturnValue:
     device_id = device_id or form_device
     dhash = device.device_hash(device_id)
     if _device_answered(point, dhash):
+        # A retry of this very instance may have been stored since the check above.
+        if _instance_stored(instance_id):
+            return redirect(thanks, 303)
         return _already(point, 409)
 
     form = form_cls(formdata=data)
