@@ -210,7 +210,9 @@ def points_export(fmt: str) -> ResponseReturnValue:
         abort(404)
     user = staff()
     flt = point_filter(user)
-    rows = stats.point_stats(user, flt, request.args.get("sort", "code"))
+    rows = stats.point_stats(
+        user, flt, request.args.get("sort", "code"), request.args.get("desc") == "1"
+    )
     base = current_app.config["BASE_URL"]
     audit.record(
         user, "export_points", "point", None, format=fmt, count=len(rows), **filter_args(flt)
