@@ -21,7 +21,7 @@ def _sample_urls(app: Flask) -> list[tuple[str, str, str]]:
     for rule in app.url_map.iter_rules():
         values = {}
         for name in rule.arguments:
-            converter = type(rule._converters[name]).__name__.lower()  # noqa: SLF001
+            converter = type(rule._converters[name]).__name__.lower()
             kind = "int" if "integer" in converter else "default"
             values[name] = CONVERTER_SAMPLES.get(name, SAMPLE_VALUES[kind])
         with app.test_request_context():
@@ -85,8 +85,7 @@ def test_district_officer_gets_404_outside_their_district(staff: Flask) -> None:
     # Nor can they act on it.
     token = AuthActions(client).token()
     assert (
-        client.post(f"/admin/points/{other}/revoke", data={"csrf_token": token}).status_code
-        == 404
+        client.post(f"/admin/points/{other}/revoke", data={"csrf_token": token}).status_code == 404
     )
     assert (
         client.post(

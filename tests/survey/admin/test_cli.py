@@ -106,6 +106,9 @@ def test_qr_export_png_and_svg(seeded: Flask, tmp_path: Path) -> None:
 
 def test_qr_export_unknown_names(seeded: Flask, tmp_path: Path) -> None:
     runner = seeded.test_cli_runner()
-    for extra in (["--questionnaire", "nope"], ["--questionnaire", "civilized-city", "--region", "0"]):
+    for extra in (
+        ["--questionnaire", "nope"],
+        ["--questionnaire", "civilized-city", "--region", "0"],
+    ):
         result = runner.invoke(args=["qr", "export", *extra, "--out", str(tmp_path)])
         assert result.exit_code != 0

@@ -22,7 +22,9 @@ from tests.survey.admin.conftest import AuthActions
 
 def _ids(app: Flask) -> dict[str, int]:
     with app.app_context():
-        street = db.session.execute(db.select(Region).where(Region.code == "999901001")).scalar_one()
+        street = db.session.execute(
+            db.select(Region).where(Region.code == "999901001")
+        ).scalar_one()
         channel = db.session.execute(
             db.select(Channel).where(Channel.code == "school")
         ).scalar_one()
@@ -61,7 +63,10 @@ def test_issue_one_point_revoke_and_reactivate(
         assert point.expires_at.replace(tzinfo=dt.UTC).hour == 0  # 08:00 China time
     page = client.get(f"/admin/points/{point_id}").get_data(as_text=True)
     assert "http://survey.test/q/" in page
-    assert client.post(f"/admin/points/{point_id}/revoke", data={"csrf_token": token}).status_code == 302
+    assert (
+        client.post(f"/admin/points/{point_id}/revoke", data={"csrf_token": token}).status_code
+        == 302
+    )
     with staff.app_context():
         point = db.session.get(CollectionPoint, point_id)
         assert point is not None and not point.active and point.revoked_at is not None
@@ -129,9 +134,11 @@ def test_batch_issues_one_point_per_community(
 def _add_activity(app: Flask) -> tuple[int, int]:
     """Scans and responses on two points; return their ids."""
     with app.app_context():
-        points = db.session.execute(
-            db.select(CollectionPoint).order_by(CollectionPoint.id).limit(2)
-        ).scalars().all()
+        points = (
+            db.session.execute(db.select(CollectionPoint).order_by(CollectionPoint.id).limit(2))
+            .scalars()
+            .all()
+        )
         a, b = points
         db.session.add_all(
             [
@@ -191,7 +198,7 @@ def test_filter_by_region_and_channel(staff: Flask, client: FlaskClient, auth: A
 
 
 def test_csv_and_xlsx_exports(staff: Flask, client: FlaskClient, auth: AuthActions) -> None:
-    a, _ = _add_activity(staff)
+    _add_activity(staff)
     auth.login()
     response = client.get("/admin/points/export.csv")
     assert response.status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -65,7 +66,9 @@ def test_zip_of_pngs_for_a_batch(staff: Flask, client: FlaskClient, auth: AuthAc
         assert code in index
 
 
-def test_svg_is_well_formed_with_label(staff: Flask, client: FlaskClient, auth: AuthActions) -> None:
+def test_svg_is_well_formed_with_label(
+    staff: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
     auth.login()
     point_id = point_ids_in(staff, "999901")[0]
     code, _ = _point(staff, point_id)
@@ -134,7 +137,7 @@ def test_ten_thousand_codes_are_unique_and_unpredictable() -> None:
     values = np.array([int("".join(str(i).zfill(2) for i in row)) for row in matrix], float)
     r = float(np.corrcoef(values[:-1], values[1:])[0, 1])
     assert abs(r) < 0.05
-    neighbours = sum(a[:3] == b[:3] for a, b in zip(codes, codes[1:], strict=False))
+    neighbours = sum(a[:3] == b[:3] for a, b in itertools.pairwise(codes))
     assert neighbours <= 4
     # Successive differences are not constant (as a counter's would be).
     assert len(set(np.diff(values[:100]).tolist())) > 90

@@ -141,7 +141,7 @@ def test_service_reports_rows_directly(staff: Flask) -> None:
     from survey.services.region_import import import_regions
 
     with staff.app_context():
-        report = import_regions("x.csv", "code,name,level,parent\n1,a,city,\n2,b,town,1\n".encode())
+        report = import_regions("x.csv", b"code,name,level,parent\n1,a,city,\n2,b,town,1\n")
         assert [e.row for e in report.errors] == [3]
         assert report.created == 0
 
@@ -149,14 +149,21 @@ def test_service_reports_rows_directly(staff: Flask) -> None:
 def test_add_and_rename_region_in_ui(staff: Flask, client: FlaskClient, auth: AuthActions) -> None:
     auth.login("linjiang")
     with staff.app_context():
-        street = db.session.execute(db.select(Region).where(Region.code == "999901001")).scalar_one()
+        street = db.session.execute(
+            db.select(Region).where(Region.code == "999901001")
+        ).scalar_one()
         street_id = street.id
         other = db.session.execute(db.select(Region).where(Region.code == "999902")).scalar_one()
         other_id = other.id
     token = auth.token("/admin/regions")
     response = client.post(
         "/admin/regions",
-        data={"csrf_token": token, "parent_id": street_id, "code": "999901001009", "name": "新社区"},
+        data={
+            "csrf_token": token,
+            "parent_id": street_id,
+            "code": "999901001009",
+            "name": "新社区",
+        },
     )
     assert response.status_code == 302
     with staff.app_context():
