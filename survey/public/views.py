@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -26,9 +28,8 @@ from flask_wtf.csrf import generate_csrf
 from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
-from sqlalchemy.orm import joinedload
 from wtforms import ValidationError
 
 from questionnaires import Definition
@@ -74,10 +75,10 @@ def questionnaire(code: str) -> ResponseReturnValue:
         device_id = device.new_device_id()
     elif _device_answered(point, device.device_hash(device_id)):
         return _already(point, 200)
-    defn = definition_of(point.questionnaire_version)
-    form = _form_class(point, defn)()
+    defn = _definition(point)
+    form_cls = _form_class(point, defn)
     instance = _sign_instance(point, device_id)
-    response = make_response(_render_form(point, defn, form, instance))
+    response = make_response(_render_form(point, defn, None, instance, _blank_sections(form_cls)))
     _no_store(response)
     if new_device:
         device.set_device_cookie(response, device_id, request.is_secure)
@@ -89,7 +90,7 @@ def questionnaire(code: str) -> ResponseReturnValue:
 def submit(code: str) -> ResponseReturnValue:
     """Validate and store one response, then redirect (303) to the thank-you page."""
     point = _open_point(code)
-    defn = definition_of(point.questionnaire_version)
+    defn = _definition(point)
     form_cls = _form_class(point, defn)
     try:
         data = screen_submission(form_cls, _form_pairs())
@@ -128,7 +129,7 @@ def submit(code: str) -> ResponseReturnValue:
 
     try:
         store_response(
-            point,
+            _orm_point(point),
             defn,
             form.answers(),
             others=form.others(),
@@ -154,54 +155,122 @@ def submit(code: str) -> ResponseReturnValue:
 def thanks(code: str) -> ResponseReturnValue:
     """Thank-you page with the questionnaire's civic message."""
     point = _find_point(code)
-    defn = definition_of(point.questionnaire_version)
+    defn = _definition(point)
     return render_template("public/thanks.html", point=point, defn=defn)
 
 
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _find_point(code: str) -> CollectionPoint:
+@dataclass(frozen=True)
+class PointInfo:
+    """What a resident page needs of a collection point, read with one lean query."""
+
+    id: int
+    code: str
+    active: bool
+    revoked_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    version_id: int
+    version_status: str
+    checksum: str
+    questionnaire_id: int
+    region_path: str
+
+    def is_expired(self) -> bool:
+        """True once the optional expiry time has passed (naive values are UTC)."""
+        if self.expires_at is None:
+            return False
+        expires = self.expires_at
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=dt.UTC)
+        return utcnow() >= expires
+
+
+def _find_point(code: str) -> PointInfo:
+    """The point of ``code`` (any state); 404 when the code is malformed or unknown."""
     norm = normalise_code(code)
     if norm is None:
         abort(404)
-    point = db.session.execute(
-        db.select(CollectionPoint)
-        .options(
-            joinedload(CollectionPoint.questionnaire_version).options(
-                defer(QuestionnaireVersion.source_toml)
-            ),
-            joinedload(CollectionPoint.region),
+    row = db.session.execute(
+        db.select(
+            CollectionPoint.id,
+            CollectionPoint.code,
+            CollectionPoint.active,
+            CollectionPoint.revoked_at,
+            CollectionPoint.expires_at,
+            QuestionnaireVersion.id,
+            QuestionnaireVersion.status,
+            QuestionnaireVersion.checksum,
+            QuestionnaireVersion.questionnaire_id,
+            Region.path,
         )
+        .join(
+            QuestionnaireVersion,
+            CollectionPoint.questionnaire_version_id == QuestionnaireVersion.id,
+        )
+        .join(Region, CollectionPoint.region_id == Region.id)
         .where(CollectionPoint.code == norm)
-    ).scalar_one_or_none()
-    if point is None:
+    ).first()
+    if row is None:
         abort(404)
-    return point
+    return PointInfo(*row)
 
 
-def _open_point(code: str) -> CollectionPoint:
+def _open_point(code: str) -> PointInfo:
     """The point of ``code``; 404 when unknown, 410 when it cannot take responses."""
     point = _find_point(code)
     if (
         not point.active
         or point.revoked_at is not None
         or point.is_expired()
-        or point.questionnaire_version.status != "open"
+        or point.version_status != "open"
     ):
         abort(410)
     return point
 
 
-def _region_options(point: CollectionPoint) -> RegionOptions:
-    """Districts and streets of the city the point lies in, ordered by code."""
-    ancestors = point.region.ancestor_ids()
+def _definition(point: PointInfo) -> Definition:
+    """The parsed definition of the point's version (parsed once per process)."""
+    key = (point.version_id, point.checksum)
+    defn = _DEFINITIONS.get(key)
+    if defn is None:
+        version = db.session.get(QuestionnaireVersion, point.version_id)
+        assert version is not None
+        defn = definition_of(version)
+        _DEFINITIONS[key] = defn
+    return defn
+
+
+_DEFINITIONS: dict[tuple[int, str], Definition] = {}
+
+
+def _region_options(point: PointInfo) -> RegionOptions:
+    """Districts and streets of the city the point lies in (cached for a minute per process).
+
+    Regions change rarely (staff add a street now and then); a minute of staleness costs
+    nothing, and a query per page view on the hot path would.
+    """
+    ancestors = [int(p) for p in point.region_path.strip("/").split("/") if p]
     if not ancestors:
         return RegionOptions((), ())
+    cache: dict[int, tuple[float, RegionOptions]] = current_app.extensions.setdefault(
+        "survey_region_options", {}
+    )
+    hit = cache.get(ancestors[0])
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < float(current_app.config.get("REGION_CACHE_SECONDS", 60)):
+        return hit[1]
+    options = _query_region_options(ancestors[0])
+    cache[ancestors[0]] = (now, options)
+    return options
+
+
+def _query_region_options(city_id: int) -> RegionOptions:
     rows = db.session.execute(
         db.select(Region.id, Region.code, Region.name, Region.level, Region.parent_id)
         .where(
-            Region.path.startswith(f"/{ancestors[0]}/"),
+            Region.path.startswith(f"/{city_id}/"),
             Region.level.in_(("district", "street")),
         )
         .order_by(Region.code)
@@ -217,10 +286,16 @@ def _region_options(point: CollectionPoint) -> RegionOptions:
     )
 
 
-def _form_class(point: CollectionPoint, defn: Definition) -> type[QuestionnaireForm]:
+def _form_class(point: PointInfo, defn: Definition) -> type[QuestionnaireForm]:
     needs_regions = any(q.type == "region" for q in defn.questions)
     regions = _region_options(point) if needs_regions else RegionOptions((), ())
     return form_class(defn, regions)
+
+
+def _orm_point(point: PointInfo) -> CollectionPoint:
+    found = db.session.get(CollectionPoint, point.id)
+    assert found is not None
+    return found
 
 
 def _form_pairs() -> list[tuple[str, str]]:
@@ -247,14 +322,14 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt=_INSTANCE_SALT)  # type: ignore[arg-type]
 
 
-def _sign_instance(point: CollectionPoint, device_id: str) -> str:
+def _sign_instance(point: PointInfo, device_id: str) -> str:
     """Signed form instance: random id, served time, point and device id."""
     served = utcnow().timestamp()
     payload = {"i": secrets.token_urlsafe(16), "t": round(served, 3), "p": point.id, "d": device_id}
     return _serializer().dumps(payload)
 
 
-def _load_instance(point: CollectionPoint, token: str) -> tuple[str, dt.datetime, str] | None:
+def _load_instance(point: PointInfo, token: str) -> tuple[str, dt.datetime, str] | None:
     """(instance id, served time, device id) from a valid token for this point, else None."""
     if not token or len(token) > 400:
         return None
@@ -286,11 +361,11 @@ def _instance_stored(instance_id: str) -> bool:
     )
 
 
-def _device_answered(point: CollectionPoint, dhash: str) -> bool:
+def _device_answered(point: PointInfo, dhash: str) -> bool:
     return (
         db.session.execute(
             db.select(Response.id).where(
-                Response.questionnaire_id == point.questionnaire_version.questionnaire_id,
+                Response.questionnaire_id == point.questionnaire_id,
                 Response.device_hash == dhash,
             )
         ).first()
@@ -299,13 +374,18 @@ def _device_answered(point: CollectionPoint, dhash: str) -> bool:
 
 
 def _render_form(
-    point: CollectionPoint, defn: Definition, form: QuestionnaireForm, instance: str
+    point: PointInfo,
+    defn: Definition,
+    form: QuestionnaireForm | None,
+    instance: str,
+    sections_html: Markup | None = None,
 ) -> str:
     return render_template(
         "public/questionnaire.html",
         point=point,
         defn=defn,
         form=form,
+        sections_html=sections_html,
         csrf_token=generate_csrf(),
         instance=instance,
         csrf_field=CSRF_FIELD,
@@ -313,12 +393,28 @@ def _render_form(
     )
 
 
-def _already(point: CollectionPoint, status: int) -> ResponseReturnValue:
-    defn = definition_of(point.questionnaire_version)
+def _blank_sections(form_cls: type[QuestionnaireForm]) -> Markup:
+    """The question blocks of an unanswered form: the same for everyone, rendered once."""
+    cache: dict[type[QuestionnaireForm], Markup] = current_app.extensions.setdefault(
+        "survey_blank_sections", {}
+    )
+    html = cache.get(form_cls)
+    if html is None:
+        if len(cache) > 64:
+            cache.clear()
+        html = Markup(
+            render_template("public/_sections.html", defn=form_cls.definition, form=form_cls())
+        )
+        cache[form_cls] = html
+    return html
+
+
+def _already(point: PointInfo, status: int) -> ResponseReturnValue:
+    defn = _definition(point)
     return render_template("public/already.html", point=point, defn=defn), status
 
 
-def _bad_request(point: CollectionPoint, message: str) -> ResponseReturnValue:
+def _bad_request(point: PointInfo, message: str) -> ResponseReturnValue:
     return render_error(400, message, back_url=url_for("public.questionnaire", code=point.code))
 
 

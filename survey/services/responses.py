@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import insert
+
 from questionnaires import OTHER_VALUE
 from questionnaires import Definition
 from questionnaires import score_answers
@@ -19,6 +21,7 @@ from survey.extensions import db
 from survey.models import Answer
 from survey.models import CollectionPoint
 from survey.models import QualityFlag
+from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import Response
 from survey.models.base import utcnow
@@ -57,7 +60,11 @@ def store_response(
     kept = {k: v for k, v in answers.items() if k in visible and k in defn and _present(v)}
     scores = score_answers(defn, kept)
 
-    version = point.questionnaire_version
+    questionnaire_id = db.session.execute(
+        db.select(QuestionnaireVersion.questionnaire_id).where(
+            QuestionnaireVersion.id == point.questionnaire_version_id
+        )
+    ).scalar_one()
     district = district_of(point.region)
     demo = defn.demographic_keys()
     residence_id = _region_id(kept.get(demo["residence"])) if "residence" in demo else None
@@ -74,8 +81,8 @@ def store_response(
         flags |= QualityFlag.STRAIGHT_LINE
 
     response = Response(
-        questionnaire_id=version.questionnaire_id,
-        questionnaire_version_id=version.id,
+        questionnaire_id=questionnaire_id,
+        questionnaire_version_id=point.questionnaire_version_id,
         point_id=point.id,
         region_id=point.region_id,
         district_id=district.id if district else None,
@@ -96,10 +103,13 @@ def store_response(
         satisfaction=scores.satisfaction,
         satisfaction_score=scores.satisfaction_score,
     )
-    response.answers = answer_rows(defn, kept, others)
+    rows = answer_rows(defn, kept, others)
     lock_for_write()
     db.session.add(response)
     db.session.flush()
+    # One executemany for the answers: much cheaper than the unit of work for ~30 objects.
+    if rows:
+        db.session.execute(insert(Answer), [{**row, "response_id": response.id} for row in rows])
     return response
 
 
@@ -120,9 +130,15 @@ def lock_for_write() -> None:
 
 def answer_rows(
     defn: Definition, answers: Mapping[str, AnswerValue], others: Mapping[str, str]
-) -> list[Answer]:
-    """One ``Answer`` per value (multiple choice: per selected option), in question order."""
-    rows: list[Answer] = []
+) -> list[dict[str, Any]]:
+    """Rows of ``answers`` (multiple choice: one per selected option), in question order."""
+    rows: list[dict[str, Any]] = []
+
+    def row(
+        key: str, value: str | None = None, text: str | None = None, number: float | None = None
+    ) -> None:
+        rows.append({"question_key": key, "value": value, "text": text, "number": number})
+
     for q in defn.questions:
         value = answers.get(q.key)
         if not _present(value):
@@ -131,15 +147,14 @@ def answer_rows(
             values = [value] if isinstance(value, str) else list(value or ())
             for v in values:
                 text = others.get(q.key) if v == OTHER_VALUE and q.allow_other else None
-                rows.append(Answer(question_key=q.key, value=v, text=text))
+                row(q.key, v, text)
         elif q.type == "text":
-            rows.append(Answer(question_key=q.key, text=str(value)))
+            row(q.key, text=str(value))
         elif q.type == "number":
-            rows.append(Answer(question_key=q.key, number=float(str(value))))
+            row(q.key, number=float(str(value)))
         else:
             v = str(value)
-            text = others.get(q.key) if v == OTHER_VALUE and q.allow_other else None
-            rows.append(Answer(question_key=q.key, value=v, text=text))
+            row(q.key, v, others.get(q.key) if v == OTHER_VALUE and q.allow_other else None)
     return rows
 
 
