@@ -187,10 +187,23 @@ def _lock_remaining(keys: Sequence[str], now: dt.datetime) -> int:
 
 def _register_failure(key: str, now: dt.datetime) -> None:
     window = dt.timedelta(seconds=int(current_app.config["LOGIN_LOCK_SECONDS"]))
-    row = db.session.get(LoginThrottle, key)
-    if row is None:
-        row = LoginThrottle(key=key, failures=0, window_start=now)
-        db.session.add(row)
+    # Create the row race-free (two first failures at once must not collide), then lock it.
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    db.session.execute(
+        dialect_insert(LoginThrottle)
+        .values(key=key, failures=0, window_start=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    row = db.session.execute(
+        db.select(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
     start = _aware(row.window_start)
     if start is None or now - start > window:
         row.failures, row.window_start = 0, now
