@@ -103,6 +103,7 @@ class Calibration:
     steps: tuple[tuple[IntArray, int, FloatArray], ...]
     report: pd.DataFrame
     iterations: int = 0
+    cache: dict[str, object] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True, eq=False)
@@ -186,9 +187,11 @@ class SurveyDesign:
         """Index of the first cluster of each stratum (clusters are stratum-contiguous)."""
         return np.concatenate(([0], np.cumsum(self.n_psu)[:-1])).astype(np.int64)
 
-    def outcome_arrays(self, outcome: str) -> tuple[FloatArray, FloatArray, FloatArray]:
+    def outcome_arrays(
+        self, outcome: str
+    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
         """Return, per row, the non-missing count, the sum and the sum of squares of
-        ``outcome``.
+        ``outcome`` (``None`` for unit rows: the square of the sum).
 
         Raises
         ------
@@ -219,17 +222,31 @@ class SurveyDesign:
         if outcome in self.design_columns:
             raise AnalysisError(f"column {outcome!r} defines the design; it is not an outcome")
         values = numeric_column(self.data, outcome, "outcome")
-        observed = ~np.isnan(values)
-        if np.isinf(values).any():
+        missing = np.isnan(values)
+        filled = np.where(missing, 0.0, values)
+        if not np.isfinite(filled.sum()):
             raise AnalysisError(f"outcome column {outcome!r} has infinite values")
-        filled = np.where(observed, values, 0.0)
-        return observed.astype(np.float64), filled, filled * filled
+        observed = np.subtract(1.0, missing, dtype=np.float64)
+        return observed, filled, None
 
     def replace_weights(self, **changes: object) -> SurveyDesign:
         """Return a copy with some attributes replaced (used by the weighting functions)."""
         from dataclasses import replace
 
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def raw_codes(values: pd.Series) -> tuple[IntArray, pd.Index]:
+    """Like :func:`codes_of`, but integer columns are coded by offset without dropping
+    unused values from the labels (cheaper; callers combine and compress codes)."""
+    dtype = values.dtype
+    if pd.api.types.is_integer_dtype(dtype) and not values.hasnans and len(values):
+        raw = values.to_numpy()
+        low, high = int(raw.min()), int(raw.max())
+        if high - low < (1 << 20):
+            codes = raw.astype(np.int64) if low == 0 else raw.astype(np.int64) - low
+            return codes, pd.Index(np.arange(low, high + 1))
+    return codes_of(values)
 
 
 def codes_of(values: pd.Series) -> tuple[IntArray, pd.Index]:
@@ -262,41 +279,58 @@ def codes_of(values: pd.Series) -> tuple[IntArray, pd.Index]:
 
 def combine_codes(
     codes: Sequence[IntArray], sizes: Sequence[int]
-) -> tuple[IntArray, int, IntArray]:
+) -> tuple[IntArray, int, IntArray, IntArray]:
     """Combine per-column codes into one code per observed combination.
 
     Returns the combined code of each row (``-1`` when any part is missing), the number of
-    observed combinations, and for each combination its code in every column (as an
-    array of shape (combinations, columns)). Combinations are ordered with the first
-    column varying slowest.
+    observed combinations, for each combination its code in every column (an array of
+    shape (combinations, columns)), and the number of rows of each combination.
+    Combinations are ordered with the first column varying slowest.
     """
-    n = codes[0].size if codes else 0
     if not codes:
-        return np.zeros(n, dtype=np.int64), 1, np.zeros((1, 0), dtype=np.int64)
-    missing = np.zeros(n, dtype=bool)
-    for c in codes:
-        missing |= c < 0
+        raise AnalysisError("internal: no codes to combine")
+    n = codes[0].size
+    negative = [c for c in codes if c.size and int(c.min()) < 0]
+    missing: npt.NDArray[np.bool_] | None = None
+    for c in negative:
+        missing = (c < 0) if missing is None else (missing | (c < 0))
+    radices = [max(int(s), 1) for s in sizes]
     total = 1
-    for s in sizes:
-        total *= max(int(s), 1)
+    for r in radices:
+        total *= r
     if total <= DENSE_CELLS_LIMIT:
-        combined = np.zeros(n, dtype=np.int64)
-        for c, s in zip(codes, sizes, strict=True):
-            combined = combined * max(int(s), 1) + c
-        combined[missing] = total
-        present = np.bincount(combined, minlength=total + 1)[:total] > 0
-        observed = np.flatnonzero(present)
+        combined = codes[0].astype(np.int64, copy=True)
+        for c, r in zip(codes[1:], radices[1:], strict=True):
+            combined *= r
+            combined += c
+        if missing is not None:
+            combined[missing] = total
+        counts = np.bincount(combined, minlength=total + 1)[:total]
+        observed = np.flatnonzero(counts)
         lut = np.full(total + 1, -1, dtype=np.int64)
         lut[observed] = np.arange(observed.size)
-        parts = np.array(np.unravel_index(observed, [max(int(s), 1) for s in sizes])).T
-        return lut[combined], int(observed.size), parts.astype(np.int64).reshape(-1, len(codes))
+        parts = np.array(np.unravel_index(observed, radices)).T
+        return (
+            lut[combined],
+            int(observed.size),
+            parts.astype(np.int64).reshape(-1, len(codes)),
+            counts[observed].astype(np.int64),
+        )
     frame = pd.DataFrame({i: c for i, c in enumerate(codes)})
-    frame = frame[~missing]
-    keys = frame.drop_duplicates().sort_values(list(frame.columns))
-    index = pd.MultiIndex.from_frame(keys)
+    if missing is not None:
+        frame = frame[~missing]
+    sizes_by_key = frame.groupby(list(frame.columns), sort=True).size()
+    index = sizes_by_key.index
+    if not isinstance(index, pd.MultiIndex):
+        index = pd.MultiIndex.from_arrays([index])
     out = np.full(n, -1, dtype=np.int64)
-    out[~missing] = index.get_indexer(pd.MultiIndex.from_frame(frame))
-    return out, len(keys), keys.to_numpy(dtype=np.int64)
+    positions = index.get_indexer(pd.MultiIndex.from_frame(frame))
+    if missing is None:
+        out[:] = positions
+    else:
+        out[~missing] = positions
+    keys = np.array([index.get_level_values(i) for i in range(len(codes))]).T
+    return out, len(index), keys.astype(np.int64), sizes_by_key.to_numpy(dtype=np.int64)
 
 
 def _design_parts(
@@ -312,15 +346,17 @@ def _design_parts(
     if strata is None:
         s_codes, s_levels = np.zeros(n, dtype=np.int64), pd.Index(["all"])
     else:
-        s_codes, s_levels = codes_of(data[strata])
+        s_codes, s_levels = raw_codes(data[strata])
     if psu is None:
         p_codes, p_size = np.arange(n, dtype=np.int64), n
     else:
-        p_raw, p_levels = codes_of(data[psu])
+        p_raw, p_levels = raw_codes(data[psu])
         p_codes, p_size = p_raw, len(p_levels)
     # Clusters are (stratum, psu) pairs: a psu label reused in two strata is two clusters.
-    cluster, _, parts = combine_codes([s_codes, p_codes], [len(s_levels), p_size])
-    cluster_stratum = parts[:, 0].copy()
+    cluster, _, parts, _ = combine_codes([s_codes, p_codes], [len(s_levels), p_size])
+    used = np.unique(parts[:, 0])
+    cluster_stratum = np.searchsorted(used, parts[:, 0]).astype(np.int64)
+    s_levels = pd.Index(s_levels[used])
     n_psu = np.bincount(cluster_stratum, minlength=len(s_levels)).astype(np.int64)
     if fpc is None:
         fpc_factor = np.ones(len(s_levels))

@@ -26,8 +26,8 @@ from scipy import sparse
 
 from analysis._design import DENSE_CELLS_LIMIT
 from analysis._design import SurveyDesign
-from analysis._design import codes_of
 from analysis._design import combine_codes
+from analysis._design import raw_codes
 from analysis._errors import AnalysisError
 from analysis._intervals_design import DESIGN_METHODS
 from analysis._intervals_design import NOTE_DEFF
@@ -58,6 +58,8 @@ RESULT_COLUMNS: Final[tuple[str, ...]] = (
 
 # Number of (group x cluster) values held at once by the calibrated variance.
 _BLOCK_CELLS: Final = 4_000_000
+# Up to this many calibration cells the calibrated variance uses the Gram expansion.
+_EXPANSION_MAX_CELLS: Final = 64
 
 
 @dataclass(frozen=True)
@@ -108,8 +110,10 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
     check_columns(design.data, by)
     n_rows = len(design.data)
     if by:
-        codes, levels = zip(*(codes_of(design.data[b]) for b in by), strict=True)
-        row_domain, n_domains, parts = combine_codes(list(codes), [len(lv) for lv in levels])
+        codes, levels = zip(*(raw_codes(design.data[b]) for b in by), strict=True)
+        row_domain, n_domains, parts, _ = combine_codes(
+            list(codes), [len(lv) for lv in levels]
+        )
         frame = pd.DataFrame(
             {b: levels[j][parts[:, j]] for j, b in enumerate(by)}
         ).reset_index(drop=True)
@@ -122,21 +126,22 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
     key = row_domain * n_clusters + design.cluster
     if outside.any():
         key[outside] = total
+    entry_rows: FloatArray | None = None
     if total <= DENSE_CELLS_LIMIT:
         counts = np.bincount(key, minlength=total + 1)[:total]
         present = np.flatnonzero(counts)
         lut = np.full(total + 1, present.size, dtype=np.int64)
         lut[present] = np.arange(present.size)
         row_entry = lut[key]
+        if not design.aggregated:
+            entry_rows = counts[present].astype(np.float64)
     else:
         uniques, inverse = np.unique(key, return_inverse=True)
         present = uniques[uniques < total]
         row_entry = np.where(inverse < present.size, inverse, present.size).astype(np.int64)
-    entry_rows = (
-        _bincount(row_entry, design.rows, present.size)
-        if design.aggregated
-        else _bincount(row_entry, None, present.size)
-    )
+    if entry_rows is None:
+        weights = design.rows if design.aggregated else None
+        entry_rows = _bincount(row_entry, weights, present.size)
     row_domain_cell = None
     if design.calibration is not None:
         cal = design.calibration
@@ -162,10 +167,22 @@ def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeS
     size = layout.n_entries
     wn = w * n_obs
     wy = w * total
+    if total_sq is not None:
+        proportion = bool(
+            np.all(total == total_sq) and np.all(total >= 0) and np.all(total <= n_obs)
+        )
+    else:
+        ones = int(np.count_nonzero(total == 1.0))
+        proportion = ones + int(np.count_nonzero(total == 0.0)) == total.size
     e_w = _bincount(layout.row_entry, wn, size)
     e_y = _bincount(layout.row_entry, wy, size)
-    e_y2 = _bincount(layout.row_entry, w * total_sq, size)
-    e_n = _bincount(layout.row_entry, n_obs, size)
+    # for 0/1 responses y^2 = y, so the sum of squares needs no second pass
+    if proportion:
+        e_y2 = e_y
+    else:
+        squares = total * total if total_sq is None else total_sq
+        e_y2 = _bincount(layout.row_entry, w * squares, size)
+    e_n = _bincount(layout.row_entry, n_obs, size)  # also used by lonely_psu="average"
     d = layout.n_domains
     dom = layout.entry_domain
     weight_sum = np.bincount(dom, weights=e_w, minlength=d)
@@ -179,12 +196,6 @@ def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeS
         inv_w = np.where(weight_sum > 0, 1.0 / weight_sum, 0.0)
     mean0 = np.nan_to_num(mean)
     influence = (e_y - mean0[dom] * e_w) * inv_w[dom]
-    if design.aggregated:
-        proportion = bool(
-            np.all(total == total_sq) and np.all(total >= 0) and np.all(total <= n_obs)
-        )
-    else:
-        proportion = bool(np.all((total == 0) | (total == 1)))
     adjustment = None
     cal = design.calibration
     if cal is not None and layout.row_domain_cell is not None:
@@ -242,15 +253,30 @@ def _raking_adjustment(
     return adj
 
 
-def cluster_matrix(design: SurveyDesign) -> sparse.csr_matrix:
-    """Design-weight totals per (cell, cluster): the ``Q`` of the calibration residuals."""
+def cluster_matrix(design: SurveyDesign) -> FloatArray | sparse.csr_matrix:
+    """Design-weight totals per (cell, cluster): the ``Q`` of the calibration residuals.
+
+    Dense when small (the usual case: a few dozen cells times a few thousand clusters).
+    """
     cal = design.calibration
     if cal is None:
         raise AnalysisError("internal: design is not calibrated")
+    cached = cal.cache.get("cluster_matrix")
+    if cached is not None:
+        return cached  # type: ignore[return-value]
     values = design.base_weight * design.rows
-    return sparse.csr_matrix(
-        (values, (cal.cell, design.cluster)), shape=(cal.n_cells, design.n_clusters)
-    )
+    size = cal.n_cells * design.n_clusters
+    q: FloatArray | sparse.csr_matrix
+    if size <= _BLOCK_CELLS:
+        key = cal.cell * design.n_clusters + design.cluster
+        dense = np.bincount(key, weights=values, minlength=size)
+        q = dense.reshape(cal.n_cells, design.n_clusters)
+    else:
+        q = sparse.csr_matrix(
+            (values, (cal.cell, design.cluster)), shape=(cal.n_cells, design.n_clusters)
+        )
+    cal.cache["cluster_matrix"] = q
+    return q
 
 
 def stratum_sums(
@@ -280,6 +306,23 @@ def stratum_sums(
         ssu = np.bincount(gh, weights=values * values, minlength=n_groups * h)
         return ssc, ssu.reshape(n_groups, h)
     q = cluster_matrix(design)
+    if isinstance(q, np.ndarray) and q.shape[0] <= _EXPANSION_MAX_CELLS:
+        return _expanded_sums(design, entry_group, entry_cluster, values, n_groups, adjustment, q)
+    return _dense_sums(design, entry_group, entry_cluster, values, n_groups, adjustment, q)
+
+
+def _dense_sums(
+    design: SurveyDesign,
+    entry_group: IntArray,
+    entry_cluster: IntArray,
+    values: FloatArray,
+    n_groups: int,
+    adjustment: FloatArray,
+    q: FloatArray | sparse.csr_matrix,
+) -> tuple[FloatArray, FloatArray]:
+    """Calibrated sums of squares from dense blocks of (group x cluster) totals."""
+    h = design.n_strata
+    n_psu = design.n_psu.astype(np.float64)
     n_clusters = design.n_clusters
     starts = design.cluster_starts()
     block = max(1, _BLOCK_CELLS // max(n_clusters, 1))
@@ -289,13 +332,73 @@ def stratum_sums(
     for b, g0 in enumerate(range(0, n_groups, block)):
         g1 = min(g0 + block, n_groups)
         lo, hi = bounds[b], bounds[b + 1]
-        totals = -np.asarray(q.T @ adjustment[g0:g1].T).T
+        if isinstance(q, np.ndarray):
+            totals = -(adjustment[g0:g1] @ q)
+        else:
+            totals = -np.asarray(q.T @ adjustment[g0:g1].T).T
         totals[entry_group[lo:hi] - g0, entry_cluster[lo:hi]] += values[lo:hi]
         s1 = np.add.reduceat(totals, starts, axis=1)
-        dev = totals - np.repeat(s1 / n_psu[None, :], design.n_psu, axis=1)
-        ssc[g0:g1] = np.add.reduceat(dev * dev, starts, axis=1)
+        centred = totals - np.repeat(s1 / n_psu[None, :], design.n_psu, axis=1)
+        ssc[g0:g1] = np.add.reduceat(centred * centred, starts, axis=1)
         ssu[g0:g1] = np.add.reduceat(totals * totals, starts, axis=1)
     return ssc, ssu
+
+
+def _expanded_sums(
+    design: SurveyDesign,
+    entry_group: IntArray,
+    entry_cluster: IntArray,
+    values: FloatArray,
+    n_groups: int,
+    adjustment: FloatArray,
+    q: FloatArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Calibrated sums of squares without forming (group x cluster) totals.
+
+    The total of group g in cluster c is ``u_gc - v_gc`` with ``v_gc = adj_g . q_c``, so
+    per stratum ``sum (u - v)^2 = sum u^2 - 2 sum u v + adj_g G_h adj_g'`` with the Gram
+    matrix ``G_h = Q_h Q_h'`` of the stratum's cells. This costs (entries + groups x
+    strata) x cells instead of groups x clusters. Where the three terms nearly cancel
+    (relative size below 1e-6) the group is recomputed from dense totals.
+    """
+    h = design.n_strata
+    n_psu = design.n_psu.astype(np.float64)
+    starts = design.cluster_starts()
+    gh = entry_group * h + design.cluster_stratum[entry_cluster]
+    size = n_groups * h
+    u1 = np.bincount(gh, weights=values, minlength=size).reshape(n_groups, h)
+    u2 = np.bincount(gh, weights=values * values, minlength=size).reshape(n_groups, h)
+    # sum_c u_gc v_gc = sum_k adj_gk * (sum_c u_gc q_kc): one bincount per cell
+    uv = np.zeros((n_groups, h))
+    for k in range(q.shape[0]):
+        uq = np.bincount(gh, weights=values * q[k, entry_cluster], minlength=size)
+        uv += uq.reshape(n_groups, h) * adjustment[:, k : k + 1]
+    q_strata = np.add.reduceat(q, starts, axis=1)
+    s1 = u1 - adjustment @ q_strata
+    bounds = np.concatenate([starts, [design.n_clusters]])
+    grams = np.stack(  # one small K x K Gram matrix per stratum
+        [q[:, bounds[j] : bounds[j + 1]] @ q[:, bounds[j] : bounds[j + 1]].T for j in range(h)]
+    )
+    vv = (np.matmul(adjustment[None, :, :], grams) * adjustment[None, :, :]).sum(axis=2).T
+    magnitude = np.abs(adjustment)[None, :, :]  # the same without sign cancellation
+    vv_size = (np.matmul(magnitude, grams) * magnitude).sum(axis=2).T
+    ssu = u2 - 2.0 * uv + vv
+    ssc = ssu - s1 * s1 / n_psu[None, :]
+    scale = u2 + vv_size
+    multi = (n_psu > 1)[None, :]
+    shaky = (scale > 0) & ((ssu < 1e-6 * scale) | (multi & (ssc < 1e-6 * scale)))
+    redo = np.flatnonzero(shaky.any(axis=1))
+    if redo.size:
+        pick = np.isin(entry_group, redo)
+        remap = np.full(n_groups, -1, dtype=np.int64)
+        remap[redo] = np.arange(redo.size)
+        dense_c, dense_u = _dense_sums(
+            design, remap[entry_group[pick]], entry_cluster[pick], values[pick], redo.size,
+            adjustment[redo], q,
+        )
+        ssc[redo] = dense_c
+        ssu[redo] = dense_u
+    return np.maximum(ssc, 0.0), np.maximum(ssu, 0.0)
 
 
 def combine_strata(

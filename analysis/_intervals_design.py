@@ -126,7 +126,7 @@ def design_intervals(
             lo, hi = _kg_bounds(p, n_eff, alpha)
             low = np.where(interior, lo, np.nan)
             high = np.where(interior, hi, np.nan)
-        if proportion and method != "mean":
+        if proportion and method != "mean" and np.any(usable & edge):
             ratio_edge = t_quantile(alpha / 2, n - 1) / t_quantile(alpha / 2, df)
             lo, hi = _kg_bounds(estimate, n * ratio_edge**2, alpha)
             take = usable & edge

@@ -22,8 +22,8 @@ import pandas as pd
 
 from analysis._design import Calibration
 from analysis._design import SurveyDesign
-from analysis._design import codes_of
 from analysis._design import combine_codes
+from analysis._design import raw_codes
 from analysis._errors import AnalysisError
 from analysis._validation import check_columns
 from analysis._validation import no_missing
@@ -54,22 +54,29 @@ def _label(value: object) -> str:
 
 def _cell_combos(
     design: SurveyDesign, cells: Sequence[str]
-) -> tuple[IntArray, list[tuple[str, ...]]]:
-    """Code of each row's cell combination and the text labels of each combination."""
+) -> tuple[IntArray, list[tuple[str, ...]], FloatArray, FloatArray]:
+    """Code of each row's cell combination, the text labels of each combination, and per
+    combination the number of respondents and the sum of their design weights."""
     check_columns(design.data, cells)
     no_missing(design.data, cells, "weighting cell")
     codes: list[IntArray] = []
     levels: list[pd.Index] = []
     for name in cells:
-        c, lev = codes_of(design.data[name])
+        c, lev = raw_codes(design.data[name])
         codes.append(c)
         levels.append(lev)
-    combo, _, parts = combine_codes(codes, [len(lev) for lev in levels])
+    combo, n_combos, parts, counts = combine_codes(codes, [len(lev) for lev in levels])
     labels = [
         tuple(_label(levels[j][parts[i, j]]) for j in range(len(cells)))
         for i in range(parts.shape[0])
     ]
-    return combo, labels
+    if design.aggregated:
+        rows = np.bincount(combo, weights=design.rows, minlength=n_combos)
+        base = np.bincount(combo, weights=design.base_weight * design.rows, minlength=n_combos)
+    else:
+        rows = counts.astype(np.float64)
+        base = np.bincount(combo, weights=design.base_weight, minlength=n_combos)
+    return combo, labels, rows, base
 
 
 def _check_uncalibrated(design: SurveyDesign) -> None:
@@ -170,7 +177,7 @@ def poststratify(
             cell_text = ", ".join(f"{c}={v}" for c, v in zip(cells, key, strict=True))
             raise AnalysisError(f"population has the cell {cell_text} twice")
         pop_index[key] = i
-    combo, combo_labels = _cell_combos(design, cells)
+    combo, combo_labels, combo_rows, combo_base = _cell_combos(design, cells)
     combo_pop = np.empty(len(combo_labels), dtype=np.int64)
     for i, key in enumerate(combo_labels):
         j = pop_index.get(key)
@@ -181,20 +188,19 @@ def poststratify(
                 " the population file"
             )
         combo_pop[i] = j
-    row_pop = combo_pop[combo]
-    m = design.rows
     n_pop = len(pop_labels)
-    sample_n = np.bincount(row_pop, weights=m, minlength=n_pop)
-    base = np.bincount(row_pop, weights=design.base_weight * m, minlength=n_pop)
+    sample_n = np.bincount(combo_pop, weights=combo_rows, minlength=n_pop)
+    base = np.bincount(combo_pop, weights=combo_base, minlength=n_pop)
     keep = np.flatnonzero((pop_n > 0) | (sample_n > 0))
     group_of_kept = _collapse([pop_labels[i] for i in keep], sample_n[keep], min_cell_n)
     n_cells = max(group_of_kept) + 1
     cell_of_pop = np.full(n_pop, -1, dtype=np.int64)
     cell_of_pop[keep] = group_of_kept
-    cell = cell_of_pop[row_pop]
+    cell_of_combo = cell_of_pop[combo_pop]
+    cell = cell_of_combo[combo]
     cell_pop = np.bincount(cell_of_pop[keep], weights=pop_n[keep], minlength=n_cells)
-    cell_base = np.bincount(cell, weights=design.base_weight * m, minlength=n_cells)
-    cell_rows = np.bincount(cell, weights=m, minlength=n_cells)
+    cell_base = np.bincount(cell_of_combo, weights=combo_base, minlength=n_cells)
+    cell_rows = np.bincount(cell_of_combo, weights=combo_rows, minlength=n_cells)
     if np.any(cell_rows == 0):  # only when every cell is empty
         raise AnalysisError("no respondents in any post-stratification cell")
     factor = cell_pop / cell_base
@@ -306,11 +312,8 @@ def rake(
     variables = [var for var, _ in spec]
     if len(set(variables)) != len(variables):
         raise AnalysisError("a margin variable is given twice")
-    combo, labels = _cell_combos(design, variables)
+    combo, labels, cell_rows, base = _cell_combos(design, variables)
     n_cells = len(labels)
-    m = design.rows
-    base = np.bincount(combo, weights=design.base_weight * m, minlength=n_cells)
-    cell_rows = np.bincount(combo, weights=m, minlength=n_cells)
     margin_codes: list[tuple[IntArray, int, FloatArray]] = []
     for j, (var, table) in enumerate(spec):
         levels = sorted({lab[j] for lab in labels})
