@@ -99,7 +99,7 @@ def _collapse(prefixes: list[tuple[str, ...]], n: FloatArray, min_cell_n: float)
         return k
 
     while len(groups) > 1:
-        small = [i for i, s in enumerate(sizes) if s < min_cell_n]
+        small = [i for i, s in enumerate(sizes) if s < min_cell_n or s == 0]
         if not small:
             break
         i = min(small, key=lambda j: (sizes[j], j))
@@ -136,7 +136,8 @@ def poststratify(
     count : str, default "N"
         Name of the count column.
     min_cell_n : float, default 5
-        Cells with fewer respondents are merged (0 merges only empty cells).
+        Cells with fewer respondents are merged; empty cells are always merged (so 0 or
+        1 merges only empty cells).
 
     Returns
     -------
@@ -153,8 +154,8 @@ def poststratify(
     Notes
     -----
     Collapsing rule: population cells are taken in the order of the file (rows with a
-    count of 0 and no respondents are ignored). While some cell has fewer than
-    ``min_cell_n`` respondents, the smallest such cell (the first on ties) is merged with
+    count of 0 and no respondents are ignored). While some cell is empty or has fewer
+    than ``min_cell_n`` respondents, the smallest such cell (the first on ties) is merged with
     the previous or next remaining cell, preferring the neighbour that shares more leading
     cell variables (same district, then same age group ...), then the smaller neighbour,
     then the previous one. Order the file so that neighbours are the cells you would merge

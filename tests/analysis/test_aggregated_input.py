@@ -7,6 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from numpy.testing import assert_array_equal
 
@@ -108,3 +111,48 @@ def test_aggregates_need_complete_columns() -> None:
     with pytest.raises(A.AnalysisError, match="unknown outcome"):
         A.svy_estimate(agg, "score")
     assert np.isclose(agg.n_rows, len(DATA))
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_strata=st.integers(1, 4),
+    p=st.floats(0.02, 0.98),
+    method=st.sampled_from(["logit", "beta", "mean"]),
+    calibrate=st.booleans(),
+)
+def test_random_designs_properties(
+    seed: int, n_strata: int, p: float, method: str, calibrate: bool
+) -> None:
+    """Units == aggregates; bounds in [0, 1] and around the estimate (random designs)."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(40, 200))
+    data = pd.DataFrame(
+        {
+            "stratum": rng.integers(0, n_strata, n),
+            "psu": rng.integers(0, 4, n),
+            "cell": rng.integers(0, 2, n),
+            "g": rng.integers(0, 3, n),
+            "y": (rng.random(n) < p).astype(float),
+        }
+    )
+    data["weight"] = 1.0 + (data["psu"] + data["cell"]) % 3
+    data.loc[rng.random(n) < 0.1, "y"] = np.nan
+    units = A.design_from_units(data, strata="stratum", psu="psu", weights="weight")
+    frame, specs = A.aggregate_units(data, keys=["g", "stratum", "psu", "cell"],
+                                     outcomes=["y"], weights="weight")
+    agg = A.design_from_aggregates(frame, strata="stratum", psu="psu", weights="weight",
+                                   outcomes=specs)
+    if calibrate:
+        population = pd.DataFrame({"cell": [0, 1], "N": [500.0, 700.0]})
+        units = A.poststratify(units, population, min_cell_n=0)
+        agg = A.poststratify(agg, population, min_cell_n=0)
+    left = A.svy_estimate(units, "y", "g", method=method)
+    right = A.svy_estimate(agg, "y", "g", method=method)
+    _same(left, right, ["g"])
+    ok = left["ci_low"].notna()
+    assert ((left.loc[ok, "ci_low"] >= 0) | (method == "mean")).all()
+    assert ((left.loc[ok, "ci_high"] <= 1) | (method == "mean")).all()
+    assert (left.loc[ok, "ci_low"] <= left.loc[ok, "estimate"] + 1e-12).all()
+    assert (left.loc[ok, "estimate"] <= left.loc[ok, "ci_high"] + 1e-12).all()
+    assert (left.loc[~ok, "note"] != "").all()
