@@ -49,6 +49,8 @@ class RegionOptions(NamedTuple):
 
     streets: RegionGroups
     districts: RegionGroups
+    #: (region code, region id) of every option, to store the residence by id.
+    ids: tuple[tuple[str, int], ...] = ()
 
 
 #: Hidden fields every submission carries besides the answers.

@@ -52,6 +52,8 @@ from survey.public.forms import screen_submission
 from survey.services import device
 from survey.services.codes import normalise_code
 from survey.services.questionnaires import definition_of
+from survey.services.responses import Placement
+from survey.services.responses import placement_of
 from survey.services.responses import store_response
 from survey.services.scans import counter_of
 
@@ -106,17 +108,15 @@ def submit(code: str) -> ResponseReturnValue:
         return _bad_request(point, "页面信息无法验证，请重新打开问卷后填写。")
     instance_id, served_at, form_device = payload
     thanks = url_for("public.thanks", code=point.code)
-    if _instance_stored(instance_id):
-        return redirect(thanks, 303)
-
     device_id = device.read_device_id(request)
     new_device = device_id is None
     device_id = device_id or form_device
     dhash = device.device_hash(device_id)
-    if _device_answered(point, dhash):
-        # A retry of this very instance may have been stored since the check above.
-        if _instance_stored(instance_id):
-            return redirect(thanks, 303)
+    # One query for both: a retry of this instance (same thank-you), or this device again.
+    earlier = _earlier_responses(point, instance_id, dhash)
+    if instance_id in earlier:
+        return redirect(thanks, 303)
+    if earlier:
         return _already(point, 409)
 
     form = form_cls(formdata=data)
@@ -128,11 +128,13 @@ def submit(code: str) -> ResponseReturnValue:
         return response
 
     try:
+        options = _form_regions(point, defn)
         store_response(
-            _orm_point(point),
+            _placement(point),
             defn,
             form.answers(),
             others=form.others(),
+            region_ids=dict(options.ids),
             served_at=served_at,
             device_hash=dhash,
             form_instance=instance_id,
@@ -281,21 +283,35 @@ def _query_region_options(city_id: int) -> RegionOptions:
         if r.level == "street" and r.parent_id in streets:
             streets[r.parent_id].append((r.code, r.name))
     return RegionOptions(
+        ids=tuple((r.code, r.id) for r in rows),
         streets=tuple((d.name, tuple(streets[d.id])) for d in districts if streets[d.id]),
         districts=(("", tuple((d.code, d.name) for d in districts)),),
     )
 
 
-def _form_class(point: PointInfo, defn: Definition) -> type[QuestionnaireForm]:
+def _form_regions(point: PointInfo, defn: Definition) -> RegionOptions:
     needs_regions = any(q.type == "region" for q in defn.questions)
-    regions = _region_options(point) if needs_regions else RegionOptions((), ())
-    return form_class(defn, regions)
+    return _region_options(point) if needs_regions else RegionOptions((), ())
 
 
-def _orm_point(point: PointInfo) -> CollectionPoint:
-    found = db.session.get(CollectionPoint, point.id)
-    assert found is not None
-    return found
+def _form_class(point: PointInfo, defn: Definition) -> type[QuestionnaireForm]:
+    return form_class(defn, _form_regions(point, defn))
+
+
+def _placement(point: PointInfo) -> Placement:
+    """The point's placement (region, district, channel), cached for a minute per process."""
+    cache: dict[int, tuple[float, Placement]] = current_app.extensions.setdefault(
+        "survey_placements", {}
+    )
+    hit = cache.get(point.id)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < float(current_app.config.get("REGION_CACHE_SECONDS", 60)):
+        return hit[1]
+    orm_point = db.session.get(CollectionPoint, point.id)
+    assert orm_point is not None
+    placement = placement_of(orm_point)
+    cache[point.id] = (now, placement)
+    return placement
 
 
 def _form_pairs() -> list[tuple[str, str]]:
@@ -359,6 +375,24 @@ def _instance_stored(instance_id: str) -> bool:
         ).first()
         is not None
     )
+
+
+def _earlier_responses(point: PointInfo, instance_id: str, dhash: str) -> set[str | None]:
+    """Form instances of responses with this instance id or from this device."""
+    rows = db.session.execute(
+        db.select(Response.form_instance)
+        .where(
+            db.or_(
+                Response.form_instance == instance_id,
+                db.and_(
+                    Response.questionnaire_id == point.questionnaire_id,
+                    Response.device_hash == dhash,
+                ),
+            )
+        )
+        .limit(2)
+    ).scalars()
+    return set(rows)
 
 
 def _device_answered(point: PointInfo, dhash: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert
@@ -21,7 +22,6 @@ from survey.extensions import db
 from survey.models import Answer
 from survey.models import CollectionPoint
 from survey.models import QualityFlag
-from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import Response
 from survey.models.base import utcnow
@@ -34,12 +34,38 @@ AnswerValue = str | Sequence[str] | None
 STRAIGHT_LINE_MIN_ITEMS = 4
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a response comes from: the point and what is denormalised from it."""
+
+    point_id: int
+    questionnaire_id: int
+    questionnaire_version_id: int
+    region_id: int
+    district_id: int | None
+    channel_id: int
+
+
+def placement_of(point: CollectionPoint) -> Placement:
+    """The placement of ``point``: its version, region, district (stratum) and channel."""
+    district = district_of(point.region)
+    return Placement(
+        point_id=point.id,
+        questionnaire_id=point.questionnaire_version.questionnaire_id,
+        questionnaire_version_id=point.questionnaire_version_id,
+        region_id=point.region_id,
+        district_id=district.id if district else None,
+        channel_id=point.channel_id,
+    )
+
+
 def store_response(
-    point: CollectionPoint,
+    point: CollectionPoint | Placement,
     defn: Definition,
     answers: Mapping[str, AnswerValue],
     *,
     others: Mapping[str, str] | None = None,
+    region_ids: Mapping[str, int] | None = None,
     served_at: dt.datetime | None,
     device_hash: str | None,
     form_instance: str | None,
@@ -49,10 +75,11 @@ def store_response(
 ) -> Response:
     """Add the response of ``answers`` (question key -> value or values) at ``point``; flush.
 
-    ``others`` holds the free text of "其他" options by question key. Region answers are region
-    codes. Answers to questions hidden by skip logic are dropped. Raises
-    ``sqlalchemy.exc.IntegrityError`` on flush when the device or form instance already has a
-    response (the caller rolls back).
+    ``point`` may be a ``Placement`` the caller already computed (and cached). ``others`` holds
+    the free text of "其他" options by question key. Region answers are region codes, resolved
+    through ``region_ids`` (code -> id) when given, else by a query. Answers to questions
+    hidden by skip logic are dropped. Raises ``sqlalchemy.exc.IntegrityError`` on flush when
+    the device or form instance already has a response (the caller rolls back).
     """
     submitted = submitted_at or utcnow()
     others = others or {}
@@ -60,14 +87,11 @@ def store_response(
     kept = {k: v for k, v in answers.items() if k in visible and k in defn and _present(v)}
     scores = score_answers(defn, kept)
 
-    questionnaire_id = db.session.execute(
-        db.select(QuestionnaireVersion.questionnaire_id).where(
-            QuestionnaireVersion.id == point.questionnaire_version_id
-        )
-    ).scalar_one()
-    district = district_of(point.region)
+    place = point if isinstance(point, Placement) else placement_of(point)
     demo = defn.demographic_keys()
-    residence_id = _region_id(kept.get(demo["residence"])) if "residence" in demo else None
+    residence_id = None
+    if "residence" in demo:
+        residence_id = _region_id(kept.get(demo["residence"]), region_ids)
 
     duration: float | None = None
     flags = QualityFlag(0)
@@ -81,12 +105,12 @@ def store_response(
         flags |= QualityFlag.STRAIGHT_LINE
 
     response = Response(
-        questionnaire_id=questionnaire_id,
-        questionnaire_version_id=point.questionnaire_version_id,
-        point_id=point.id,
-        region_id=point.region_id,
-        district_id=district.id if district else None,
-        channel_id=point.channel_id,
+        questionnaire_id=place.questionnaire_id,
+        questionnaire_version_id=place.questionnaire_version_id,
+        point_id=place.point_id,
+        region_id=place.region_id,
+        district_id=place.district_id,
+        channel_id=place.channel_id,
         source=source,
         served_at=served_at if duration is not None else None,
         submitted_at=submitted,
@@ -170,9 +194,11 @@ def _single(value: AnswerValue) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _region_id(code: AnswerValue) -> int | None:
+def _region_id(code: AnswerValue, region_ids: Mapping[str, int] | None) -> int | None:
     if not isinstance(code, str):
         return None
+    if region_ids is not None and code in region_ids:
+        return region_ids[code]
     return db.session.execute(db.select(Region.id).where(Region.code == code)).scalar_one_or_none()
 
 

@@ -522,10 +522,7 @@ def test_race_on_the_unique_constraint_is_handled(
     page = open_form(client, sample.code)
     body = page.body(valid_answers(sample.street_code))
     assert client.post(f"/q/{sample.code}", data=body).status_code == 303
-    real = views._instance_stored
-    calls = iter([False])
-    monkeypatch.setattr(views, "_instance_stored", lambda i: next(calls, None) or real(i))
-    monkeypatch.setattr(views, "_device_answered", lambda p, h: False)
+    monkeypatch.setattr(views, "_earlier_responses", lambda p, i, h: set())
     response = client.post(f"/q/{sample.code}", data=body)
     assert response.status_code == 303  # IntegrityError caught, rolled back, same thank-you
     assert response_count(seeded) == 1
@@ -541,7 +538,7 @@ def test_race_between_two_instances_of_one_device(
     first = open_form(client, sample.code)
     second = open_form(client, sample.code)
     client.post(f"/q/{sample.code}", data=first.body(valid_answers(sample.street_code)))
-    monkeypatch.setattr(views, "_device_answered", lambda p, h: False)
+    monkeypatch.setattr(views, "_earlier_responses", lambda p, i, h: set())
     response = client.post(f"/q/{sample.code}", data=second.body(valid_answers(sample.street_code)))
     assert response.status_code == 409 and "您已经提交过" in response.get_data(as_text=True)
     assert response_count(seeded) == 1
