@@ -189,9 +189,10 @@ class SurveyDesign:
 
     def outcome_arrays(
         self, outcome: str
-    ) -> tuple[FloatArray, FloatArray, FloatArray | None]:
-        """Return, per row, the non-missing count, the sum and the sum of squares of
-        ``outcome`` (``None`` for unit rows: the square of the sum).
+    ) -> tuple[FloatArray, FloatArray | None, IntArray, FloatArray]:
+        """Per row: the sum of ``outcome`` and its sum of squares (``None`` for unit rows,
+        where it is the square of the value), then the rows that have missing values and
+        how many missing values each has (missing values contribute 0 to the sums).
 
         Raises
         ------
@@ -207,27 +208,28 @@ class SurveyDesign:
                 )
             total = numeric_column(self.data, spec.sum, "outcome sum")
             total_sq = numeric_column(self.data, spec.sum_sq, "outcome sum of squares")
-            if spec.n_obs is None:
-                n_obs = self.rows
-            else:
-                n_obs = nonnegative_counts(
-                    numeric_column(self.data, spec.n_obs, "count"), spec.n_obs
-                )
-                if np.any(n_obs > self.rows):
-                    raise AnalysisError(f"column {spec.n_obs!r} exceeds the row count")
             if not (np.isfinite(total).all() and np.isfinite(total_sq).all()):
                 raise AnalysisError(f"outcome sums for {outcome!r} must be finite")
-            return n_obs, total, total_sq
+            if spec.n_obs is None:
+                return total, total_sq, np.zeros(0, dtype=np.int64), np.zeros(0)
+            n_obs = nonnegative_counts(
+                numeric_column(self.data, spec.n_obs, "count"), spec.n_obs
+            )
+            if np.any(n_obs > self.rows):
+                raise AnalysisError(f"column {spec.n_obs!r} exceeds the row count")
+            gap = self.rows - n_obs
+            index = np.flatnonzero(gap)
+            return total, total_sq, index, gap[index]
         check_columns(self.data, [outcome])
         if outcome in self.design_columns:
             raise AnalysisError(f"column {outcome!r} defines the design; it is not an outcome")
         values = numeric_column(self.data, outcome, "outcome")
-        missing = np.isnan(values)
-        filled = np.where(missing, 0.0, values)
-        if not np.isfinite(filled.sum()):
-            raise AnalysisError(f"outcome column {outcome!r} has infinite values")
-        observed = np.subtract(1.0, missing, dtype=np.float64)
-        return observed, filled, None
+        index = np.flatnonzero(np.isnan(values))
+        filled = values
+        if index.size:
+            filled = values.copy()
+            filled[index] = 0.0
+        return filled, None, index, np.ones(index.size)
 
     def replace_weights(self, **changes: object) -> SurveyDesign:
         """Return a copy with some attributes replaced (used by the weighting functions)."""

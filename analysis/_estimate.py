@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Final
 
 import numpy as np
@@ -74,6 +75,7 @@ class Layout:
     entry_cluster: IntArray
     entry_rows: FloatArray
     row_domain_cell: IntArray | None
+    cache: dict[str, dict[str, FloatArray]] = field(default_factory=dict, repr=False)
 
     @property
     def n_entries(self) -> int:
@@ -122,9 +124,10 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
         frame = pd.DataFrame(index=range(1))
     n_clusters = design.n_clusters
     outside = row_domain < 0
+    has_outside = bool(outside.any())
     total = n_domains * n_clusters
     key = row_domain * n_clusters + design.cluster
-    if outside.any():
+    if has_outside:
         key[outside] = total
     entry_rows: FloatArray | None = None
     if total <= DENSE_CELLS_LIMIT:
@@ -146,12 +149,12 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
     if design.calibration is not None:
         cal = design.calibration
         row_domain_cell = row_domain * cal.n_cells + cal.cell
-        if outside.any():
+        if has_outside:
             row_domain_cell[outside] = n_domains * cal.n_cells
     return Layout(
         n_domains=n_domains,
         levels=frame,
-        row_domain=np.where(outside, n_domains, row_domain),
+        row_domain=np.where(outside, n_domains, row_domain) if has_outside else row_domain,
         row_entry=row_entry,
         entry_domain=present // n_clusters,
         entry_cluster=present % n_clusters,
@@ -160,21 +163,52 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
     )
 
 
+def _layout_totals(design: SurveyDesign, layout: Layout) -> dict[str, FloatArray]:
+    """Outcome-free weight totals per entry and per (domain, cell), computed once.
+
+    An outcome's sums over its non-missing responses are these totals minus the sums
+    over the (usually few) missing ones, which saves passes over all rows.
+    """
+    cached = layout.cache.get("totals")
+    if cached is not None:
+        return cached
+    w = design.weight
+    wm = w * design.rows if design.aggregated else w
+    totals = {"entry_w": _bincount(layout.row_entry, wm, layout.n_entries)}
+    cal = design.calibration
+    if cal is not None and layout.row_domain_cell is not None:
+        size = layout.n_domains * cal.n_cells
+        totals["cell_w"] = _bincount(layout.row_domain_cell, wm, size)
+        if cal.method == "rake":
+            ratio = w / design.base_weight
+            rm = ratio * design.rows if design.aggregated else ratio
+            totals["cell_r"] = _bincount(layout.row_domain_cell, rm, size)
+    layout.cache["totals"] = totals
+    return totals
+
+
 def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeSums:
     """Domain means and influence totals of ``outcome`` (available-case)."""
-    n_obs, total, total_sq = design.outcome_arrays(outcome)
+    total, total_sq, miss, miss_n = design.outcome_arrays(outcome)
+    base = _layout_totals(design, layout)
     w = design.weight
     size = layout.n_entries
-    wn = w * n_obs
-    wy = w * total
     if total_sq is not None:
+        n_obs = design.rows.copy()
+        n_obs[miss] -= miss_n
         proportion = bool(
             np.all(total == total_sq) and np.all(total >= 0) and np.all(total <= n_obs)
         )
     else:
         ones = int(np.count_nonzero(total == 1.0))
         proportion = ones + int(np.count_nonzero(total == 0.0)) == total.size
-    e_w = _bincount(layout.row_entry, wn, size)
+        if not proportion and not np.isfinite(total.sum()):
+            raise AnalysisError(f"outcome column {outcome!r} has infinite values")
+    wy = w * total
+    miss_entry = layout.row_entry[miss]
+    miss_w = w[miss] * miss_n
+    e_w = base["entry_w"] - _bincount(miss_entry, miss_w, size)
+    e_n = layout.entry_rows - _bincount(miss_entry, miss_n, size)
     e_y = _bincount(layout.row_entry, wy, size)
     # for 0/1 responses y^2 = y, so the sum of squares needs no second pass
     if proportion:
@@ -182,7 +216,6 @@ def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeS
     else:
         squares = total * total if total_sq is None else total_sq
         e_y2 = _bincount(layout.row_entry, w * squares, size)
-    e_n = _bincount(layout.row_entry, n_obs, size)  # also used by lonely_psu="average"
     d = layout.n_domains
     dom = layout.entry_domain
     weight_sum = np.bincount(dom, weights=e_w, minlength=d)
@@ -192,7 +225,13 @@ def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeS
     n_all = np.bincount(dom, weights=layout.entry_rows, minlength=d)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(weight_sum > 0, y_sum / weight_sum, np.nan)
-        spread = np.where(weight_sum > 0, (y2_sum - mean * y_sum) / weight_sum, np.nan)
+        if proportion:
+            # all responses 1: the weight total is formed as (all - missing), so allow
+            # round-off (the smallest possible gap is one response's weight)
+            mean = np.where(weight_sum - y_sum <= 1e-12 * weight_sum, 1.0, mean)
+            spread = mean * (1.0 - mean)
+        else:
+            spread = np.where(weight_sum > 0, (y2_sum - mean * y_sum) / weight_sum, np.nan)
         inv_w = np.where(weight_sum > 0, 1.0 / weight_sum, 0.0)
     mean0 = np.nan_to_num(mean)
     influence = (e_y - mean0[dom] * e_w) * inv_w[dom]
@@ -201,18 +240,20 @@ def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeS
     if cal is not None and layout.row_domain_cell is not None:
         k = cal.n_cells
         dk = layout.row_domain_cell
-        mean_x = np.concatenate([mean0, [0.0]])
-        inv_x = np.concatenate([inv_w, [0.0]])
+        mean_x = mean0[:, None]
+        inv_x = inv_w[:, None]
+        miss_dk = dk[miss]
         if cal.method == "poststratify":
             t_y = _bincount(dk, wy, d * k).reshape(d, k)
-            t_w = _bincount(dk, wn, d * k).reshape(d, k)
-            cell_totals = (t_y - mean_x[:d, None] * t_w) * inv_x[:d, None]
+            t_w = (base["cell_w"] - _bincount(miss_dk, miss_w, d * k)).reshape(d, k)
+            cell_totals = (t_y - mean_x * t_w) * inv_x
             adjustment = cell_totals / cal.base_total[None, :]
         else:
             ratio = w / design.base_weight
             r_y = _bincount(dk, ratio * total, d * k).reshape(d, k)
-            r_w = _bincount(dk, ratio * n_obs, d * k).reshape(d, k)
-            scaled = (r_y - mean_x[:d, None] * r_w) * inv_x[:d, None]
+            miss_r = ratio[miss] * miss_n
+            r_w = (base["cell_r"] - _bincount(miss_dk, miss_r, d * k)).reshape(d, k)
+            scaled = (r_y - mean_x * r_w) * inv_x
             adjustment = _raking_adjustment(scaled, cal.rows, cal.steps)
     return OutcomeSums(
         n=n,
@@ -369,19 +410,27 @@ def _expanded_sums(
     u1 = np.bincount(gh, weights=values, minlength=size).reshape(n_groups, h)
     u2 = np.bincount(gh, weights=values * values, minlength=size).reshape(n_groups, h)
     # sum_c u_gc v_gc = sum_k adj_gk * (sum_c u_gc q_kc): one bincount per cell
-    uv = np.zeros((n_groups, h))
-    for k in range(q.shape[0]):
-        uq = np.bincount(gh, weights=values * q[k, entry_cluster], minlength=size)
-        uv += uq.reshape(n_groups, h) * adjustment[:, k : k + 1]
+    n_cells = q.shape[0]
+    by_stratum = sparse.csr_matrix(
+        (values, (gh, np.arange(values.size))), shape=(size, values.size)
+    )
+    uq = np.asarray(by_stratum @ q[:, entry_cluster].T).reshape(n_groups, h, n_cells)
+    uv = np.einsum("ghk,gk->gh", uq, adjustment)
     q_strata = np.add.reduceat(q, starts, axis=1)
     s1 = u1 - adjustment @ q_strata
     bounds = np.concatenate([starts, [design.n_clusters]])
     grams = np.stack(  # one small K x K Gram matrix per stratum
         [q[:, bounds[j] : bounds[j + 1]] @ q[:, bounds[j] : bounds[j + 1]].T for j in range(h)]
     )
-    vv = (np.matmul(adjustment[None, :, :], grams) * adjustment[None, :, :]).sum(axis=2).T
-    magnitude = np.abs(adjustment)[None, :, :]  # the same without sign cancellation
-    vv_size = (np.matmul(magnitude, grams) * magnitude).sum(axis=2).T
+    stacked = grams.transpose(1, 0, 2).reshape(n_cells, h * n_cells)
+
+    def quadratic(a: FloatArray) -> FloatArray:
+        """``a_g G_h a_g'`` for every group and stratum in one matrix product."""
+        product = (a @ stacked).reshape(n_groups, h, n_cells)
+        return np.asarray(np.einsum("ghk,gk->gh", product, a), dtype=np.float64)
+
+    vv = quadratic(adjustment)
+    vv_size = quadratic(np.abs(adjustment))  # the same without sign cancellation
     ssu = u2 - 2.0 * uv + vv
     ssc = ssu - s1 * s1 / n_psu[None, :]
     scale = u2 + vv_size
@@ -588,7 +637,7 @@ def _finish(
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = sums.spread * n / (n - 1)
         v_srs = s2 * (w_sum - n) / (w_sum * n)
-        deff = np.where((w_sum >= n) & (n > 1), var / v_srs, np.nan)
+        deff = np.where((w_sum >= n) & (n > 1) & (v_srs > 0), var / v_srs, np.nan)
         n_eff = np.where(np.isfinite(low) & (deff > 0), n / deff, np.nan)
     bad_deff = (w_sum < n) & (n > 0)
     notes = np.where((np.asarray(notes) == "") & bad_deff, NOTE_DEFF, notes).tolist()

@@ -54,7 +54,7 @@ def _same(left: pd.DataFrame, right: pd.DataFrame, by: list[str]) -> None:
         expected = right[column].astype(float)
         # round-off where the exact value is 0 (e.g. SE of a one-cluster domain) scales
         # with the column's magnitude
-        scale = float(np.nanmax(np.abs(expected))) if expected.notna().any() else 1.0
+        scale = max(float(np.nanmax(np.abs(expected))) if expected.notna().any() else 1.0, 1.0)
         assert_allclose(
             left[column].astype(float), expected, rtol=1e-10, atol=1e-12 * scale,
             err_msg=column,
