@@ -211,6 +211,25 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def server_cpu_seconds(proc: subprocess.Popen[bytes]) -> float:
+    """CPU seconds (user + system) used so far by the gunicorn master and its workers."""
+    pids = [proc.pid]
+    try:
+        for task in Path(f"/proc/{proc.pid}/task").iterdir():
+            pids += [int(p) for p in (task / "children").read_text().split()]
+    except OSError:
+        return float("nan")
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -219,10 +238,11 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def report(name: str, stats: Stats, seconds: float) -> float:
+def report(name: str, stats: Stats, seconds: float, cpu: float) -> float:
     rate = stats.flows / seconds if seconds else 0.0
+    cpu_ms = cpu * 1000 / stats.flows if stats.flows else float("nan")
     print(
-        f"{name:<9} flows={stats.flows:<5} {rate:7.1f} flows/s  "
+        f"{name:<9} flows={stats.flows:<5} {rate:7.1f} flows/s  server CPU {cpu_ms:5.1f} ms/flow  "
         f"GET p50={pct(stats.get_ms, 50):6.1f}ms p99={pct(stats.get_ms, 99):6.1f}ms  "
         f"POST p50={pct(stats.post_ms, 50):6.1f}ms p99={pct(stats.post_ms, 99):6.1f}ms  "
         f"errors={stats.errors}"
@@ -232,7 +252,9 @@ def report(name: str, stats: Stats, seconds: float) -> float:
     return rate
 
 
-def bench_project(work: Path, args: argparse.Namespace) -> tuple[Stats, float, int, int, int]:
+def bench_project(
+    work: Path, args: argparse.Namespace
+) -> tuple[Stats, float, float, int, int, int]:
     db = work / "survey.db"
     instance = work / "instance"
     instance.mkdir()
@@ -258,16 +280,18 @@ def bench_project(work: Path, args: argparse.Namespace) -> tuple[Stats, float, i
     proc = start_gunicorn("wsgi:app", port, env, args.workers, work / "project.log")
     try:
         run_load(port, codes, min(20, args.flows), args.concurrency, seed=1)  # warm-up
+        cpu0 = server_cpu_seconds(proc)
         stats, seconds = run_load(port, codes, args.flows, args.concurrency, seed=2)
+        cpu = server_cpu_seconds(proc) - cpu0
     finally:
         stop(proc)
     with sqlite3.connect(db) as con:
         stored = con.execute("SELECT count(*) FROM responses").fetchone()[0]
         scans = con.execute("SELECT coalesce(sum(scans), 0) FROM point_scans_daily").fetchone()[0]
-    return stats, seconds, stored, scans, min(20, args.flows)
+    return stats, seconds, cpu, stored, scans, min(20, args.flows)
 
 
-def bench_baseline(work: Path, args: argparse.Namespace) -> tuple[Stats, float, int, int]:
+def bench_baseline(work: Path, args: argparse.Namespace) -> tuple[Stats, float, float, int, int]:
     db = work / "baseline.db"
     env = {**os.environ, "BASELINE_DB": str(db), "BASELINE_KEY": secrets.token_hex(16)}
     port = free_port()
@@ -277,12 +301,14 @@ def bench_baseline(work: Path, args: argparse.Namespace) -> tuple[Stats, float, 
     codes = [f"CODE{i:05d}" for i in range(100)]
     try:
         run_load(port, codes, min(20, args.flows), args.concurrency, seed=1)
+        cpu0 = server_cpu_seconds(proc)
         stats, seconds = run_load(port, codes, args.flows, args.concurrency, seed=2)
+        cpu = server_cpu_seconds(proc) - cpu0
     finally:
         stop(proc)
     with sqlite3.connect(db) as con:
         stored = con.execute("SELECT count(*) FROM responses").fetchone()[0]
-    return stats, seconds, stored, min(20, args.flows)
+    return stats, seconds, cpu, stored, min(20, args.flows)
 
 
 def main() -> int:
@@ -300,10 +326,10 @@ def main() -> int:
         )
         (work / "p").mkdir()
         (work / "b").mkdir()
-        p_stats, p_secs, p_stored, p_scans, p_warm = bench_project(work / "p", args)
-        b_stats, b_secs, b_stored, b_warm = bench_baseline(work / "b", args)
-        p_rate = report("project", p_stats, p_secs)
-        b_rate = report("baseline", b_stats, b_secs)
+        p_stats, p_secs, p_cpu, p_stored, p_scans, p_warm = bench_project(work / "p", args)
+        b_stats, b_secs, b_cpu, b_stored, b_warm = bench_baseline(work / "b", args)
+        p_rate = report("project", p_stats, p_secs, p_cpu)
+        b_rate = report("baseline", b_stats, b_secs, b_cpu)
         ratio = p_rate / b_rate if b_rate else 0.0
         print(f"ratio project/baseline (flows/s): {ratio:.2f}  (goal >= 0.5)")
 

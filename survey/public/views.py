@@ -29,6 +29,10 @@ from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from markupsafe import Markup
+from sqlalchemy import and_
+from sqlalchemy import bindparam
+from sqlalchemy import or_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms import ValidationError
 
@@ -189,31 +193,45 @@ class PointInfo:
         return utcnow() >= expires
 
 
+# Hot-path statements are built once; only their parameters change per request.
+_POINT_BY_CODE = (
+    select(
+        CollectionPoint.id,
+        CollectionPoint.code,
+        CollectionPoint.active,
+        CollectionPoint.revoked_at,
+        CollectionPoint.expires_at,
+        QuestionnaireVersion.id,
+        QuestionnaireVersion.status,
+        QuestionnaireVersion.checksum,
+        QuestionnaireVersion.questionnaire_id,
+        Region.path,
+    )
+    .join(QuestionnaireVersion, CollectionPoint.questionnaire_version_id == QuestionnaireVersion.id)
+    .join(Region, CollectionPoint.region_id == Region.id)
+    .where(CollectionPoint.code == bindparam("code"))
+)
+_EARLIER = (
+    select(Response.form_instance)
+    .where(
+        or_(
+            Response.form_instance == bindparam("instance"),
+            and_(
+                Response.questionnaire_id == bindparam("questionnaire_id"),
+                Response.device_hash == bindparam("device_hash"),
+            ),
+        )
+    )
+    .limit(2)
+)
+
+
 def _find_point(code: str) -> PointInfo:
     """The point of ``code`` (any state); 404 when the code is malformed or unknown."""
     norm = normalise_code(code)
     if norm is None:
         abort(404)
-    row = db.session.execute(
-        db.select(
-            CollectionPoint.id,
-            CollectionPoint.code,
-            CollectionPoint.active,
-            CollectionPoint.revoked_at,
-            CollectionPoint.expires_at,
-            QuestionnaireVersion.id,
-            QuestionnaireVersion.status,
-            QuestionnaireVersion.checksum,
-            QuestionnaireVersion.questionnaire_id,
-            Region.path,
-        )
-        .join(
-            QuestionnaireVersion,
-            CollectionPoint.questionnaire_version_id == QuestionnaireVersion.id,
-        )
-        .join(Region, CollectionPoint.region_id == Region.id)
-        .where(CollectionPoint.code == norm)
-    ).first()
+    row = db.session.execute(_POINT_BY_CODE, {"code": norm}).first()
     if row is None:
         abort(404)
     return PointInfo(*row)
@@ -379,20 +397,12 @@ def _instance_stored(instance_id: str) -> bool:
 
 def _earlier_responses(point: PointInfo, instance_id: str, dhash: str) -> set[str | None]:
     """Form instances of responses with this instance id or from this device."""
-    rows = db.session.execute(
-        db.select(Response.form_instance)
-        .where(
-            db.or_(
-                Response.form_instance == instance_id,
-                db.and_(
-                    Response.questionnaire_id == point.questionnaire_id,
-                    Response.device_hash == dhash,
-                ),
-            )
-        )
-        .limit(2)
-    ).scalars()
-    return set(rows)
+    params = {
+        "instance": instance_id,
+        "questionnaire_id": point.questionnaire_id,
+        "device_hash": dhash,
+    }
+    return set(db.session.execute(_EARLIER, params).scalars())
 
 
 def _device_answered(point: PointInfo, dhash: str) -> bool:
