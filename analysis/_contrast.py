@@ -25,6 +25,7 @@ from analysis._estimate import presence
 from analysis._estimate import stratum_sums
 from analysis._intervals_design import t_quantile
 from analysis._validation import as_name_list
+from analysis._validation import bincount_f
 from analysis._validation import check_level
 
 __all__ = ["CONTRAST_COLUMNS", "svy_contrast"]
@@ -134,8 +135,8 @@ def svy_contrast(
     observed = sums.entry_observed[keep]
     key = e_group * design.n_clusters + e_cluster
     uniq, inverse = np.unique(key, return_inverse=True)
-    values = np.bincount(inverse, weights=values, minlength=uniq.size)
-    observed = np.bincount(inverse, weights=observed, minlength=uniq.size)
+    values = bincount_f(inverse, weights=values, minlength=uniq.size)
+    observed = bincount_f(inverse, weights=observed, minlength=uniq.size)
     g_entry = uniq // design.n_clusters
     c_entry = uniq % design.n_clusters
     adjustment = None
@@ -147,7 +148,7 @@ def svy_contrast(
     if design.lonely_psu == "average" and design.calibration is None:
         present = presence(design, g_entry, c_entry, n_groups, observed)
     var = combine_strata(design, ssc, ssu, present)
-    clusters = np.bincount(g_entry, minlength=n_groups)
+    clusters = bincount_f(g_entry, minlength=n_groups)
     strata = (presence(design, g_entry, c_entry, n_groups) > 0).sum(axis=1)
     df = (clusters - strata).astype(np.float64)
 

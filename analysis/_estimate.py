@@ -34,6 +34,7 @@ from analysis._intervals_design import DESIGN_METHODS
 from analysis._intervals_design import NOTE_DEFF
 from analysis._intervals_design import design_intervals
 from analysis._validation import as_name_list
+from analysis._validation import bincount_f
 from analysis._validation import check_choice
 from analysis._validation import check_columns
 from analysis._validation import check_level
@@ -99,7 +100,7 @@ class OutcomeSums:
 
 def _bincount(index: IntArray, weights: FloatArray | None, size: int) -> FloatArray:
     """``bincount`` with a sentinel bin ``size`` (rows outside every domain) dropped."""
-    return np.bincount(index, weights=weights, minlength=size + 1)[:size].astype(np.float64)
+    return bincount_f(index, weights=weights, minlength=size + 1)[:size].astype(np.float64)
 
 
 def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
@@ -131,7 +132,7 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
         key[outside] = total
     entry_rows: FloatArray | None = None
     if total <= DENSE_CELLS_LIMIT:
-        counts = np.bincount(key, minlength=total + 1)[:total]
+        counts = bincount_f(key, minlength=total + 1)[:total]
         present = np.flatnonzero(counts)
         lut = np.full(total + 1, present.size, dtype=np.int64)
         lut[present] = np.arange(present.size)
@@ -218,11 +219,11 @@ def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeS
         e_y2 = _bincount(layout.row_entry, w * squares, size)
     d = layout.n_domains
     dom = layout.entry_domain
-    weight_sum = np.bincount(dom, weights=e_w, minlength=d)
-    y_sum = np.bincount(dom, weights=e_y, minlength=d)
-    y2_sum = np.bincount(dom, weights=e_y2, minlength=d)
-    n = np.bincount(dom, weights=e_n, minlength=d)
-    n_all = np.bincount(dom, weights=layout.entry_rows, minlength=d)
+    weight_sum = bincount_f(dom, weights=e_w, minlength=d)
+    y_sum = bincount_f(dom, weights=e_y, minlength=d)
+    y2_sum = bincount_f(dom, weights=e_y2, minlength=d)
+    n = bincount_f(dom, weights=e_n, minlength=d)
+    n_all = bincount_f(dom, weights=layout.entry_rows, minlength=d)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(weight_sum > 0, y_sum / weight_sum, np.nan)
         if proportion:
@@ -288,7 +289,7 @@ def _raking_adjustment(
                 (np.ones(code.size), (np.arange(code.size), code)), shape=(code.size, n_levels)
             )
             level_sum = np.asarray(indicator.T @ per_cell.T).T
-            level_rows = np.bincount(code, weights=cell_rows, minlength=n_levels)
+            level_rows = bincount_f(code, weights=cell_rows, minlength=n_levels)
             level_mean = level_sum / level_rows[None, :]
             adj = adj + factor[None, :] * level_mean[:, code]
     return adj
@@ -304,13 +305,13 @@ def cluster_matrix(design: SurveyDesign) -> FloatArray | sparse.csr_matrix:
         raise AnalysisError("internal: design is not calibrated")
     cached = cal.cache.get("cluster_matrix")
     if cached is not None:
-        return cached  # type: ignore[return-value]
+        return cached
     values = design.base_weight * design.rows
     size = cal.n_cells * design.n_clusters
     q: FloatArray | sparse.csr_matrix
     if size <= _BLOCK_CELLS:
         key = cal.cell * design.n_clusters + design.cluster
-        dense = np.bincount(key, weights=values, minlength=size)
+        dense = bincount_f(key, weights=values, minlength=size)
         q = dense.reshape(cal.n_cells, design.n_clusters)
     else:
         q = sparse.csr_matrix(
@@ -338,13 +339,13 @@ def stratum_sums(
     if adjustment is None:
         stratum = design.cluster_stratum[entry_cluster]
         gh = entry_group * h + stratum
-        s1 = np.bincount(gh, weights=values, minlength=n_groups * h).reshape(n_groups, h)
-        listed = np.bincount(gh, minlength=n_groups * h).reshape(n_groups, h)
+        s1 = bincount_f(gh, weights=values, minlength=n_groups * h).reshape(n_groups, h)
+        listed = bincount_f(gh, minlength=n_groups * h).reshape(n_groups, h)
         centre = s1 / n_psu[None, :]
         dev = values - centre.ravel()[gh]
-        ssc = np.bincount(gh, weights=dev * dev, minlength=n_groups * h).reshape(n_groups, h)
+        ssc = bincount_f(gh, weights=dev * dev, minlength=n_groups * h).reshape(n_groups, h)
         ssc += (n_psu[None, :] - listed) * centre * centre
-        ssu = np.bincount(gh, weights=values * values, minlength=n_groups * h)
+        ssu = bincount_f(gh, weights=values * values, minlength=n_groups * h)
         return ssc, ssu.reshape(n_groups, h)
     q = cluster_matrix(design)
     if isinstance(q, np.ndarray) and q.shape[0] <= _EXPANSION_MAX_CELLS:
@@ -407,8 +408,8 @@ def _expanded_sums(
     starts = design.cluster_starts()
     gh = entry_group * h + design.cluster_stratum[entry_cluster]
     size = n_groups * h
-    u1 = np.bincount(gh, weights=values, minlength=size).reshape(n_groups, h)
-    u2 = np.bincount(gh, weights=values * values, minlength=size).reshape(n_groups, h)
+    u1 = bincount_f(gh, weights=values, minlength=size).reshape(n_groups, h)
+    u2 = bincount_f(gh, weights=values * values, minlength=size).reshape(n_groups, h)
     # sum_c u_gc v_gc = sum_k adj_gk * (sum_c u_gc q_kc): one bincount per cell
     n_cells = q.shape[0]
     by_stratum = sparse.csr_matrix(
@@ -487,16 +488,16 @@ def presence(
     """Count of listed entries (or of ``weights``) per (group, stratum)."""
     h = design.n_strata
     gh = entry_group * h + design.cluster_stratum[entry_cluster]
-    return np.bincount(gh, weights=weights, minlength=n_groups * h).reshape(n_groups, h).astype(
+    return bincount_f(gh, weights=weights, minlength=n_groups * h).reshape(n_groups, h).astype(
         np.float64
     )
 
 
 def domain_df(design: SurveyDesign, layout: Layout) -> FloatArray:
     """Clusters minus strata among the rows of each domain (missing outcomes included)."""
-    clusters = np.bincount(layout.entry_domain, minlength=layout.n_domains)
+    clusters = bincount_f(layout.entry_domain, minlength=layout.n_domains)
     strata = (presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains) > 0)
-    return (clusters - strata.sum(axis=1)).astype(np.float64)
+    return np.asarray(clusters - strata.sum(axis=1), dtype=np.float64)
 
 
 def svy_estimate(

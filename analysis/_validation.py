@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from collections.abc import Iterable
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -68,13 +69,13 @@ def numeric_column(data: pd.DataFrame, column: str, what: str) -> FloatArray:
     if isinstance(series.dtype, pd.CategoricalDtype):
         raise AnalysisError(f"{what} column {column!r} is categorical, not numeric")
     if pd.api.types.is_bool_dtype(series.dtype):
-        return series.astype("float64").to_numpy()
+        return np.asarray(series.astype("float64").to_numpy(), dtype=np.float64)
     if not pd.api.types.is_numeric_dtype(series.dtype):
         raise AnalysisError(
             f"{what} column {column!r} is not numeric (dtype {series.dtype});"
             " recode it as numbers (0/1 for a proportion)"
         )
-    return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(series.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
 
 
 def positive_weights(values: FloatArray, column: str) -> FloatArray:
@@ -103,3 +104,12 @@ def no_missing(data: pd.DataFrame, columns: Iterable[str], what: str) -> None:
         missing = int(data[column].isna().sum())
         if missing:
             raise AnalysisError(f"{what} column {column!r} has {missing} missing value(s)")
+
+
+def bincount_f(
+    index: npt.NDArray[np.integer[Any]],
+    weights: npt.NDArray[np.floating[Any]] | None = None,
+    minlength: int = 0,
+) -> FloatArray:
+    """``np.bincount`` typed as float (sums of weights or counts)."""
+    return np.asarray(np.bincount(index, weights=weights, minlength=minlength), dtype=np.float64)

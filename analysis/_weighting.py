@@ -25,6 +25,7 @@ from analysis._design import SurveyDesign
 from analysis._design import combine_codes
 from analysis._design import raw_codes
 from analysis._errors import AnalysisError
+from analysis._validation import bincount_f
 from analysis._validation import check_columns
 from analysis._validation import no_missing
 from analysis._validation import numeric_column
@@ -71,11 +72,11 @@ def _cell_combos(
         for i in range(parts.shape[0])
     ]
     if design.aggregated:
-        rows = np.bincount(combo, weights=design.rows, minlength=n_combos)
-        base = np.bincount(combo, weights=design.base_weight * design.rows, minlength=n_combos)
+        rows = bincount_f(combo, weights=design.rows, minlength=n_combos)
+        base = bincount_f(combo, weights=design.base_weight * design.rows, minlength=n_combos)
     else:
         rows = counts.astype(np.float64)
-        base = np.bincount(combo, weights=design.base_weight, minlength=n_combos)
+        base = bincount_f(combo, weights=design.base_weight, minlength=n_combos)
     return combo, labels, rows, base
 
 
@@ -190,8 +191,8 @@ def poststratify(
             )
         combo_pop[i] = j
     n_pop = len(pop_labels)
-    sample_n = np.bincount(combo_pop, weights=combo_rows, minlength=n_pop)
-    base = np.bincount(combo_pop, weights=combo_base, minlength=n_pop)
+    sample_n = bincount_f(combo_pop, weights=combo_rows, minlength=n_pop)
+    base = bincount_f(combo_pop, weights=combo_base, minlength=n_pop)
     keep = np.flatnonzero((pop_n > 0) | (sample_n > 0))
     group_of_kept = _collapse([pop_labels[i] for i in keep], sample_n[keep], min_cell_n)
     n_cells = max(group_of_kept) + 1
@@ -199,9 +200,9 @@ def poststratify(
     cell_of_pop[keep] = group_of_kept
     cell_of_combo = cell_of_pop[combo_pop]
     cell = cell_of_combo[combo]
-    cell_pop = np.bincount(cell_of_pop[keep], weights=pop_n[keep], minlength=n_cells)
-    cell_base = np.bincount(cell_of_combo, weights=combo_base, minlength=n_cells)
-    cell_rows = np.bincount(cell_of_combo, weights=combo_rows, minlength=n_cells)
+    cell_pop = bincount_f(cell_of_pop[keep], weights=pop_n[keep], minlength=n_cells)
+    cell_base = bincount_f(cell_of_combo, weights=combo_base, minlength=n_cells)
+    cell_rows = bincount_f(cell_of_combo, weights=combo_rows, minlength=n_cells)
     if np.any(cell_rows == 0):  # only when every cell is empty
         raise AnalysisError("no respondents in any post-stratification cell")
     factor = cell_pop / cell_base
@@ -257,8 +258,8 @@ def _margins_from(
                 raise AnalysisError(f"margin {var!r} lists level {key!r} twice")
             table[key] = float(value)
         return list(order.items())
-    for var, table in margins.items():
-        values = {_label(k): float(v) for k, v in table.items()}
+    for var, level_counts in margins.items():
+        values = {_label(k): float(v) for k, v in level_counts.items()}
         if any(not np.isfinite(v) or v < 0 for v in values.values()):
             raise AnalysisError(f"margin {var!r} counts must be finite and >= 0")
         out.append((str(var), values))
@@ -343,7 +344,7 @@ def rake(
     while iterations < maxit:
         steps = []
         for code, n_levels, target in margin_codes:
-            current = np.bincount(code, weights=base * factor, minlength=n_levels)
+            current = bincount_f(code, weights=base * factor, minlength=n_levels)
             factor = factor * (target / current)[code]
             steps.append((code, n_levels, factor.copy()))
         new = base * factor

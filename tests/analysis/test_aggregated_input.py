@@ -156,3 +156,20 @@ def test_random_designs_properties(
     assert (left.loc[ok, "ci_low"] <= left.loc[ok, "estimate"] + 1e-12).all()
     assert (left.loc[ok, "estimate"] <= left.loc[ok, "ci_high"] + 1e-12).all()
     assert (left.loc[~ok, "note"] != "").all()
+
+
+def test_hash_paths_agree_with_dense_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Very many (domain x cluster) cells switch to hashing; the numbers do not change."""
+    units, _ = _pair("poststratify")
+    expected = A.svy_estimate(units, "score", ["district", "channel"])
+    contrast = A.svy_contrast(units, "aware", "week", 1, 2, by="district")
+    import analysis._design as design_module
+    import analysis._estimate as estimate_module
+
+    monkeypatch.setattr(design_module, "DENSE_CELLS_LIMIT", 5)
+    monkeypatch.setattr(estimate_module, "DENSE_CELLS_LIMIT", 5)
+    units, _ = _pair("poststratify")
+    _same(A.svy_estimate(units, "score", ["district", "channel"]), expected,
+          ["district", "channel"])
+    again = A.svy_contrast(units, "aware", "week", 1, 2, by="district")
+    assert_allclose(again["se"], contrast["se"], rtol=1e-12)

@@ -88,11 +88,15 @@ def test_without_design_wilson_and_t(capsys: pytest.CaptureFixture[str]) -> None
     assert_array_equal(printed["ci_low"], expected["ci_low"].to_numpy())
     assert_array_equal(printed["n_missing"], DATA.groupby("channel")["aware"].apply(
         lambda s: s.isna().sum()).to_numpy())
-    code, out, _ = run(capsys, "estimate", SURVEY, "--outcome", "score",
+    code, out, _ = run(capsys, "estimate", SURVEY, "--outcome", "weight",
                        "--method", "mean")
     assert code == 0  # design method without design: each row its own cluster
-    t_interval = A.mean_ci(DATA, "score")
-    assert_array_equal(_csv(out)["estimate"], t_interval["estimate"].to_numpy())
+    t_interval = A.mean_ci(DATA, "weight")
+    printed = _csv(out)
+    for column in ("estimate", "se", "ci_low", "ci_high", "df"):
+        # with-replacement variance of one-row clusters is s^2 / n, df = n - 1 (no missing
+        # values here: with them R, and we, keep the full design's n / (n - 1) and df)
+        np.testing.assert_allclose(printed[column], t_interval[column].to_numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize(
