@@ -331,7 +331,8 @@ def main() -> int:
         p_rate = report("project", p_stats, p_secs, p_cpu)
         b_rate = report("baseline", b_stats, b_secs, b_cpu)
         ratio = p_rate / b_rate if b_rate else 0.0
-        print(f"ratio project/baseline (flows/s): {ratio:.2f}  (goal >= 0.5)")
+        verdict = "met" if ratio >= 0.5 else "NOT met"
+        print(f"ratio project/baseline (flows/s): {ratio:.2f}  (goal >= 0.5: {verdict})")
 
         p_ack = p_stats.acknowledged + p_warm
         b_ack = b_stats.acknowledged + b_warm
@@ -343,7 +344,7 @@ def main() -> int:
             ok = ok and lost == 0
         print(f"project   scans counted={p_scans} form GETs={p_gets}")
         ok = ok and p_stats.errors == 0 and b_stats.errors == 0
-        print("RESULT: " + ("OK" if ok else "FAILED"))
+        print("RESULT (zero errors, zero lost): " + ("OK" if ok else "FAILED"))
         return 0 if ok else 1
 
 
