@@ -173,3 +173,40 @@ def test_hash_paths_agree_with_dense_paths(monkeypatch: pytest.MonkeyPatch) -> N
           ["district", "channel"])
     again = A.svy_contrast(units, "aware", "week", 1, 2, by="district")
     assert_allclose(again["se"], contrast["se"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighting", ["none", "poststratify"])
+def test_rows_with_missing_group_stay_in_the_design(weighting: str) -> None:
+    """A missing ``by`` value puts a row in no domain (as svyby), not out of the design."""
+    blank = DATA.copy()
+    blank["channel"] = blank["channel"].where(np.arange(len(blank)) % 7 != 0)
+    labelled = blank.fillna({"channel": "zzz"})
+    results = []
+    for data in (blank, labelled):
+        design = A.design_from_units(data, strata="district", psu="point", weights="weight")
+        if weighting == "poststratify":
+            design = A.poststratify(design, POPULATION)
+        res = A.svy_estimate(design, "aware", "channel", method="logit")
+        results.append(res[res["channel"] != "zzz"].reset_index(drop=True))
+    assert blank["channel"].isna().sum() > 100
+    _same(results[0], results[1], ["channel"])
+
+
+def test_closed_sets_and_bad_arguments_raise() -> None:
+    units, _ = _pair("none")
+    with pytest.raises(A.AnalysisError, match="unknown method 'wilson'"):
+        A.svy_estimate(units, "aware", method="wilson")
+    with pytest.raises(A.AnalysisError, match="needs a 0/1 outcome"):
+        A.svy_estimate(units, "score", method="logit")
+    with pytest.raises(A.AnalysisError, match="level"):
+        A.svy_estimate(units, "aware", level=1.5)
+    with pytest.raises(A.AnalysisError, match="unknown lonely_psu rule"):
+        A.design_from_units(DATA, psu="point", lonely_psu="drop")
+    with pytest.raises(A.AnalysisError, match="not numeric"):
+        A.svy_estimate(units, "channel")
+    with pytest.raises(A.AnalysisError, match="defines the design"):
+        A.svy_estimate(units, "weight")
+    with pytest.raises(A.AnalysisError, match="must be finite and > 0"):
+        A.design_from_units(DATA.assign(weight=-1.0), psu="point", weights="weight")
+    with pytest.raises(A.AnalysisError, match="missing value"):
+        A.design_from_units(DATA.assign(point=np.nan), psu="point")

@@ -195,3 +195,17 @@ def test_contrasts_match_r(design: str, name: str) -> None:
         assert_allclose(row["cov"], r["cov"], rtol=RTOL, atol=1e-15)
         assert_allclose(row["estimate_1"], r["estimate_1"], rtol=RTOL)
         assert_allclose(row["estimate_2"], r["estimate_2"], rtol=RTOL)
+
+
+@pytest.mark.parametrize("rule", ["adjust", "certainty"])
+def test_finite_population_correction_matches_r(rule: str) -> None:
+    npop = 3 * DATA.groupby("district")["point"].transform("nunique")
+    design = A.design_from_units(DATA.assign(npop=npop), strata="district", psu="point",
+                                 weights="weight", fpc="npop", lonely_psu=rule)
+    sel = REFERENCE[REFERENCE.case == f"fpc_{rule}"]
+    assert len(sel) > 0
+    for (by, outcome), part in sel.groupby(["by", "outcome"]):
+        ref = part.pivot(index="key", columns="stat", values="value")
+        ours = _ours(design, by, outcome, "mean").loc[ref.index]
+        assert_allclose(ours["estimate"], ref["estimate"], rtol=RTOL)
+        assert_allclose(ours["se"], ref["se"], rtol=RTOL, atol=ATOL)

@@ -189,6 +189,26 @@ for (dname in c("plain", "ps", "rake")) {
 }
 emit("trim_bounds", "trim", "", "", "", "", c(lower = trim_lower, upper = trim_upper))
 
+# finite-population correction: 3 times as many points in each district as were sampled
+d$npop <- 3 * ave(as.numeric(d$point), d$district, FUN = function(p) length(unique(p)))
+for (rule in c("adjust", "certainty")) {
+  options(survey.lonely.psu = rule)
+  des_fpc <- svydesign(ids = ~point, strata = ~district, weights = ~weight, fpc = ~npop,
+                       data = d)
+  for (by in c("all", "district")) {
+    doms <- domains(des_fpc, by)
+    for (key in names(doms)) {
+      sub <- des_fpc[doms[[key]], ]
+      for (outcome in c("aware", "score")) {
+        m <- suppressWarnings(svymean(as.formula(paste0("~", outcome)), sub, na.rm = TRUE))
+        emit(paste0("fpc_", rule), "fpc", by, key, outcome, "svymean",
+             c(estimate = as.numeric(coef(m)), se = as.numeric(SE(m))))
+      }
+    }
+  }
+}
+options(survey.lonely.psu = "adjust")
+
 out <- do.call(rbind, rows)
 write.csv(out, "reference.csv", row.names = FALSE)
 wt <- data.frame(w_ps = sprintf("%.17g", weights(des_ps)), w_rake = sprintf("%.17g", weights(des_rk)),
