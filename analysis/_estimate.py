@@ -348,7 +348,7 @@ def stratum_sums(
         ssu = bincount_f(gh, weights=values * values, minlength=n_groups * h)
         return ssc, ssu.reshape(n_groups, h)
     q = cluster_matrix(design)
-    if isinstance(q, np.ndarray) and q.shape[0] <= _EXPANSION_MAX_CELLS:
+    if q.shape[0] <= _EXPANSION_MAX_CELLS:
         return _expanded_sums(design, entry_group, entry_cluster, values, n_groups, adjustment, q)
     return _dense_sums(design, entry_group, entry_cluster, values, n_groups, adjustment, q)
 
@@ -393,7 +393,7 @@ def _expanded_sums(
     values: FloatArray,
     n_groups: int,
     adjustment: FloatArray,
-    q: FloatArray,
+    q: FloatArray | sparse.csr_matrix,
 ) -> tuple[FloatArray, FloatArray]:
     """Calibrated sums of squares without forming (group x cluster) totals.
 
@@ -410,19 +410,30 @@ def _expanded_sums(
     size = n_groups * h
     u1 = bincount_f(gh, weights=values, minlength=size).reshape(n_groups, h)
     u2 = bincount_f(gh, weights=values * values, minlength=size).reshape(n_groups, h)
-    # sum_c u_gc v_gc = sum_k adj_gk * (sum_c u_gc q_kc): one bincount per cell
+    # sum_c u_gc v_gc = sum_k adj_gk * (sum_c u_gc q_kc), all (g, h, k) in one product
     n_cells = q.shape[0]
     by_stratum = sparse.csr_matrix(
         (values, (gh, np.arange(values.size))), shape=(size, values.size)
     )
-    uq = np.asarray(by_stratum @ q[:, entry_cluster].T).reshape(n_groups, h, n_cells)
-    uv = np.einsum("ghk,gk->gh", uq, adjustment)
-    q_strata = np.add.reduceat(q, starts, axis=1)
-    s1 = u1 - adjustment @ q_strata
     bounds = np.concatenate([starts, [design.n_clusters]])
-    grams = np.stack(  # one small K x K Gram matrix per stratum
-        [q[:, bounds[j] : bounds[j + 1]] @ q[:, bounds[j] : bounds[j + 1]].T for j in range(h)]
-    )
+    if isinstance(q, np.ndarray):
+        uq = np.asarray(by_stratum @ q[:, entry_cluster].T)
+        q_strata = np.add.reduceat(q, starts, axis=1)
+        blocks = [q[:, bounds[j] : bounds[j + 1]] for j in range(h)]
+        grams = np.stack([b @ b.T for b in blocks])  # one small K x K matrix per stratum
+    else:  # very many clusters (e.g. every respondent its own cluster)
+        q_csc = q.tocsc()
+        uq = (by_stratum @ q_csc[:, entry_cluster].T).toarray()
+        indicator = sparse.csr_matrix(
+            (np.ones(design.n_clusters), (np.arange(design.n_clusters),
+                                          design.cluster_stratum)),
+            shape=(design.n_clusters, h),
+        )
+        q_strata = (q_csc @ indicator).toarray()
+        blocks_s = [q_csc[:, bounds[j] : bounds[j + 1]] for j in range(h)]
+        grams = np.stack([(b @ b.T).toarray() for b in blocks_s])
+    uv = np.einsum("ghk,gk->gh", uq.reshape(n_groups, h, n_cells), adjustment)
+    s1 = u1 - adjustment @ q_strata
     stacked = grams.transpose(1, 0, 2).reshape(n_cells, h * n_cells)
 
     def quadratic(a: FloatArray) -> FloatArray:

@@ -210,3 +210,15 @@ def test_closed_sets_and_bad_arguments_raise() -> None:
         A.design_from_units(DATA.assign(weight=-1.0), psu="point", weights="weight")
     with pytest.raises(A.AnalysisError, match="missing value"):
         A.design_from_units(DATA.assign(point=np.nan), psu="point")
+
+
+def test_default_aggregate_column_names() -> None:
+    """``n``, ``sum_y``, ``sum_y2`` per (group, stratum, cluster, cell) as SQL returns them."""
+    data = DATA.dropna(subset=["score"])
+    frame, _ = A.aggregate_units(data, keys=KEYS, outcomes=["score"], weights="weight")
+    frame = frame.rename(columns={"score_sum": "sum_y", "score_sum2": "sum_y2"})
+    agg = A.design_from_aggregates(frame.drop(columns="score_n"), strata="district",
+                                   psu="point", weights="weight")
+    units = A.design_from_units(data, strata="district", psu="point", weights="weight")
+    _same(A.svy_estimate(units, "score", "channel"), A.svy_estimate(agg, "y", "channel"),
+          ["channel"])

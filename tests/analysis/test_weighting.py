@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
+from scipy import sparse
 
 import analysis as A
 from analysis import _estimate as E
@@ -165,9 +166,10 @@ def test_kish_effective_sample_size() -> None:
     assert A.kish_n_eff(design) == pytest.approx(w.sum() ** 2 / (w * w).sum())
 
 
+@pytest.mark.parametrize("as_sparse", [False, True])
 @pytest.mark.parametrize("weighting", ["poststratify", "rake"])
-def test_gram_expansion_equals_dense_totals(weighting: str) -> None:
-    """Both calibrated variance paths give the same sums of squares."""
+def test_gram_expansion_equals_dense_totals(weighting: str, as_sparse: bool) -> None:
+    """Both calibrated variance paths give the same sums of squares (dense or sparse Q)."""
     design = _design()
     if weighting == "poststratify":
         design = A.poststratify(design, POPULATION)
@@ -176,6 +178,8 @@ def test_gram_expansion_equals_dense_totals(weighting: str) -> None:
     layout = E.build_layout(design, ["district", "channel"])
     sums = E.outcome_sums(design, layout, "score")
     q = E.cluster_matrix(design)
+    if as_sparse:
+        q = sparse.csr_matrix(q)
     args = (design, layout.entry_domain, layout.entry_cluster, sums.entry_influence,
             layout.n_domains, sums.adjustment, q)
     fast = E._expanded_sums(*args)
