@@ -309,11 +309,17 @@ def combine_codes(
             combined[missing] = total
         counts = np.bincount(combined, minlength=total + 1)[:total]
         observed = np.flatnonzero(counts)
-        lut = np.full(total + 1, -1, dtype=np.int64)
-        lut[observed] = np.arange(observed.size)
         parts = np.array(np.unravel_index(observed, radices)).T
+        if observed.size == total:  # every combination occurs: codes are already compact
+            if missing is not None:
+                combined[missing] = -1
+            compact = combined
+        else:
+            lut = np.full(total + 1, -1, dtype=np.int64)
+            lut[observed] = np.arange(observed.size)
+            compact = lut[combined]
         return (
-            lut[combined],
+            compact,
             int(observed.size),
             parts.astype(np.int64).reshape(-1, len(codes)),
             counts[observed].astype(np.int64),

@@ -80,6 +80,8 @@ def numeric_column(data: pd.DataFrame, column: str, what: str) -> FloatArray:
 
 def positive_weights(values: FloatArray, column: str) -> FloatArray:
     """Raise unless every weight is finite and strictly positive."""
+    if values.size == 0 or (values.min() > 0 and np.isfinite(values.max())):
+        return values
     bad = ~(np.isfinite(values) & (values > 0))
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
