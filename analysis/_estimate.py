@@ -568,6 +568,12 @@ def svy_estimate(
     differ (a single-cluster stratum under ``lonely_psu="adjust"``), reported as not
     estimable rather than as a zero-width interval.
 
+    A proportion of exactly 0 or 1 in a group has SE 0 and an undefined design effect.
+    R's ``logit`` and ``beta`` intervals are NaN there; we return the Korn-Graubard
+    (Clopper-Pearson) interval with ``n_eff`` = the group's responses, corrected by
+    ``(t_{n-1} / t_df)^2`` like ``beta``, and say so in ``note``; ``mean`` keeps R's
+    zero-width interval. ``n_eff`` is NaN wherever the interval is.
+
     References
     ----------
     Lumley, T. (2004). Analysis of complex survey samples. J. Stat. Software 9(8).
