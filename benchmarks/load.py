@@ -1,13 +1,15 @@
 """Load benchmark: simulated residents against the real app and a minimal baseline app.
 
-One command (``make bench-load`` or ``python benchmarks/load.py``) starts each app under
-gunicorn with the same settings (2 sync workers) on a fresh SQLite file, on loopback only,
-and runs the same resident flow from ``--concurrency`` threads. Every flow is a distinct
-resident with its own cookie jar: GET the form, read the hidden fields and the questions,
-answer every question, POST, follow the 303 to the thank-you page. It prints, per app,
-completed flows/s, p50/p99 of GET and POST, errors, the ratio project/baseline, and checks
-that stored responses equal acknowledged submissions (and, for the project, that every
-scan was counted once the workers stopped).
+One command (``make bench-load`` or ``python benchmarks/load.py``) starts both apps under
+gunicorn with the same settings (2 sync workers) on fresh SQLite files, on loopback only,
+and runs the same resident flow from ``--concurrency`` threads, alternating between the
+apps in ``--rounds`` rounds so that load from other jobs on the machine hits both alike.
+Every flow is a distinct resident with its own cookie jar: GET the form, read the hidden
+fields and the questions, answer every question, POST, follow the 303 to the thank-you
+page. It prints, per app, completed flows/s, server and load-generator CPU per flow, p50/p99
+of GET and POST, errors, the ratio project/baseline, and checks that stored responses equal
+acknowledged submissions (and, for the project, that every scan was counted once the
+workers stopped).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Stats:
     flows: int = 0
     acknowledged: int = 0
     errors: int = 0
+    client_cpu: float = 0.0
     error_samples: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -159,10 +162,12 @@ def run_load(
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
     start = time.perf_counter()
+    cpu = time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    stats.client_cpu = time.process_time() - cpu
     return stats, time.perf_counter() - start
 
 
@@ -241,8 +246,10 @@ def pct(values: list[float], q: float) -> float:
 def report(name: str, stats: Stats, seconds: float, cpu: float) -> float:
     rate = stats.flows / seconds if seconds else 0.0
     cpu_ms = cpu * 1000 / stats.flows if stats.flows else float("nan")
+    client_ms = stats.client_cpu * 1000 / stats.flows if stats.flows else float("nan")
     print(
-        f"{name:<9} flows={stats.flows:<5} {rate:7.1f} flows/s  server CPU {cpu_ms:5.1f} ms/flow  "
+        f"{name:<9} flows={stats.flows:<5} {rate:7.1f} flows/s  "
+        f"CPU ms/flow server={cpu_ms:4.1f} load-generator={client_ms:4.1f}  "
         f"GET p50={pct(stats.get_ms, 50):6.1f}ms p99={pct(stats.get_ms, 99):6.1f}ms  "
         f"POST p50={pct(stats.post_ms, 50):6.1f}ms p99={pct(stats.post_ms, 99):6.1f}ms  "
         f"errors={stats.errors}"
@@ -252,9 +259,46 @@ def report(name: str, stats: Stats, seconds: float, cpu: float) -> float:
     return rate
 
 
-def bench_project(
-    work: Path, args: argparse.Namespace
-) -> tuple[Stats, float, float, int, int, int]:
+@dataclass
+class Target:
+    """One app under test: its gunicorn process, codes to scan and accumulated figures."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    port: int
+    codes: list[str]
+    db: Path
+    stats: Stats = field(default_factory=Stats)
+    seconds: float = 0.0
+    cpu: float = 0.0
+    warm: int = 0
+    rates: list[float] = field(default_factory=list)
+
+    def run(self, flows: int, concurrency: int, seed: int) -> None:
+        """One measured round; figures accumulate over rounds."""
+        cpu0 = server_cpu_seconds(self.proc)
+        stats, seconds = run_load(self.port, self.codes, flows, concurrency, seed)
+        self.cpu += server_cpu_seconds(self.proc) - cpu0
+        self.seconds += seconds
+        self.rates.append(stats.flows / seconds if seconds else 0.0)
+        total = self.stats
+        total.get_ms += stats.get_ms
+        total.post_ms += stats.post_ms
+        total.flows += stats.flows
+        total.acknowledged += stats.acknowledged
+        total.errors += stats.errors
+        total.client_cpu += stats.client_cpu
+        total.error_samples += stats.error_samples[: 5 - len(total.error_samples)]
+
+    def warm_up(self, flows: int, concurrency: int) -> None:
+        """Unmeasured flows (first requests compile templates and fill caches)."""
+        stats, _ = run_load(self.port, self.codes, flows, concurrency, seed=1)
+        self.warm = stats.acknowledged
+        self.stats.errors += stats.errors
+
+
+def start_project(work: Path, args: argparse.Namespace) -> Target:
+    """``survey bootstrap`` on a fresh SQLite file, then gunicorn ``wsgi:app``."""
     db = work / "survey.db"
     instance = work / "instance"
     instance.mkdir()
@@ -278,37 +322,18 @@ def bench_project(
         ]
     port = free_port()
     proc = start_gunicorn("wsgi:app", port, env, args.workers, work / "project.log")
-    try:
-        run_load(port, codes, min(20, args.flows), args.concurrency, seed=1)  # warm-up
-        cpu0 = server_cpu_seconds(proc)
-        stats, seconds = run_load(port, codes, args.flows, args.concurrency, seed=2)
-        cpu = server_cpu_seconds(proc) - cpu0
-    finally:
-        stop(proc)
-    with sqlite3.connect(db) as con:
-        stored = con.execute("SELECT count(*) FROM responses").fetchone()[0]
-        scans = con.execute("SELECT coalesce(sum(scans), 0) FROM point_scans_daily").fetchone()[0]
-    return stats, seconds, cpu, stored, scans, min(20, args.flows)
+    return Target("project", proc, port, codes, db)
 
 
-def bench_baseline(work: Path, args: argparse.Namespace) -> tuple[Stats, float, float, int, int]:
+def start_baseline(work: Path, args: argparse.Namespace) -> Target:
+    """The minimal baseline app under gunicorn on a fresh SQLite file."""
     db = work / "baseline.db"
     env = {**os.environ, "BASELINE_DB": str(db), "BASELINE_KEY": secrets.token_hex(16)}
     port = free_port()
     proc = start_gunicorn(
         "benchmarks.baseline_app:app", port, env, args.workers, work / "baseline.log"
     )
-    codes = [f"CODE{i:05d}" for i in range(100)]
-    try:
-        run_load(port, codes, min(20, args.flows), args.concurrency, seed=1)
-        cpu0 = server_cpu_seconds(proc)
-        stats, seconds = run_load(port, codes, args.flows, args.concurrency, seed=2)
-        cpu = server_cpu_seconds(proc) - cpu0
-    finally:
-        stop(proc)
-    with sqlite3.connect(db) as con:
-        stored = con.execute("SELECT count(*) FROM responses").fetchone()[0]
-    return stats, seconds, cpu, stored, min(20, args.flows)
+    return Target("baseline", proc, port, [f"CODE{i:05d}" for i in range(100)], db)
 
 
 def main() -> int:
@@ -316,34 +341,57 @@ def main() -> int:
     parser.add_argument("--flows", type=int, default=1500, help="measured flows per app")
     parser.add_argument("--concurrency", type=int, default=50, help="simultaneous residents")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (both apps)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating rounds (evens out machine noise)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="survey-load-") as tmp:
         work = Path(tmp)
         print(
-            f"resident flows: {args.flows} per app, {args.concurrency} concurrent residents, "
+            f"resident flows: {args.flows} per app in {args.rounds} alternating rounds, "
+            f"{args.concurrency} concurrent residents, "
             f"gunicorn --workers {args.workers} --worker-class sync, SQLite, loopback"
         )
         (work / "p").mkdir()
         (work / "b").mkdir()
-        p_stats, p_secs, p_cpu, p_stored, p_scans, p_warm = bench_project(work / "p", args)
-        b_stats, b_secs, b_cpu, b_stored, b_warm = bench_baseline(work / "b", args)
-        p_rate = report("project", p_stats, p_secs, p_cpu)
-        b_rate = report("baseline", b_stats, b_secs, b_cpu)
+        targets: list[Target] = []
+        try:
+            targets.append(start_project(work / "p", args))
+            targets.append(start_baseline(work / "b", args))
+            for target in targets:
+                target.warm_up(min(20, args.flows), args.concurrency)
+            per_round = max(1, args.flows // args.rounds)
+            for r in range(args.rounds):
+                for target in targets:  # the idle server waits while the other is loaded
+                    target.run(per_round, args.concurrency, seed=2 + r)
+        finally:
+            for target in targets:
+                stop(target.proc)
+        project, baseline = targets
+        p_rate = report("project", project.stats, project.seconds, project.cpu)
+        b_rate = report("baseline", baseline.stats, baseline.seconds, baseline.cpu)
         ratio = p_rate / b_rate if b_rate else 0.0
+        rounds = [p / b for p, b in zip(project.rates, baseline.rates, strict=True) if b]
         verdict = "met" if ratio >= 0.5 else "NOT met"
-        print(f"ratio project/baseline (flows/s): {ratio:.2f}  (goal >= 0.5: {verdict})")
+        print(
+            f"ratio project/baseline (flows/s): {ratio:.2f}  (goal >= 0.5: {verdict}); "
+            f"per round: {', '.join(f'{x:.2f}' for x in rounds)}; "
+            f"median {statistics.median(rounds):.2f}"
+        )
 
-        p_ack = p_stats.acknowledged + p_warm
-        b_ack = b_stats.acknowledged + b_warm
-        p_gets = p_stats.flows + p_stats.errors + p_warm  # every flow starts with one GET
         ok = True
-        for name, ack, stored in (("project", p_ack, p_stored), ("baseline", b_ack, b_stored)):
+        for target in targets:
+            with sqlite3.connect(target.db) as con:
+                stored = con.execute("SELECT count(*) FROM responses").fetchone()[0]
+            ack = target.stats.acknowledged + target.warm
             lost = ack - stored
-            print(f"{name:<9} acknowledged={ack} stored={stored} lost={lost}")
-            ok = ok and lost == 0
-        print(f"project   scans counted={p_scans} form GETs={p_gets}")
-        ok = ok and p_stats.errors == 0 and b_stats.errors == 0
+            print(f"{target.name:<9} acknowledged={ack} stored={stored} lost={lost}")
+            ok = ok and lost == 0 and target.stats.errors == 0
+        with sqlite3.connect(project.db) as con:
+            scans = con.execute("SELECT coalesce(sum(scans), 0) FROM point_scans_daily").fetchone()
+        gets = project.stats.flows + project.stats.errors + project.warm
+        print(f"project   scans counted={scans[0]} form GETs={gets}")
         print("RESULT (zero errors, zero lost): " + ("OK" if ok else "FAILED"))
         return 0 if ok else 1
 
