@@ -18,7 +18,7 @@ from scipy import special
 
 from analysis._errors import AnalysisError
 from analysis._proportions import check_counts
-from analysis._proportions import check_level
+from analysis._validation import check_level
 
 __all__ = ["MEAN_COLUMNS", "SUMMARY_COLUMNS", "mean_ci", "mean_summary"]
 

@@ -18,6 +18,7 @@ from scipy import special
 from scipy import stats
 
 from analysis._errors import AnalysisError
+from analysis._validation import check_level
 
 __all__ = ["PROPORTION_METHODS", "ProportionMethod", "proportion_ci"]
 
@@ -48,17 +49,6 @@ NOTE_CLIPPED: Final = "interval clipped to [0, 1]"
 NOTE_WALD_DEGENERATE: Final = "Wald interval has zero width at 0 or n successes"
 
 FloatArray = npt.NDArray[np.float64]
-
-
-def check_level(level: float) -> float:
-    """Return ``level`` as a float after checking that it lies strictly between 0 and 1."""
-    try:
-        value = float(level)
-    except (TypeError, ValueError) as exc:
-        raise AnalysisError(f"level must be a number in (0, 1), got {level!r}") from exc
-    if not 0.0 < value < 1.0:
-        raise AnalysisError(f"level must be strictly between 0 and 1, got {level!r}")
-    return value
 
 
 def as_1d(values: object, name: str) -> FloatArray:

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis._errors import AnalysisError
-from analysis._proportions import check_level
+from analysis._validation import check_level
 
 __all__ = ["DEFAULT_RANK_SEED", "rank_intervals"]
 

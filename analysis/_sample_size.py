@@ -12,9 +12,9 @@ import pandas as pd
 from analysis._errors import AnalysisError
 from analysis._proportions import as_1d
 from analysis._proportions import check_counts
-from analysis._proportions import check_level
 from analysis._proportions import result_index
 from analysis._proportions import z_value
+from analysis._validation import check_level
 
 __all__ = ["ALLOCATION_METHODS", "AllocationMethod", "allocate", "sample_size"]
 

@@ -11,7 +11,7 @@ import pandas as pd
 from scipy import special
 
 from analysis._errors import AnalysisError
-from analysis._proportions import check_level
+from analysis._validation import check_level
 
 __all__ = ["TARGET_DIRECTIONS", "TARGET_STATUSES", "target_status"]
 
