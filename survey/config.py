@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     # Login throttling: failures allowed per window, lock time in seconds.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCK_SECONDS": 15 * 60,
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    # SQLALCHEMY_ENGINE_OPTIONS default per database in load_config (pre-ping on servers only).
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
 }
 
@@ -51,6 +51,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'survey.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
@@ -62,6 +65,18 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Default engine options: ``pool_pre_ping`` for database servers, none for SQLite.
+
+    A server connection can die while it sits in the pool (restart, idle timeout), so it is
+    pinged on checkout. A SQLite connection is a file handle that cannot go stale; pinging it
+    would only add a ``SELECT 1`` to every request.
+    """
+    if url.startswith("sqlite"):
+        return {}
+    return {"pool_pre_ping": True}
 
 
 def _instance_secret(path: Path) -> str:
