@@ -65,23 +65,48 @@ class BadSubmission(Exception):
 
 
 class QuestionField(Field):
-    """Base of the question fields: the question, its answer, and the rules people can break."""
+    """Base of the question fields: the question, its answer, and the rules people can break.
+
+    The rules are static (:meth:`rules`: question, answer, "其他" text -> messages) so that
+    :meth:`QuestionnaireForm.check_data` applies exactly the same rules to a submission
+    without building the form; the form is only built to re-render it with its errors.
+    """
 
     question: Question
     number: int
+    #: True when the field takes several values (check boxes).
+    multiple = False
 
     def answer(self) -> str | list[str] | None:
         """The submitted answer in the shape ``questionnaires`` expects."""
-        data = self.data
-        if isinstance(data, str):
-            data = data.strip()
-        return data or None
+        return single_answer(self.data)
 
     def problems(self, form: QuestionnaireForm) -> list[str]:
         """Chinese messages for a visible question (empty when the answer is acceptable)."""
-        if self.question.required and not self.answer():
+        return self.rules(self.question, self.answer(), _other_text(self.question, form))
+
+    @staticmethod
+    def rules(q: Question, answer: str | list[str] | None, other: str) -> list[str]:
+        """Messages for ``answer`` (as :meth:`answer` returns it) to the visible question ``q``."""
+        if q.required and not answer:
             return ["此题为必答题，请选择一项。"]
         return []
+
+
+def single_answer(data: Any) -> str | None:
+    """A one-value answer as submitted: stripped, None when blank or missing."""
+    if isinstance(data, str):
+        data = data.strip()
+    return data or None
+
+
+def multiple_answer(values: Iterable[str] | None) -> list[str] | None:
+    """Selected values, in submission order, without blanks or repeats; None when none."""
+    seen: list[str] = []
+    for v in values or ():
+        if v and v not in seen:
+            seen.append(v)
+    return seen or None
 
 
 class SingleChoiceField(QuestionField, RadioField):
@@ -93,11 +118,12 @@ class SingleChoiceField(QuestionField, RadioField):
         self.question = question
         self.number = number
 
-    def problems(self, form: QuestionnaireForm) -> list[str]:
+    @staticmethod
+    def rules(q: Question, answer: str | list[str] | None, other: str) -> list[str]:
         """Required answer, then the text of "其他" when it was chosen."""
-        found = super().problems(form)
+        found = QuestionField.rules(q, answer, other)
         if not found:
-            found = _other_problems(self, form)
+            found = _other_problems(q, answer, other)
         return found
 
 
@@ -110,6 +136,7 @@ class MultipleChoiceField(QuestionField, SelectMultipleField):
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+    multiple = True
 
     def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
         choices = _choices(question)
@@ -119,37 +146,39 @@ class MultipleChoiceField(QuestionField, SelectMultipleField):
 
     def answer(self) -> list[str] | None:
         """Selected values, in submission order, without blanks or repeats."""
-        seen: list[str] = []
-        for v in self.data or ():
-            if v and v not in seen:
-                seen.append(v)
-        return seen or None
+        return multiple_answer(self.data)
 
-    def problems(self, form: QuestionnaireForm) -> list[str]:
+    @staticmethod
+    def rules(q: Question, answer: str | list[str] | None, other: str) -> list[str]:
         """At least one option when required, then the "其他" text."""
-        if self.question.required and not self.answer():
+        if q.required and not answer:
             return ["此题为必答题，请至少选择一项。"]
-        return _other_problems(self, form)
+        return _other_problems(q, answer, other)
 
 
 class TextAnswerField(QuestionField, TextAreaField):
     """``text``: free text up to ``max_length`` characters."""
 
     def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
-        self.max_length = question.max_length or DEFAULT_TEXT_MAX_LENGTH
+        self.max_length = _max_length(question)
         kwargs.setdefault("render_kw", {"maxlength": self.max_length, "rows": 3})
         super().__init__(question.text, **kwargs)
         self.question = question
         self.number = number
 
-    def problems(self, form: QuestionnaireForm) -> list[str]:
+    @staticmethod
+    def rules(q: Question, answer: str | list[str] | None, other: str) -> list[str]:
         """Required text and its length limit."""
-        text = self.answer()
-        if not text:
-            return ["此题为必答题，请填写。"] if self.question.required else []
-        if len(text) > self.max_length:
-            return [f"最多可填写{self.max_length}个字，您填写了{len(text)}个字，请精简。"]
+        if not answer:
+            return ["此题为必答题，请填写。"] if q.required else []
+        limit = _max_length(q)
+        if len(answer) > limit:
+            return [f"最多可填写{limit}个字，您填写了{len(answer)}个字，请精简。"]
         return []
+
+
+def _max_length(q: Question) -> int:
+    return q.max_length or DEFAULT_TEXT_MAX_LENGTH
 
 
 class NumberAnswerField(QuestionField, StringField):
@@ -161,18 +190,17 @@ class NumberAnswerField(QuestionField, StringField):
         self.question = question
         self.number = number
 
-    def problems(self, form: QuestionnaireForm) -> list[str]:
+    @staticmethod
+    def rules(q: Question, answer: str | list[str] | None, other: str) -> list[str]:
         """Required, numeric, within range."""
-        text = self.answer()
-        if not text:
-            return ["此题为必答题，请填写一个数字。"] if self.question.required else []
-        assert isinstance(text, str)
+        if not answer:
+            return ["此题为必答题，请填写一个数字。"] if q.required else []
+        assert isinstance(answer, str)
         try:
-            value = float(text)
+            value = float(answer)
         except ValueError:
             return ["请填写数字，例如 3 或 2.5。"]
-        q = self.question
-        if not math.isfinite(value) or len(text) > 20:
+        if not math.isfinite(value) or len(answer) > 20:
             return ["请填写数字，例如 3 或 2.5。"]
         if (q.min is not None and value < q.min) or (q.max is not None and value > q.max):
             return [f"请填写{_fmt(q.min)}到{_fmt(q.max)}之间的数字。"]
@@ -198,13 +226,17 @@ def _choices(question: Question) -> list[Any]:
     return [SelectChoice(value=o.value, label=o.label) for o in question.options]
 
 
-def _other_problems(field: SingleChoiceField | MultipleChoiceField, form: Form) -> list[str]:
-    q = field.question
+def _other_text(q: Question, form: Form) -> str:
+    """The stripped "其他" text of ``q`` in a built form ("" when none)."""
+    if not q.allow_other or q.other_key is None:
+        return ""
+    return (form[q.other_key].data or "").strip()
+
+
+def _other_problems(q: Question, answer: str | list[str] | None, text: str) -> list[str]:
     if not q.allow_other or q.other_key is None:
         return []
-    answer = field.answer()
     chosen = [answer] if isinstance(answer, str) else (answer or [])
-    text = (form[q.other_key].data or "").strip()
     if OTHER_VALUE in chosen and not text:
         return ["您选择了“其他”，请填写具体内容。"]
     if len(text) > OTHER_MAX_LENGTH:
@@ -218,12 +250,26 @@ def _fmt(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+#: What :meth:`QuestionnaireForm.check_data` needs of one question: the question, whether it
+#: takes several values, and its field class's rules.
+CheckRule = tuple[Question, bool, Any]
+
+
+class Checked(NamedTuple):
+    """A submission that passed every rule: its answers and "其他" texts by question key."""
+
+    answers: dict[str, str | list[str]]
+    others: dict[str, str]
+
+
 class QuestionnaireForm(Form):
     """Base of the generated form classes."""
 
     definition: Definition
     #: Field name -> (allowed values or None for free input, may repeat).
     screen_rules: dict[str, tuple[frozenset[str] | None, bool]]
+    #: The rules of every question, in display order (see :meth:`check_data`).
+    check_rules: tuple[CheckRule, ...]
 
     def question_fields(self) -> Iterable[QuestionField]:
         """The question fields, in display order."""
@@ -262,6 +308,32 @@ class QuestionnaireForm(Form):
                 ok = ok and not field.errors
         return ok
 
+    @classmethod
+    def check_data(cls, data: MultiDict[str, str]) -> Checked | None:
+        """Apply :meth:`check`'s rules to screened form data without building the form.
+
+        Returns the answers and "其他" texts (as :meth:`answers` and :meth:`others` would)
+        when every visible question passes, else None: the caller then builds the form and
+        calls :meth:`check` to put the messages next to the questions.
+        """
+        answers: dict[str, str | list[str]] = {}
+        texts: dict[str, str] = {}
+        for q, multiple, _ in cls.check_rules:
+            value = (
+                multiple_answer(data.getlist(q.key)) if multiple else single_answer(data.get(q.key))
+            )
+            if value:
+                answers[q.key] = value
+            if q.other_key:
+                text = (data.get(q.other_key) or "").strip()
+                if text:
+                    texts[q.key] = text
+        visible = visible_keys(cls.definition, answers)
+        for q, _, rules in cls.check_rules:
+            if q.key in visible and rules(q, answers.get(q.key), texts.get(q.key, "")):
+                return None
+        return Checked(answers, texts)
+
     def first_error(self) -> QuestionField | None:
         """The first field with an error, for the summary link at the top."""
         for field in self.question_fields():
@@ -290,6 +362,7 @@ def _build(defn: Definition, regions: RegionOptions) -> type[QuestionnaireForm]:
         CSRF_FIELD: (None, False),
         INSTANCE_FIELD: (None, False),
     }
+    checks: list[CheckRule] = []
     attrs: dict[str, Any] = {"definition": defn, "screen_rules": rules}
     for number, q in enumerate(defn.questions, start=1):
         if q.type == "single":
@@ -308,11 +381,14 @@ def _build(defn: Definition, regions: RegionOptions) -> type[QuestionnaireForm]:
         else:  # pragma: no cover - the loader only admits the types above
             raise ValueError(f"unknown question type {q.type!r}")
         rules[q.key] = (_allowed(q, regions), q.type == "multiple")
+        field_cls = attrs[q.key].field_class
+        checks.append((q, field_cls.multiple, field_cls.rules))
         if q.other_key:
             attrs[q.other_key] = StringField(
                 "其他（请注明）", render_kw={"maxlength": OTHER_MAX_LENGTH}
             )
             rules[q.other_key] = (None, False)
+    attrs["check_rules"] = tuple(checks)
     return type(f"Form_{defn.key.replace('-', '_')}_v{defn.version}", (QuestionnaireForm,), attrs)
 
 
