@@ -123,8 +123,11 @@ def submit(code: str) -> ResponseReturnValue:
     if earlier:
         return _already(point, 409)
 
-    form = form_cls(formdata=data)
-    if not form.check():
+    # The rules run on the data itself; the form is only built to show what needs fixing.
+    checked = form_cls.check_data(data)
+    if checked is None:
+        form = form_cls(formdata=data)
+        form.check()
         response = make_response(_render_form(point, defn, form, instance))
         _no_store(response)
         if new_device:
@@ -136,8 +139,8 @@ def submit(code: str) -> ResponseReturnValue:
         store_response(
             _placement(point),
             defn,
-            form.answers(),
-            others=form.others(),
+            checked.answers,
+            others=checked.others,
             region_ids=dict(options.ids),
             served_at=served_at,
             device_hash=dhash,
@@ -159,8 +162,8 @@ def submit(code: str) -> ResponseReturnValue:
 
 @bp.get("/q/<code>/thanks")
 def thanks(code: str) -> ResponseReturnValue:
-    """Thank-you page with the questionnaire's civic message."""
-    point = _find_point(code)
+    """Thank-you page with the questionnaire's civic message (for a point in any state)."""
+    point = _known_point(code)
     defn = _definition(point)
     return render_template("public/thanks.html", point=point, defn=defn)
 
@@ -231,10 +234,41 @@ def _find_point(code: str) -> PointInfo:
     norm = normalise_code(code)
     if norm is None:
         abort(404)
-    row = db.session.execute(_POINT_BY_CODE, {"code": norm}).first()
+    # Core on the session's connection: the ORM adds nothing to a plain row.
+    row = db.session.connection().execute(_POINT_BY_CODE, {"code": norm}).first()
     if row is None:
         abort(404)
-    return PointInfo(*row)
+    point = PointInfo(*row)
+    _known_points()[norm] = (time.monotonic(), point)
+    return point
+
+
+def _known_points() -> dict[str, tuple[float, PointInfo]]:
+    cache: dict[str, tuple[float, PointInfo]] = current_app.extensions.setdefault(
+        "survey_known_points", {}
+    )
+    if len(cache) > 4096:
+        cache.clear()
+    return cache
+
+
+def _known_point(code: str) -> PointInfo:
+    """The point of ``code`` as this process last read it (at most a minute ago), else read.
+
+    Only for the thank-you page, which any point shows whatever its state (the resident
+    has already answered): its question, version and message do not change within a
+    minute in any way that matters, so it needs no query. Pages that take answers read
+    the point every time (:func:`_open_point`), so revocation and expiry apply at once.
+    """
+    norm = normalise_code(code)
+    hit = _known_points().get(norm) if norm is not None else None
+    if hit is not None and time.monotonic() - hit[0] < _cache_seconds():
+        return hit[1]
+    return _find_point(code)
+
+
+def _cache_seconds() -> float:
+    return float(current_app.config.get("REGION_CACHE_SECONDS", 60))
 
 
 def _open_point(code: str) -> PointInfo:
@@ -279,7 +313,7 @@ def _region_options(point: PointInfo) -> RegionOptions:
     )
     hit = cache.get(ancestors[0])
     now = time.monotonic()
-    if hit is not None and now - hit[0] < float(current_app.config.get("REGION_CACHE_SECONDS", 60)):
+    if hit is not None and now - hit[0] < _cache_seconds():
         return hit[1]
     options = _query_region_options(ancestors[0])
     cache[ancestors[0]] = (now, options)
@@ -323,7 +357,7 @@ def _placement(point: PointInfo) -> Placement:
     )
     hit = cache.get(point.id)
     now = time.monotonic()
-    if hit is not None and now - hit[0] < float(current_app.config.get("REGION_CACHE_SECONDS", 60)):
+    if hit is not None and now - hit[0] < _cache_seconds():
         return hit[1]
     orm_point = db.session.get(CollectionPoint, point.id)
     assert orm_point is not None
@@ -386,13 +420,16 @@ def _load_instance(point: PointInfo, token: str) -> tuple[str, dt.datetime, str]
     return instance_id, served_at, device_id
 
 
+_INSTANCE_STORED = select(Response.id).where(Response.form_instance == bindparam("instance"))
+_DEVICE_ANSWERED = select(Response.id).where(
+    Response.questionnaire_id == bindparam("questionnaire_id"),
+    Response.device_hash == bindparam("device_hash"),
+)
+
+
 def _instance_stored(instance_id: str) -> bool:
-    return (
-        db.session.execute(
-            db.select(Response.id).where(Response.form_instance == instance_id)
-        ).first()
-        is not None
-    )
+    conn = db.session.connection()
+    return conn.execute(_INSTANCE_STORED, {"instance": instance_id}).first() is not None
 
 
 def _earlier_responses(point: PointInfo, instance_id: str, dhash: str) -> set[str | None]:
@@ -402,19 +439,12 @@ def _earlier_responses(point: PointInfo, instance_id: str, dhash: str) -> set[st
         "questionnaire_id": point.questionnaire_id,
         "device_hash": dhash,
     }
-    return set(db.session.execute(_EARLIER, params).scalars())
+    return set(db.session.connection().execute(_EARLIER, params).scalars())
 
 
 def _device_answered(point: PointInfo, dhash: str) -> bool:
-    return (
-        db.session.execute(
-            db.select(Response.id).where(
-                Response.questionnaire_id == point.questionnaire_id,
-                Response.device_hash == dhash,
-            )
-        ).first()
-        is not None
-    )
+    params = {"questionnaire_id": point.questionnaire_id, "device_hash": dhash}
+    return db.session.connection().execute(_DEVICE_ANSWERED, params).first() is not None
 
 
 def _render_form(
