@@ -57,7 +57,6 @@ from survey.services import device
 from survey.services.codes import normalise_code
 from survey.services.questionnaires import definition_of
 from survey.services.responses import Placement
-from survey.services.responses import placement_of
 from survey.services.responses import store_response
 from survey.services.scans import counter_of
 
@@ -185,6 +184,8 @@ class PointInfo:
     checksum: str
     questionnaire_id: int
     region_path: str
+    region_id: int
+    channel_id: int
 
     def is_expired(self) -> bool:
         """True once the optional expiry time has passed (naive values are UTC)."""
@@ -209,6 +210,8 @@ _POINT_BY_CODE = (
         QuestionnaireVersion.checksum,
         QuestionnaireVersion.questionnaire_id,
         Region.path,
+        CollectionPoint.region_id,
+        CollectionPoint.channel_id,
     )
     .join(QuestionnaireVersion, CollectionPoint.questionnaire_version_id == QuestionnaireVersion.id)
     .join(Region, CollectionPoint.region_id == Region.id)
@@ -351,19 +354,43 @@ def _form_class(point: PointInfo, defn: Definition) -> type[QuestionnaireForm]:
 
 
 def _placement(point: PointInfo) -> Placement:
-    """The point's placement (region, district, channel), cached for a minute per process."""
-    cache: dict[int, tuple[float, Placement]] = current_app.extensions.setdefault(
-        "survey_placements", {}
+    """The point's placement (version, region, district, channel) from the row just read."""
+    return Placement(
+        point_id=point.id,
+        questionnaire_id=point.questionnaire_id,
+        questionnaire_version_id=point.version_id,
+        region_id=point.region_id,
+        district_id=_district_id(point.region_path),
+        channel_id=point.channel_id,
     )
-    hit = cache.get(point.id)
+
+
+_DISTRICTS_AMONG = select(Region.id).where(
+    Region.id.in_(bindparam("ids", expanding=True)), Region.level == "district"
+)
+
+
+def _district_id(region_path: str) -> int | None:
+    """The district on a region's materialised path, as ``district_of`` finds it.
+
+    Cached per path for a minute per process: a region's level does not change, and a
+    region moved elsewhere in the tree has a new path.
+    """
+    cache: dict[str, tuple[float, int | None]] = current_app.extensions.setdefault(
+        "survey_districts", {}
+    )
+    hit = cache.get(region_path)
     now = time.monotonic()
     if hit is not None and now - hit[0] < _cache_seconds():
         return hit[1]
-    orm_point = db.session.get(CollectionPoint, point.id)
-    assert orm_point is not None
-    placement = placement_of(orm_point)
-    cache[point.id] = (now, placement)
-    return placement
+    ancestors = [int(p) for p in region_path.strip("/").split("/") if p]
+    found = set(db.session.connection().execute(_DISTRICTS_AMONG, {"ids": ancestors}).scalars())
+    # The nearest district at or above the region (the path runs from the root down).
+    district = next((i for i in reversed(ancestors) if i in found), None)
+    if len(cache) > 4096:
+        cache.clear()
+    cache[region_path] = (now, district)
+    return district
 
 
 def _form_pairs() -> list[tuple[str, str]]:
