@@ -6,6 +6,8 @@ import os
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -37,10 +39,47 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         configure_engine_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     csrf.init_app(app)
-    login_manager.init_app(app)
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(_user_context)
+    app.session_interface = CachedSerializerSessionInterface()
     login_manager.login_view = "admin.login"
     login_manager.login_message = "请先登录。"
     import survey.auth  # noqa: F401  (registers the user loader)
+
+
+def _user_context() -> dict[str, Any]:
+    """``current_user`` for templates, as Flask-Login's own processor gives it, except that
+    resident pages (which never show it) get the lazy proxy: loading the user there would
+    only cost a session lookup and a hash per page.
+    """
+    from flask import has_request_context
+    from flask import request
+    from flask_login import current_user
+
+    if has_request_context() and request.blueprint == "public":
+        return {"current_user": current_user}
+    return {"current_user": current_user._get_current_object()}
+
+
+class CachedSerializerSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, with the signing serializer built once per key set.
+
+    Flask builds a new ``URLSafeTimedSerializer`` on every open and save; it depends only on
+    ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``, so it is kept until those change. Same
+    cookies, same signatures.
+    """
+
+    def __init__(self) -> None:
+        self._cached: tuple[Any, URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The serializer of the current keys (built again when a key changes)."""
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = self._cached
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            self._cached = cached
+        return cached[1]
 
 
 def register_blueprints(app: Flask) -> None:
