@@ -13,6 +13,7 @@ WTForms fields it offers two checks:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from collections.abc import Sequence
 from typing import Any
@@ -402,6 +403,10 @@ def _allowed(q: Question, regions: RegionOptions) -> frozenset[str] | None:
     return None
 
 
+#: Control characters no form field accepts (tab, line feed and carriage return are fine).
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def screen_submission(
     form_cls: type[QuestionnaireForm], pairs: Sequence[tuple[str, str]]
 ) -> MultiDict[str, str]:
@@ -419,6 +424,6 @@ def screen_submission(
         if allowed is not None:
             if value != "" and value not in allowed:
                 raise BadSubmission("提交的选项不在问卷选项之中，请返回后重新填写。")
-        elif any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 0x7F for ch in value):
+        elif _CONTROL_CHARS.search(value):
             raise BadSubmission("提交的内容包含无法识别的字符，请返回后重新填写。")
     return MultiDict(pairs)
