@@ -29,6 +29,7 @@ from flask_wtf.csrf import validate_csrf
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from markupsafe import Markup
+from markupsafe import escape
 from sqlalchemy import and_
 from sqlalchemy import bindparam
 from sqlalchemy import or_
@@ -83,7 +84,10 @@ def questionnaire(code: str) -> ResponseReturnValue:
     defn = _definition(point)
     form_cls = _form_class(point, defn)
     instance = _sign_instance(point, device_id)
-    response = make_response(_render_form(point, defn, None, instance, _blank_sections(form_cls)))
+    before, between, after = _blank_page(point, defn, form_cls)
+    # The tokens are URL-safe base64; escaping them is only a safeguard.
+    page = "".join((before, str(escape(generate_csrf())), between, str(escape(instance)), after))
+    response = make_response(page)
     _no_store(response)
     if new_device:
         device.set_device_cookie(response, device_id, request.is_secure)
@@ -163,8 +167,18 @@ def submit(code: str) -> ResponseReturnValue:
 def thanks(code: str) -> ResponseReturnValue:
     """Thank-you page with the questionnaire's civic message (for a point in any state)."""
     point = _known_point(code)
-    defn = _definition(point)
-    return render_template("public/thanks.html", point=point, defn=defn)
+    cache: dict[tuple[int, str, str], str] = current_app.extensions.setdefault(
+        "survey_thanks_pages", {}
+    )
+    # The page depends on the questionnaire version only (its title and civic message).
+    key = (point.version_id, point.checksum, request.script_root)
+    page = cache.get(key)
+    if page is None:
+        if len(cache) > 256:
+            cache.clear()
+        page = render_template("public/thanks.html", point=point, defn=_definition(point))
+        cache[key] = page
+    return page
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -414,7 +428,7 @@ def _form_pairs() -> list[tuple[str, str]]:
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=_INSTANCE_SALT)  # type: ignore[arg-type]
+    return device.signing_serializer(_INSTANCE_SALT)
 
 
 def _sign_instance(point: PointInfo, device_id: str) -> str:
@@ -492,6 +506,45 @@ def _render_form(
         csrf_field=CSRF_FIELD,
         instance_field=INSTANCE_FIELD,
     )
+
+
+_CSRF_SLOT = "@@survey-csrf-slot@@"
+_INSTANCE_SLOT = "@@survey-instance-slot@@"
+
+
+def _blank_page(
+    point: PointInfo, defn: Definition, form_cls: type[QuestionnaireForm]
+) -> tuple[str, str, str]:
+    """The unanswered questionnaire page of a point, split around its two per-page tokens.
+
+    Rendered once per point and form class: everything but the CSRF token and the signed
+    form instance is the same for every resident (the template reads nothing else of the
+    request), so a page view only joins three strings and two tokens.
+    """
+    cache: dict[tuple[str, type[QuestionnaireForm], str], tuple[str, str, str]] = (
+        current_app.extensions.setdefault("survey_blank_pages", {})
+    )
+    key = (point.code, form_cls, request.script_root)
+    parts = cache.get(key)
+    if parts is None:
+        html = render_template(
+            "public/questionnaire.html",
+            point=point,
+            defn=defn,
+            form=None,
+            sections_html=_blank_sections(form_cls),
+            csrf_token=_CSRF_SLOT,
+            instance=_INSTANCE_SLOT,
+            csrf_field=CSRF_FIELD,
+            instance_field=INSTANCE_FIELD,
+        )
+        before, rest = html.split(_CSRF_SLOT)
+        between, after = rest.split(_INSTANCE_SLOT)
+        parts = (before, between, after)
+        if len(cache) > 1024:
+            cache.clear()
+        cache[key] = parts
+    return parts
 
 
 def _blank_sections(form_cls: type[QuestionnaireForm]) -> Markup:

@@ -23,7 +23,22 @@ _HASH_CONTEXT = b"survey.device-hash.v1"
 
 
 def _serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=_SALT)  # type: ignore[arg-type]
+    return signing_serializer(_SALT)
+
+
+def signing_serializer(salt: str) -> URLSafeSerializer:
+    """A ``URLSafeSerializer`` for the app's secret key and ``salt``, built once per key."""
+    key = current_app.secret_key
+    cache: dict[tuple[object, str], URLSafeSerializer] = current_app.extensions.setdefault(
+        "survey_serializers", {}
+    )
+    serializer = cache.get((key, salt))
+    if serializer is None:
+        if len(cache) > 16:
+            cache.clear()
+        serializer = URLSafeSerializer(key, salt=salt)  # type: ignore[arg-type]
+        cache[(key, salt)] = serializer
+    return serializer
 
 
 def new_device_id() -> str:
