@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
+from sqlalchemy import bindparam
 from sqlalchemy import insert
+from sqlalchemy.engine import Dialect
 
 from questionnaires import OTHER_VALUE
 from questionnaires import Definition
@@ -138,16 +140,38 @@ def store_response(
     conn = db.session.connection()
     response.id = conn.execute(_INSERT_RESPONSE, values).scalar_one()
     if rows:
+        # One executemany straight to the driver: the values are plain str/float/int already.
         for row in rows:
             row["response_id"] = response.id
-        conn.execute(_INSERT_ANSWER, rows)  # one executemany
+        sql, keys = _answer_insert_sql(conn.dialect)
+        if keys is None:  # named paramstyle (psycopg): the dicts as they are
+            conn.exec_driver_sql(sql, rows)
+        else:  # positional (sqlite3): tuples in the statement's order
+            conn.exec_driver_sql(sql, [tuple(row[k] for k in keys) for row in rows])
     return response
 
 
 _RESPONSES: Table = Response.__table__  # type: ignore[assignment]
 _RESPONSE_KEYS = tuple(c.key for c in _RESPONSES.columns if c.key != "id")
 _INSERT_RESPONSE = insert(_RESPONSES).returning(_RESPONSES.c.id)
-_INSERT_ANSWER = insert(Answer.__table__)
+_ANSWER_KEYS = ("response_id", "question_key", "value", "text", "number")
+_ANSWER_SQL: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _answer_insert_sql(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
+    """The answers INSERT in the driver's own paramstyle; its key order when positional."""
+    key = (dialect.name, dialect.paramstyle)
+    hit = _ANSWER_SQL.get(key)
+    if hit is None:
+        compiled = (
+            insert(Answer.__table__)
+            .values({k: bindparam(k) for k in _ANSWER_KEYS})
+            .compile(dialect=dialect, for_executemany=True)
+        )
+        order = compiled.positiontup
+        hit = (str(compiled), tuple(order) if order is not None else None)
+        _ANSWER_SQL[key] = hit
+    return hit
 
 
 def lock_for_write() -> None:
