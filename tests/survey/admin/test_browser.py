@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from tests.conftest import ARTIFACTS
+from tests.conftest import CHROMIUM_ARGS
+from tests.conftest import serve
 from tests.survey.admin.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -37,12 +29,8 @@ def database_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
 @pytest.fixture
 def live_server(staff: Flask) -> Iterator[str]:
     """The app served by werkzeug on a free loopback port."""
-    server = make_server("127.0.0.1", 0, staff, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve(staff) as url:
+        yield url
 
 
 def test_batch_for_a_street_and_print_sheet(live_server: str, chromium: str) -> None:
@@ -50,7 +38,7 @@ def test_batch_for_a_street_and_print_sheet(live_server: str, chromium: str) -> 
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=LAUNCH_ARGS)
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="zh-CN")
             page.goto(f"{live_server}/admin/points/batch")

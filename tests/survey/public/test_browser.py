@@ -2,42 +2,29 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from tests.conftest import ARTIFACTS
+from tests.conftest import CHROMIUM_ARGS
+from tests.conftest import serve
 from tests.survey.public.conftest import Sample
 from tests.survey.public.conftest import response_count
 from tests.survey.public.conftest import valid_answers
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOTS = ARTIFACTS / "public"
 
 
 @pytest.fixture
 def live_server(seeded: Flask) -> Iterator[str]:
     """The app served on a free loopback port by werkzeug, in a thread."""
-    server = make_server("127.0.0.1", 0, seeded, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with serve(seeded) as url:
+        yield url
 
 
 @pytest.fixture
