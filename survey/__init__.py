@@ -21,8 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     load_config(app, test_config)
     register_extensions(app)
-    register_blueprints(app)
-    register_errorhandlers(app)
+    register_web(app)
     register_commands(app)
     validate_config(app)
     return app
@@ -30,12 +29,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, CSRF protection and login manager to the app."""
+    from survey import cache
     from survey.database import configure_engine_events
-    from survey.extensions import csrf
     from survey.extensions import db
     from survey.extensions import login_manager
+    from survey.web.extensions import csrf
 
     db.init_app(app)
+    cache.init_app(app)
     with app.app_context():
         configure_engine_events(db.engine, app.config["SQLITE_BUSY_TIMEOUT_MS"])
     csrf.init_app(app)
@@ -82,20 +83,9 @@ class CachedSerializerSessionInterface(SecureCookieSessionInterface):
         return cached[1]
 
 
-def register_blueprints(app: Flask) -> None:
-    """One blueprint per audience: residents, staff, JSON API."""
-    from survey.admin import bp as admin_bp
-    from survey.api import bp as api_bp
-    from survey.public import bp as public_bp
-
-    app.register_blueprint(public_bp)
-    app.register_blueprint(admin_bp, url_prefix="/admin")
-    app.register_blueprint(api_bp, url_prefix="/api")
-
-
-def register_errorhandlers(app: Flask) -> None:
-    """Friendly Chinese error pages; JSON errors under /api."""
-    from survey.errors import init_app
+def register_web(app: Flask) -> None:
+    """Blueprints per audience (residents, staff, JSON API) and the error handlers."""
+    from survey.web import init_app
 
     init_app(app)
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Flask
 
+from survey.errors import ConfigError
+
 DEFAULTS: dict[str, Any] = {
     # Public base URL used in QR links and printed sample links.
     "BASE_URL": "http://127.0.0.1:5000",
@@ -29,9 +31,25 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     # CSRF tokens on resident pages must survive a slow resident (seconds).
     "WTF_CSRF_TIME_LIMIT": 6 * 3600,
-    # Login throttling: failures allowed per window, lock time in seconds.
+    # Login throttling: failures allowed per window (per username, per hashed client
+    # address), lock time in seconds.
     "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
     "LOGIN_LOCK_SECONDS": 15 * 60,
+    # Scan counting: a worker writes its tally after this many seconds or pending scans
+    # (0 seconds: every scan at once).
+    "SCAN_FLUSH_SECONDS": 5.0,
+    "SCAN_FLUSH_MAX": 200,
+    # Per-process caches (survey.cache): lifetime of entries that may go stale (points read
+    # by code, region options, districts of region paths) and the size of every cache.
+    "CACHE_SECONDS": 60,
+    "CACHE_POINTS_SIZE": 4096,
+    "CACHE_DISTRICTS_SIZE": 4096,
+    "CACHE_REGION_OPTIONS_SIZE": 64,
+    "CACHE_DEFINITIONS_SIZE": 64,
+    "CACHE_FORM_CLASSES_SIZE": 64,
+    "CACHE_PAGES_SIZE": 1024,
+    "CACHE_SERIALIZERS_SIZE": 16,
     # SQLALCHEMY_ENGINE_OPTIONS default per database in load_config (pre-ping on servers only).
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
 }
@@ -98,6 +116,6 @@ def validate_config(app: Flask) -> None:
     """Refuse to start with settings that cannot work."""
     base = app.config["BASE_URL"]
     if not base.startswith(("http://", "https://")):
-        raise RuntimeError(f"SURVEY_BASE_URL must start with http:// or https://, got {base!r}")
+        raise ConfigError(f"SURVEY_BASE_URL must start with http:// or https://, got {base!r}")
     if len(str(app.config["SECRET_KEY"])) < 16:
-        raise RuntimeError("SURVEY_SECRET_KEY must be at least 16 characters long")
+        raise ConfigError("SURVEY_SECRET_KEY must be at least 16 characters long")

@@ -1,56 +1,83 @@
-"""Application-wide error handlers: Chinese pages for people, JSON for the API."""
+"""The one error family of the application: services raise it, the web layer maps it.
+
+Every refusal a user can cause (bad input, a missing or foreign object, a closed
+questionnaire, a duplicate) is a :class:`SurveyError` whose ``status`` is the HTTP status the
+web layer answers with and whose message is shown to the user as it is (Chinese for staff
+and residents). Views catch :class:`SurveyError` only when they re-render a form with the
+message; everything else reaches the single handler in ``survey.web.errors``. The CLI turns
+the same errors into a message and exit status 2. No Flask here: services stay usable from
+the command line and tests.
+"""
 
 from __future__ import annotations
 
-from flask import Flask
-from flask import jsonify
-from flask import render_template
-from flask import request
-from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
-
-MESSAGES: dict[int, tuple[str, str]] = {
-    400: ("请求有误", "提交的内容无法识别，请返回后重新填写。"),
-    403: ("无权访问", "您没有访问此页面的权限。"),
-    404: ("页面不存在", "您访问的页面或问卷不存在，请检查二维码或链接是否正确。"),
-    405: ("请求方式不被允许", "请返回上一页重新操作。"),
-    410: ("问卷已停止收集", "此二维码已停用或问卷已结束，感谢您的关注。"),
-    413: ("提交内容过大", "提交的内容超过了允许的大小，请精简后重新提交。"),
-    429: ("操作过于频繁", "请稍后再试。"),
-    500: ("服务器开小差了", "请稍后再试。我们已记录此问题。"),
-}
+from typing import ClassVar
 
 
-def init_app(app: Flask) -> None:
-    """Register one handler for every HTTP error."""
-    app.register_error_handler(HTTPException, _handle_http)
-    app.register_error_handler(Exception, _handle_unexpected)
+class SurveyError(Exception):
+    """Root of every error the application reports to a person; ``str(exc)`` is the message."""
+
+    status: ClassVar[int] = 400
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
 
 
-def render_error(
-    code: int, detail: str | None = None, back_url: str | None = None
-) -> ResponseReturnValue:
-    """Render the error page (or JSON under /api) for ``code`` with an optional detail."""
-    title, message = MESSAGES.get(code, ("出错了", "请稍后再试。"))
-    if request.path.startswith("/api/"):
-        return jsonify({"error": title, "message": detail or message, "status": code}), code
-    page = render_template(
-        "error.html", code=code, title=title, message=detail or message, back_url=back_url
-    )
-    return page, code
+class InvalidInput(SurveyError):
+    """The input cannot be accepted as it is (400); nothing was written."""
+
+    status = 400
 
 
-def _handle_http(exc: HTTPException) -> ResponseReturnValue:
-    code = exc.code or 500
-    detail = getattr(exc, "survey_detail", None)
-    if detail is None and isinstance(exc, CSRFError):
-        detail = "页面已过期或无法验证，请刷新页面后重新提交。"
-    return render_error(code, detail)
+class Forbidden(SurveyError):
+    """The signed-in account may not do this (403)."""
+
+    status = 403
 
 
-def _handle_unexpected(exc: Exception) -> ResponseReturnValue:
-    from flask import current_app
+class NotFound(SurveyError):
+    """Unknown, or outside the account's scope (404: existence does not leak)."""
 
-    current_app.logger.exception("Unhandled error on %s", request.path)
-    return render_error(500)
+    status = 404
+
+
+class Conflict(SurveyError):
+    """The action clashes with what is stored (409), e.g. a second response from a device."""
+
+    status = 409
+
+
+class Gone(SurveyError):
+    """The link exists but no longer takes answers (410): revoked, expired or closed."""
+
+    status = 410
+
+
+class BadSubmission(InvalidInput):
+    """A resident's form post no browser would send (wrong type, encoding, too many fields)."""
+
+
+class PointError(InvalidInput):
+    """A collection point could not be issued or changed."""
+
+
+class AccountError(InvalidInput):
+    """An account operation was refused."""
+
+
+class ImportFileError(InvalidInput):
+    """An uploaded file cannot be read at all (format, encoding, missing columns)."""
+
+
+class VersionConflict(Conflict):
+    """A questionnaire version with responses cannot change; load a new version instead."""
+
+
+class ConfigError(SurveyError):
+    """A setting that cannot work; the app refuses to start."""
+
+    status = 500

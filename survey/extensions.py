@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 
 from survey.models.base import Base
 
 db = SQLAlchemy(model_class=Base)
-csrf = CSRFProtect()
 login_manager = LoginManager()

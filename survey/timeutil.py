@@ -20,3 +20,8 @@ def local_day(moment: dt.datetime) -> dt.date:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
     return moment.astimezone(CST).date()
+
+
+def local_time(moment: dt.datetime | None) -> str:
+    """``YYYY-MM-DD HH:MM`` in China time, or empty."""
+    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M") if moment else ""

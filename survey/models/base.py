@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from sqlalchemy import DateTime
 from sqlalchemy import MetaData
-from sqlalchemy import String
 from sqlalchemy import func
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.orm import mapped_column
 from sqlalchemy.orm import registry
+
+from survey.models.types import UTCDateTime
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -23,11 +23,7 @@ NAMING_CONVENTION = {
 }
 
 intpk = Annotated[int, mapped_column(primary_key=True)]
-str64 = Annotated[str, mapped_column(String(64))]
-str200 = Annotated[str, mapped_column(String(200))]
-created_ts = Annotated[
-    dt.datetime, mapped_column(DateTime(timezone=True), server_default=func.now())
-]
+created_ts = Annotated[dt.datetime, mapped_column(UTCDateTime(), server_default=func.now())]
 
 
 class Base(DeclarativeBase):
@@ -35,8 +31,8 @@ class Base(DeclarativeBase):
 
     registry = registry(
         metadata=MetaData(naming_convention=NAMING_CONVENTION),
-        # Every timestamp is timezone-aware (timestamptz on PostgreSQL).
-        type_annotation_map={dt.datetime: DateTime(timezone=True)},
+        # Every timestamp is timezone-aware UTC (timestamptz on PostgreSQL), on every database.
+        type_annotation_map={dt.datetime: UTCDateTime()},
     )
 
 

@@ -20,6 +20,11 @@ from survey.models.questionnaire import QuestionnaireVersion
 from survey.models.region import Region
 
 
+def is_past(moment: dt.datetime | None, now: dt.datetime | None = None) -> bool:
+    """True when the optional ``moment`` (an expiry time) has passed."""
+    return moment is not None and (now or utcnow()) >= moment
+
+
 class CollectionPoint(Base):
     """A place or push inside a region, tagged with a channel; its code is the QR link."""
 
@@ -45,13 +50,7 @@ class CollectionPoint(Base):
 
     def is_expired(self, now: dt.datetime | None = None) -> bool:
         """True once the optional expiry time has passed."""
-        if self.expires_at is None:
-            return False
-        now = now or utcnow()
-        expires = self.expires_at
-        if expires.tzinfo is None:  # SQLite returns naive datetimes; we store UTC.
-            expires = expires.replace(tzinfo=dt.UTC)
-        return now >= expires
+        return is_past(self.expires_at, now)
 
     def __repr__(self) -> str:
         return f"<CollectionPoint {self.code}>"

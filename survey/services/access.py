@@ -3,15 +3,15 @@
 A city admin sees everything. A district officer sees only the subtree of their assigned
 region (no region assigned: nothing). A viewer sees their region's subtree, or the whole city
 when unassigned, and never changes anything. Objects outside the scope are reported as
-missing (404) so their existence does not leak.
+missing (``NotFound``, 404) so their existence does not leak.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort
-
+from survey.errors import Forbidden
+from survey.errors import NotFound
 from survey.extensions import db
 from survey.models import CollectionPoint
 from survey.models import Region
@@ -67,38 +67,29 @@ def visible_regions_select(user: User) -> Any:
     return db.select(Region).where(region_condition(user)).order_by(Region.path)
 
 
-def visible_points_select(user: User) -> Any:
-    """A select of the collection points the user may see."""
-    return (
-        db.select(CollectionPoint)
-        .join(Region, Region.id == CollectionPoint.region_id)
-        .where(region_condition(user))
-    )
-
-
-def region_or_404(user: User, region_id: int | None) -> Region:
+def region_in_scope(user: User, region_id: int | None) -> Region:
     """The region with ``region_id`` if the user may see it, else 404."""
     region = db.session.get(Region, region_id) if region_id is not None else None
     if region is None or not can_see_region(user, region):
-        abort(404)
+        raise NotFound("区域不存在或不在您的管辖范围内。")
     return region
 
 
-def point_or_404(user: User, point_id: int) -> CollectionPoint:
+def point_in_scope(user: User, point_id: int) -> CollectionPoint:
     """The collection point with ``point_id`` if the user may see it, else 404."""
     point = db.session.get(CollectionPoint, point_id)
     if point is None or not can_see_region(user, point.region):
-        abort(404)
+        raise NotFound("点位不存在或不在您的管辖范围内。")
     return point
 
 
 def require_write(user: User) -> None:
     """403 for read-only accounts on state-changing routes."""
     if not can_write(user):
-        abort(403)
+        raise Forbidden("只读账号不能修改数据。")
 
 
 def require_city_admin(user: User) -> None:
     """403 unless the user is a city admin (accounts, audit log)."""
     if not is_city_admin(user):
-        abort(403)
+        raise Forbidden("此操作仅限市级管理员。")

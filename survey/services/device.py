@@ -18,6 +18,8 @@ from flask import current_app
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 
+from survey.cache import cached
+
 _SALT = "survey.device-cookie"
 _HASH_CONTEXT = b"survey.device-hash.v1"
 
@@ -29,16 +31,7 @@ def _serializer() -> URLSafeSerializer:
 def signing_serializer(salt: str) -> URLSafeSerializer:
     """A ``URLSafeSerializer`` for the app's secret key and ``salt``, built once per key."""
     key = current_app.secret_key
-    cache: dict[tuple[object, str], URLSafeSerializer] = current_app.extensions.setdefault(
-        "survey_serializers", {}
-    )
-    serializer = cache.get((key, salt))
-    if serializer is None:
-        if len(cache) > 16:
-            cache.clear()
-        serializer = URLSafeSerializer(key, salt=salt)  # type: ignore[arg-type]
-        cache[(key, salt)] = serializer
-    return serializer
+    return cached("serializers", (key, salt), lambda: URLSafeSerializer(key, salt=salt))  # type: ignore[arg-type]
 
 
 def new_device_id() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from survey.errors import PointError
 from survey.extensions import db
 from survey.models import Channel
 from survey.models import CollectionPoint
@@ -16,10 +17,6 @@ from survey.services import audit
 from survey.services.points import create_point
 
 DEFAULT_BATCH_LABEL = "{region}{channel}"
-
-
-class PointError(ValueError):
-    """A point operation was refused; the message is shown to the user."""
 
 
 def issue_point(

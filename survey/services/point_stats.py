@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 from collections.abc import Sequence
@@ -10,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from survey.extensions import db
+from survey.links import questionnaire_url
 from survey.models import Channel
 from survey.models import CollectionPoint
 from survey.models import PointScanDaily
@@ -17,8 +17,11 @@ from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import Response
 from survey.models import User
+from survey.services import access
 from survey.services.access import region_condition
-from survey.timeutil import CST
+from survey.services.csv_files import cell_text
+from survey.services.csv_files import csv_bytes
+from survey.timeutil import local_time
 
 SORT_KEYS: tuple[str, ...] = (
     "code",
@@ -43,6 +46,8 @@ class PointFilter:
     version: QuestionnaireVersion | None = None
     status: str = ""  # "", "active", "inactive"
     point_ids: tuple[int, ...] = ()
+    #: Every version of one questionnaire (the command line selects by questionnaire key).
+    questionnaire_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,16 @@ def point_status(point: CollectionPoint) -> str:
     return "有效"
 
 
-def filtered_points(user: User, flt: PointFilter) -> Any:
-    """A select of the points in the user's scope that match ``flt``."""
-    query = (
-        db.select(CollectionPoint)
-        .join(Region, Region.id == CollectionPoint.region_id)
-        .where(region_condition(user))
-    )
+def filtered_points(user: User | None, flt: PointFilter) -> Any:
+    """A select of the points in the user's scope (None: the command line, everything)."""
+    query = db.select(CollectionPoint).join(Region, Region.id == CollectionPoint.region_id)
+    if user is not None:
+        query = query.where(region_condition(user))
+    if flt.questionnaire_id is not None:
+        query = query.join(
+            QuestionnaireVersion,
+            QuestionnaireVersion.id == CollectionPoint.questionnaire_version_id,
+        ).where(QuestionnaireVersion.questionnaire_id == flt.questionnaire_id)
     if flt.region is not None:
         query = query.where(Region.path.startswith(flt.region.path))
     if flt.channel is not None:
@@ -94,6 +102,18 @@ def filtered_points(user: User, flt: PointFilter) -> Any:
     if flt.point_ids:
         query = query.where(CollectionPoint.id.in_(flt.point_ids))
     return query
+
+
+def points_for_batch(
+    user: User | None, flt: PointFilter, limit: int | None = None, by_region: bool = False
+) -> list[CollectionPoint]:
+    """Matching points by id (or by region, then id), at most ``limit`` (print, ZIP, CLI)."""
+    query = filtered_points(user, flt)
+    order = (Region.path, CollectionPoint.id) if by_region else (CollectionPoint.id,)
+    query = query.order_by(*order)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.execute(query).scalars())
 
 
 def point_stats(
@@ -123,16 +143,10 @@ def point_stats(
         .outerjoin(answered, answered.c.point_id == CollectionPoint.id)
     )
     rows = [
-        PointStats(point, int(s or 0), int(r or 0), _aware(last))
+        PointStats(point, int(s or 0), int(r or 0), last)
         for point, s, r, last in db.session.execute(query).all()
     ]
     return sort_stats(rows, sort, desc)
-
-
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=dt.UTC)
-    return moment
 
 
 def sort_stats(rows: list[PointStats], sort: str, desc: bool) -> list[PointStats]:
@@ -156,6 +170,19 @@ def sort_stats(rows: list[PointStats], sort: str, desc: bool) -> list[PointStats
     missing = [r for r in rows if key(r) is None]
     present.sort(key=lambda r: (key(r), r.point.id), reverse=desc)
     return present + missing
+
+
+def overview(user: User) -> tuple[dict[str, Any], list[tuple[Region, dict[str, Any]]]]:
+    """Totals over the user's points, and per visible district its own totals."""
+    rows = point_stats(user, PointFilter())
+    districts = db.session.execute(
+        access.visible_regions_select(user).where(Region.level == "district")
+    ).scalars()
+    by_district = [
+        (district, totals([r for r in rows if r.point.region.is_within(district)]))
+        for district in districts
+    ]
+    return totals(rows), by_district
 
 
 def totals(rows: Sequence[PointStats]) -> dict[str, Any]:
@@ -190,12 +217,6 @@ EXPORT_HEADERS: tuple[str, ...] = (
 )
 
 
-def local_time(moment: dt.datetime | None) -> str:
-    """``YYYY-MM-DD HH:MM`` in China time, or empty."""
-    moment = _aware(moment)
-    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def export_rows(rows: Sequence[PointStats], base_url: str) -> list[list[Any]]:
     """Rows for CSV/XLSX exports, in the order of EXPORT_HEADERS."""
     out: list[list[Any]] = []
@@ -216,7 +237,7 @@ def export_rows(rows: Sequence[PointStats], base_url: str) -> list[list[Any]]:
                 round(rate, 4) if rate is not None else "",
                 local_time(r.last_response_at),
                 local_time(p.expires_at),
-                f"{base_url}/q/{p.code}",
+                questionnaire_url(p.code, base_url),
             ]
         )
     return out
@@ -224,19 +245,7 @@ def export_rows(rows: Sequence[PointStats], base_url: str) -> list[list[Any]]:
 
 def to_csv(rows: Sequence[PointStats], base_url: str) -> bytes:
     """Excel-friendly CSV: UTF-8 with BOM, CRLF line ends, Chinese headers."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(EXPORT_HEADERS)
-    for row in export_rows(rows, base_url):
-        writer.writerow([_csv_safe(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _csv_safe(value: Any) -> Any:
-    # Cells starting with = + - @ run as formulas in Excel; quote them as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return csv_bytes(EXPORT_HEADERS, export_rows(rows, base_url))
 
 
 def to_xlsx(rows: Sequence[PointStats], base_url: str) -> bytes:
@@ -252,7 +261,7 @@ def to_xlsx(rows: Sequence[PointStats], base_url: str) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in export_rows(rows, base_url):
-        sheet.append([_csv_safe(v) for v in row])
+        sheet.append([cell_text(v) for v in row])
     for row_cells in sheet.iter_rows(min_row=2, min_col=10, max_col=10):
         for cell in row_cells:
             cell.number_format = "0.0%"

@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from questionnaires import Definition
+from survey.cache import cached
+from survey.errors import VersionConflict
 from survey.extensions import db
 from survey.models import Questionnaire
 from survey.models import QuestionnaireVersion
 from survey.models import Response
-
-
-class VersionConflict(Exception):
-    """A changed definition would overwrite a version that already has responses."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,12 @@ def load_definition(defn: Definition, source_text: str, status: str = "open") ->
     return LoadResult(version, "updated")
 
 
+def list_versions() -> list[QuestionnaireVersion]:
+    """Every stored version, oldest first."""
+    query = db.select(QuestionnaireVersion).order_by(QuestionnaireVersion.id)
+    return list(db.session.execute(query).scalars())
+
+
 def has_responses(version: QuestionnaireVersion) -> bool:
     """True when any response refers to ``version``."""
     return (
@@ -76,16 +80,12 @@ def has_responses(version: QuestionnaireVersion) -> bool:
     )
 
 
-_CACHE: dict[tuple[int, str], Definition] = {}
-
-
 def definition_of(version: QuestionnaireVersion) -> Definition:
-    """The parsed definition of a stored version (parsed once per process and checksum)."""
+    """The parsed definition of a stored version (parsed once per app and checksum)."""
     from questionnaires import load_text
 
-    key = (version.id, version.checksum)
-    defn = _CACHE.get(key)
-    if defn is None:
-        defn = load_text(version.source_toml, source=f"questionnaire_versions/{version.id}")
-        _CACHE[key] = defn
-    return defn
+    return cached(
+        "definitions",
+        (version.id, version.checksum),
+        lambda: load_text(version.source_toml, source=f"questionnaire_versions/{version.id}"),
+    )

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 
+from survey.errors import ImportFileError
 from survey.extensions import db
 from survey.models import LEVELS
 from survey.models import Region
@@ -42,10 +43,6 @@ LEVEL_ALIASES: dict[str, str] = {
     "社区/村": "community",
 }
 MAX_ROWS = 50_000
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (format, encoding, missing columns)."""
 
 
 @dataclass(frozen=True)

@@ -98,8 +98,8 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     counter = ScanCounter(
         engine,
-        float(app.config.get("SCAN_FLUSH_SECONDS", 5.0)),
-        int(app.config.get("SCAN_FLUSH_MAX", 200)),
+        float(app.config["SCAN_FLUSH_SECONDS"]),
+        int(app.config["SCAN_FLUSH_MAX"]),
     )
     app.extensions["survey_scans"] = counter
     atexit.register(_flush_quietly, counter)

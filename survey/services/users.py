@@ -12,6 +12,7 @@ from flask import current_app
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
+from survey.errors import AccountError
 from survey.extensions import db
 from survey.models import ROLES
 from survey.models import LoginThrottle
@@ -23,10 +24,6 @@ from survey.services import audit
 MIN_PASSWORD_LENGTH = 10
 # Verified against for unknown usernames so that their response time looks the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + "x" * 16)
-
-
-class AccountError(ValueError):
-    """An account operation was refused; the message is shown to the user."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +51,11 @@ def get_by_username(username: str) -> User | None:
     return db.session.execute(
         db.select(User).where(db.func.lower(User.username) == username.strip().lower())
     ).scalar_one_or_none()
+
+
+def user_or_none(user_id: int) -> User | None:
+    """The account with ``user_id``, or None."""
+    return db.session.get(User, user_id)
 
 
 def list_users() -> Sequence[User]:
@@ -160,17 +162,11 @@ def address_key(address: str) -> str:
     return "a:" + digest
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    if moment is not None and moment.tzinfo is None:  # SQLite returns naive UTC values
-        return moment.replace(tzinfo=dt.UTC)
-    return moment
-
-
 def _limits() -> dict[str, int]:
     cfg = current_app.config
     return {
         "u:": int(cfg["LOGIN_MAX_FAILURES"]),
-        "a:": int(cfg.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 4 * cfg["LOGIN_MAX_FAILURES"])),
+        "a:": int(cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
     }
 
 
@@ -179,7 +175,7 @@ def _lock_remaining(keys: Sequence[str], now: dt.datetime) -> int:
     remaining = 0
     for key in keys:
         row = db.session.get(LoginThrottle, key)
-        locked_until = _aware(row.locked_until) if row else None
+        locked_until = row.locked_until if row else None
         if locked_until is not None and locked_until > now:
             remaining = max(remaining, int((locked_until - now).total_seconds()) + 1)
     return remaining
@@ -204,7 +200,7 @@ def _register_failure(key: str, now: dt.datetime) -> None:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
-    start = _aware(row.window_start)
+    start = row.window_start
     if start is None or now - start > window:
         row.failures, row.window_start = 0, now
     row.failures += 1

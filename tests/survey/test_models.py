@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.exc import IntegrityError
 
+from survey.errors import InvalidInput
 from survey.extensions import db
 from survey.models import Channel
 from survey.models import CollectionPoint
@@ -49,7 +50,7 @@ def test_region_code_is_unique(app: Flask) -> None:
 
 
 def test_unknown_level_refused(app: Flask) -> None:
-    with app.app_context(), pytest.raises(ValueError, match="unknown level"):
+    with app.app_context(), pytest.raises(InvalidInput, match="unknown level"):
         create_region("1", "x", "province", None)
 
 

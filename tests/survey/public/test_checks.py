@@ -8,7 +8,8 @@ import pytest
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
-from survey.public import views
+from survey.services import resident
+from survey.web.public.forms import form_class
 from tests.survey.public.conftest import Sample
 from tests.survey.public.conftest import valid_answers
 
@@ -52,9 +53,9 @@ def test_check_data_agrees_with_the_form(
         else:
             answers[k] = v
     with seeded.test_request_context():
-        point = views._find_point(sample.code)
-        defn = views._definition(point)
-        form_cls = views._form_class(point, defn)
+        point = resident.find_point(sample.code)
+        defn = resident.definition(point)
+        form_cls = form_class(defn, resident.region_options(point, defn))
         data = _pairs(answers)
         checked = form_cls.check_data(data)
         form = form_cls(formdata=data)

@@ -12,29 +12,31 @@ from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
-from survey.admin import bp
-from survey.admin.forms import ActionForm
-from survey.admin.forms import BatchForm
-from survey.admin.forms import PointForm
-from survey.admin.helpers import channel_choices
-from survey.admin.helpers import filter_args
-from survey.admin.helpers import local_to_utc
-from survey.admin.helpers import point_filter
-from survey.admin.helpers import point_url
-from survey.admin.helpers import region_choices
-from survey.admin.helpers import staff
-from survey.admin.helpers import version_choices
-from survey.extensions import db
+from survey.errors import SurveyError
+from survey.links import questionnaire_url
 from survey.models import Channel
 from survey.models import QuestionnaireVersion
 from survey.services import access
 from survey.services import audit
+from survey.services import choices
 from survey.services import point_stats as stats
-from survey.services.point_admin import PointError
+from survey.services import transaction
+from survey.services.choices import channel_choices
+from survey.services.choices import region_choices
+from survey.services.choices import version_choices
 from survey.services.point_admin import issue_batch
 from survey.services.point_admin import issue_point
 from survey.services.point_admin import reactivate
 from survey.services.point_admin import revoke
+from survey.web.admin import bp
+from survey.web.admin.forms import ActionForm
+from survey.web.admin.forms import BatchForm
+from survey.web.admin.forms import PointForm
+from survey.web.admin.helpers import local_to_utc
+from survey.web.admin.helpers import staff
+from survey.web.filters import filter_args
+from survey.web.filters import int_arg
+from survey.web.filters import point_filter
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("code", "编码"),
@@ -81,11 +83,7 @@ def _fill_point_choices(form: PointForm | BatchForm) -> None:
 
 
 def _lookup(form: PointForm | BatchForm) -> tuple[QuestionnaireVersion, Channel]:
-    version = db.session.get(QuestionnaireVersion, form.version_id.data)
-    channel = db.session.get(Channel, form.channel_id.data)
-    if version is None or channel is None:
-        abort(404)
-    return version, channel
+    return choices.version(form.version_id.data or 0), choices.channel(form.channel_id.data or 0)
 
 
 @bp.route("/points/new", methods=["GET", "POST"])
@@ -94,12 +92,12 @@ def point_new() -> ResponseReturnValue:
     user = staff()
     form = PointForm()
     _fill_point_choices(form)
-    if request.method == "GET" and request.args.get("region", "").isdigit():
-        form.region_id.data = int(request.args["region"])
+    if request.method == "GET" and request.args.get("region"):
+        form.region_id.data = int_arg(request.args, "region")
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("admin/point_new.html", form=form), status
-    region = access.region_or_404(user, form.region_id.data)
+    region = access.region_in_scope(user, form.region_id.data)
     version, channel = _lookup(form)
     try:
         point = issue_point(
@@ -110,10 +108,10 @@ def point_new() -> ResponseReturnValue:
             local_to_utc(form.expires_at.data),
             user,
         )
-    except PointError as exc:
-        db.session.rollback()
-        return render_template("admin/point_new.html", form=form, error=str(exc)), 400
-    db.session.commit()
+    except SurveyError as exc:
+        transaction.rollback()
+        return render_template("admin/point_new.html", form=form, error=str(exc)), exc.status
+    transaction.commit()
     flash(f"已发放点位 {point.code}", "ok")
     return redirect(url_for("admin.point_detail", point_id=point.id))
 
@@ -127,7 +125,7 @@ def point_batch() -> ResponseReturnValue:
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("admin/point_batch.html", form=form), status
-    root = access.region_or_404(user, form.region_id.data)
+    root = access.region_in_scope(user, form.region_id.data)
     version, channel = _lookup(form)
     try:
         created = issue_batch(
@@ -140,10 +138,10 @@ def point_batch() -> ResponseReturnValue:
             user,
             skip_existing=bool(form.skip_existing.data),
         )
-    except PointError as exc:
-        db.session.rollback()
-        return render_template("admin/point_batch.html", form=form, error=str(exc)), 400
-    db.session.commit()
+    except SurveyError as exc:
+        transaction.rollback()
+        return render_template("admin/point_batch.html", form=form, error=str(exc)), exc.status
+    transaction.commit()
     if not created:
         flash("没有新增点位：所选区域都已有该渠道的有效点位。", "warn")
         return redirect(url_for("admin.points", region=root.id, channel=channel.id))
@@ -156,13 +154,13 @@ def point_batch() -> ResponseReturnValue:
 def point_detail(point_id: int) -> ResponseReturnValue:
     """One point: link, QR code, statistics and recent responses."""
     user = staff()
-    point = access.point_or_404(user, point_id)
+    point = access.point_in_scope(user, point_id)
     row = stats.point_stats(user, stats.PointFilter(point_ids=(point.id,)))[0]
     return render_template(
         "admin/point_detail.html",
         row=row,
         point=point,
-        url=point_url(point.code),
+        url=questionnaire_url(point.code),
         responses=stats.recent_responses(point, limit=20),
         action_form=ActionForm(),
     )
@@ -171,7 +169,7 @@ def point_detail(point_id: int) -> ResponseReturnValue:
 @bp.get("/points/<int:point_id>/responses")
 def point_responses(point_id: int) -> ResponseReturnValue:
     """The newest responses collected at one point (timing, quality flags, indicators)."""
-    point = access.point_or_404(staff(), point_id)
+    point = access.point_in_scope(staff(), point_id)
     return render_template(
         "admin/point_responses.html", point=point, responses=stats.recent_responses(point)
     )
@@ -181,11 +179,11 @@ def point_responses(point_id: int) -> ResponseReturnValue:
 def point_revoke(point_id: int) -> ResponseReturnValue:
     """Stop a point; its link then tells residents the survey is closed."""
     user = staff()
-    point = access.point_or_404(user, point_id)
+    point = access.point_in_scope(user, point_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     revoke(point, user)
-    db.session.commit()
+    transaction.commit()
     flash(f"已停用点位 {point.code}", "ok")
     return redirect(url_for("admin.point_detail", point_id=point.id))
 
@@ -194,11 +192,11 @@ def point_revoke(point_id: int) -> ResponseReturnValue:
 def point_reactivate(point_id: int) -> ResponseReturnValue:
     """Accept responses at a revoked point again."""
     user = staff()
-    point = access.point_or_404(user, point_id)
+    point = access.point_in_scope(user, point_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     reactivate(point, user)
-    db.session.commit()
+    transaction.commit()
     flash(f"已重新启用点位 {point.code}", "ok")
     return redirect(url_for("admin.point_detail", point_id=point.id))
 
@@ -217,7 +215,7 @@ def points_export(fmt: str) -> ResponseReturnValue:
     audit.record(
         user, "export_points", "point", None, format=fmt, count=len(rows), **filter_args(flt)
     )
-    db.session.commit()
+    transaction.commit()
     if fmt == "csv":
         body, mimetype = stats.to_csv(rows, base), "text/csv; charset=utf-8"
     else:

@@ -9,20 +9,21 @@ from flask import render_template
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
-from survey.admin import bp
-from survey.admin.forms import EditUserForm
-from survey.admin.forms import PasswordForm
-from survey.admin.forms import UserForm
-from survey.admin.helpers import region_by_id
-from survey.admin.helpers import region_choices
-from survey.admin.helpers import staff
-from survey.extensions import db
+from survey.errors import SurveyError
 from survey.models import User
-from survey.services.users import AccountError
+from survey.services import transaction
+from survey.services.choices import region as region_by_id
+from survey.services.choices import region_choices
 from survey.services.users import create_user
 from survey.services.users import list_users
 from survey.services.users import set_password
 from survey.services.users import update_user
+from survey.services.users import user_or_none
+from survey.web.admin import bp
+from survey.web.admin.forms import EditUserForm
+from survey.web.admin.forms import PasswordForm
+from survey.web.admin.forms import UserForm
+from survey.web.admin.helpers import staff
 
 
 def _page(form: UserForm | None = None, status: int = 200, error: str | None = None):  # type: ignore[no-untyped-def]
@@ -56,16 +57,16 @@ def user_create() -> ResponseReturnValue:
             form.display_name.data or "",
             actor=staff(),
         )
-    except AccountError as exc:
-        db.session.rollback()
+    except SurveyError as exc:
+        transaction.rollback()
         return _page(form, 400, str(exc))
-    db.session.commit()
+    transaction.commit()
     flash(f"已创建账号 {user.username}", "ok")
     return redirect(url_for("admin.users"))
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
+    user = user_or_none(user_id)
     if user is None:
         abort(404)
     return user
@@ -90,11 +91,11 @@ def user_edit(user_id: int) -> ResponseReturnValue:
                 form.display_name.data or "",
                 actor=staff(),
             )
-        except AccountError as exc:
-            db.session.rollback()
+        except SurveyError as exc:
+            transaction.rollback()
             error = str(exc)
         else:
-            db.session.commit()
+            transaction.commit()
             flash(f"已保存账号 {user.username}", "ok")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
@@ -118,11 +119,11 @@ def user_password(user_id: int) -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             set_password(user, form.password.data or "", actor=staff())
-        except AccountError as exc:
-            db.session.rollback()
+        except SurveyError as exc:
+            transaction.rollback()
             flash(str(exc), "error")
         else:
-            db.session.commit()
+            transaction.commit()
             flash(f"已重设 {user.username} 的密码", "ok")
             return redirect(url_for("admin.users"))
     else:

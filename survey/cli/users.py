@@ -5,19 +5,8 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from survey.cli.errors import reported
 from survey.models import ROLES
-
-
-def _region(code: str | None):  # type: ignore[no-untyped-def]
-    from survey.extensions import db
-    from survey.models import Region
-
-    if not code:
-        return None
-    region = db.session.execute(db.select(Region).where(Region.code == code)).scalar_one_or_none()
-    if region is None:
-        raise click.ClickException(f"区域编码 {code} 不存在 / unknown region code {code!r}")
-    return region
 
 
 @click.group("user")
@@ -32,20 +21,18 @@ def user_group() -> None:
 @click.option("--name", "display_name", default="", help="Display name (姓名).")
 @click.password_option(help="Password (prompted twice when omitted).")
 @with_appcontext
+@reported
 def user_create(
     username: str, role: str, region_code: str | None, display_name: str, password: str
 ) -> None:
     """Create a staff account USERNAME."""
-    from survey.extensions import db
-    from survey.services.users import AccountError
+    from survey.services import transaction
+    from survey.services.choices import region_by_code
     from survey.services.users import create_user
 
-    try:
-        user = create_user(username, password, role, _region(region_code), display_name)
-    except AccountError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+    region = region_by_code(region_code) if region_code else None
+    user = create_user(username, password, role, region, display_name)
+    transaction.commit()
     click.echo(f"已创建账号 / created {user.username} ({user.role})")
 
 
@@ -53,22 +40,19 @@ def user_create(
 @click.argument("username")
 @click.password_option(help="New password (prompted twice when omitted).")
 @with_appcontext
+@reported
 def user_set_password(username: str, password: str) -> None:
     """Set a new password for USERNAME and lift any lock-out."""
-    from survey.extensions import db
-    from survey.services.users import AccountError
+    from survey.errors import NotFound
+    from survey.services import transaction
     from survey.services.users import get_by_username
     from survey.services.users import set_password
 
     user = get_by_username(username)
     if user is None:
-        raise click.ClickException(f"账号 {username} 不存在 / no such user {username!r}")
-    try:
-        set_password(user, password)
-    except AccountError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from exc
-    db.session.commit()
+        raise NotFound(f"账号 {username} 不存在 / no such user {username!r}")
+    set_password(user, password)
+    transaction.commit()
     click.echo(f"已重设密码 / password changed for {user.username}")
 
 
@@ -76,8 +60,8 @@ def user_set_password(username: str, password: str) -> None:
 @with_appcontext
 def user_list() -> None:
     """List accounts: username, role, region, active flag, last sign-in."""
-    from survey.services.point_stats import local_time
     from survey.services.users import list_users
+    from survey.timeutil import local_time
 
     for user in list_users():
         region = user.region.code if user.region else "-"

@@ -12,13 +12,13 @@ from flask_login import current_user
 from flask_login import login_user
 from flask_login import logout_user
 
-from survey.admin import bp
-from survey.admin.forms import LoginForm
-from survey.admin.helpers import safe_next
-from survey.admin.helpers import staff
-from survey.extensions import db
 from survey.services import audit
+from survey.services import transaction
 from survey.services.users import authenticate
+from survey.web.admin import bp
+from survey.web.admin.forms import LoginForm
+from survey.web.admin.helpers import safe_next
+from survey.web.admin.helpers import staff
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,7 +35,7 @@ def login() -> ResponseReturnValue:
         return render_template("admin/login.html", form=form), status
     result = authenticate(form.username.data or "", form.password.data or "", _client_address())
     if result.user is None:
-        db.session.commit()  # keep the failure count
+        transaction.commit()  # keep the failure count
         if result.locked:
             minutes = max(1, (result.retry_after + 59) // 60)
             error = f"登录失败次数过多，账号或网络已被暂时锁定，请 {minutes} 分钟后再试。"
@@ -45,7 +45,7 @@ def login() -> ResponseReturnValue:
     session.clear()  # a fresh session on sign-in (no fixation)
     login_user(result.user)
     audit.record(result.user, "login", "user", result.user.id)
-    db.session.commit()
+    transaction.commit()
     return redirect(safe_next(form.next.data, default))
 
 
@@ -59,7 +59,7 @@ def logout() -> ResponseReturnValue:
     """Sign out (POST with CSRF token, so a link on another site cannot sign anyone out)."""
     user = staff()
     audit.record(user, "logout", "user", user.id)
-    db.session.commit()
+    transaction.commit()
     logout_user()
     session.clear()
     return redirect(url_for("admin.login"))

@@ -40,29 +40,16 @@ from questionnaires import Definition
 from questionnaires import Question
 from questionnaires import visible_keys
 from questionnaires._model import DEFAULT_TEXT_MAX_LENGTH
-
-#: (group label, ((region code, region name), ...)) groups of region options.
-RegionGroups = tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
-
-
-class RegionOptions(NamedTuple):
-    """Region options of a point's city: streets grouped by district, and the districts."""
-
-    streets: RegionGroups
-    districts: RegionGroups
-    #: (region code, region id) of every option, to store the residence by id.
-    ids: tuple[tuple[str, int], ...] = ()
-
+from survey.cache import cached
+from survey.errors import BadSubmission
+from survey.services.region_options import RegionGroups
+from survey.services.region_options import RegionOptions
 
 #: Hidden fields every submission carries besides the answers.
 CSRF_FIELD = "csrf_token"
 INSTANCE_FIELD = "_inst"
 #: Longest free text accepted for a "其他" option.
 OTHER_MAX_LENGTH = 100
-
-
-class BadSubmission(Exception):
-    """A body no honest browser would send; the message is shown to the resident (400)."""
 
 
 class QuestionField(Field):
@@ -343,19 +330,9 @@ class QuestionnaireForm(Form):
         return None
 
 
-_CLASSES: dict[tuple[str, RegionOptions], type[QuestionnaireForm]] = {}
-
-
 def form_class(defn: Definition, regions: RegionOptions) -> type[QuestionnaireForm]:
     """The WTForms class of ``defn`` with ``regions`` as region options (cached)."""
-    key = (defn.checksum, regions)
-    cls = _CLASSES.get(key)
-    if cls is None:
-        cls = _build(defn, regions)
-        if len(_CLASSES) > 64:
-            _CLASSES.clear()
-        _CLASSES[key] = cls
-    return cls
+    return cached("form_classes", (defn.checksum, regions), lambda: _build(defn, regions))
 
 
 def _build(defn: Definition, regions: RegionOptions) -> type[QuestionnaireForm]:

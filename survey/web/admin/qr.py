@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import io
-import zipfile
 
 from flask import Response
 from flask import render_template
@@ -12,36 +10,33 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from survey import qr
-from survey.admin import bp
-from survey.admin.helpers import point_filter
-from survey.admin.helpers import point_url
-from survey.admin.helpers import staff
-from survey.extensions import db
+from survey.links import questionnaire_url as point_url
 from survey.models import CollectionPoint
 from survey.services import access
 from survey.services import audit
 from survey.services import point_stats as stats
+from survey.services import qr_batch
+from survey.services import transaction
+from survey.web.admin import bp
+from survey.web.admin.helpers import staff
+from survey.web.filters import point_filter
 
 MAX_SHEET_POINTS = 2000
-
-
-def _caption(point: CollectionPoint) -> str:
-    return f"{point.region.name} · {point.label}"
 
 
 @bp.get("/points/<int:point_id>/qr.png")
 def point_qr_png(point_id: int) -> ResponseReturnValue:
     """PNG poster image: the QR code with label and short code underneath."""
-    point = access.point_or_404(staff(), point_id)
-    body = qr.png_bytes(point_url(point.code), _caption(point), point.code)
+    point = access.point_in_scope(staff(), point_id)
+    body = qr_batch.image_bytes(point, "png")
     return _image(body, "image/png", f"{point.code}.png")
 
 
 @bp.get("/points/<int:point_id>/qr.svg")
 def point_qr_svg(point_id: int) -> ResponseReturnValue:
     """SVG of the QR code (scales to any poster size) with label and code as text."""
-    point = access.point_or_404(staff(), point_id)
-    body = qr.svg_bytes(point_url(point.code), _caption(point), point.code)
+    point = access.point_in_scope(staff(), point_id)
+    body = qr_batch.image_bytes(point, "svg")
     return _image(body, "image/svg+xml", f"{point.code}.svg")
 
 
@@ -55,8 +50,7 @@ def _image(body: bytes, mimetype: str, filename: str) -> Response:
 def _batch_points(limit: int = MAX_SHEET_POINTS) -> list[CollectionPoint]:
     user = staff()
     flt = point_filter(user)
-    query = stats.filtered_points(user, flt).order_by(CollectionPoint.id).limit(limit)
-    return list(db.session.execute(query).scalars())
+    return stats.points_for_batch(user, flt, limit)
 
 
 @bp.get("/points/print")
@@ -69,7 +63,7 @@ def points_print() -> ResponseReturnValue:
         for p in points
     ]
     audit.record(user, "print_qr", "point", None, count=len(points))
-    db.session.commit()
+    transaction.commit()
     return render_template("admin/print_sheet.html", posters=posters)
 
 
@@ -79,18 +73,9 @@ def points_zip() -> ResponseReturnValue:
     user = staff()
     points = _batch_points()
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        index = io.StringIO(newline="")
-        writer = csv.writer(index, lineterminator="\r\n")
-        writer.writerow(["编码", "区域", "渠道", "名称", "文件", "链接"])
-        for p in points:
-            url = point_url(p.code)
-            name = f"{p.region.code}_{p.channel.code}_{p.code}.png"
-            archive.writestr(name, qr.png_bytes(url, _caption(p), p.code))
-            writer.writerow([p.code, p.region.name, p.channel.name, p.label, name, url])
-        archive.writestr("index.csv", ("\ufeff" + index.getvalue()).encode("utf-8"))
+    qr_batch.write_zip(buffer, points)
     audit.record(user, "export_qr", "point", None, format="zip", count=len(points))
-    db.session.commit()
+    transaction.commit()
     response = Response(buffer.getvalue(), mimetype="application/zip")
     response.headers["Content-Disposition"] = "attachment; filename=qr-codes.zip"
     response.headers["Cache-Control"] = "no-store"

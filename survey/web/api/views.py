@@ -5,18 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
-from flask import current_app
 from flask import jsonify
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import text
 
-from survey.admin.helpers import point_filter
-from survey.api import bp
-from survey.extensions import db
+from survey.links import questionnaire_url
 from survey.services import access
 from survey.services import point_stats as stats
+from survey.services import transaction
+from survey.web.api import bp
+from survey.web.filters import point_filter
 
 
 @bp.before_request
@@ -34,7 +33,7 @@ def require_login() -> ResponseReturnValue | None:
 @bp.get("/health")
 def health() -> ResponseReturnValue:
     """Liveness and database check for load balancers."""
-    db.session.execute(text("SELECT 1"))
+    transaction.ping()
     return jsonify({"status": "ok"})
 
 
@@ -43,7 +42,7 @@ def _stats_json(row: stats.PointStats) -> dict[str, Any]:
     return {
         "id": p.id,
         "code": p.code,
-        "url": f"{current_app.config['BASE_URL']}/q/{p.code}",
+        "url": questionnaire_url(p.code),
         "label": p.label,
         "region": {"id": p.region.id, "code": p.region.code, "name": p.region.name},
         "channel": {"code": p.channel.code, "name": p.channel.name},
@@ -73,6 +72,6 @@ def points() -> ResponseReturnValue:
 def point(point_id: int) -> ResponseReturnValue:
     """One point with statistics; 404 outside the caller's scope."""
     user = current_user._get_current_object()  # type: ignore[attr-defined]
-    found = access.point_or_404(user, point_id)
+    found = access.point_in_scope(user, point_id)
     row = stats.point_stats(user, stats.PointFilter(point_ids=(found.id,)))[0]
     return jsonify(_stats_json(row))

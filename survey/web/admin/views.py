@@ -10,14 +10,10 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from survey.admin import bp
-from survey.admin.helpers import staff
-from survey.extensions import db
-from survey.models import Region
 from survey.services import access
-from survey.services.point_stats import PointFilter
-from survey.services.point_stats import point_stats
-from survey.services.point_stats import totals
+from survey.services.point_stats import overview
+from survey.web.admin import bp
+from survey.web.admin.helpers import staff
 
 PUBLIC_ENDPOINTS = frozenset({"admin.login"})
 # Endpoints only a city admin may open (accounts and the audit log).
@@ -45,17 +41,7 @@ def require_login() -> ResponseReturnValue | None:
 def index() -> ResponseReturnValue:
     """Overview: totals and one line per district in the user's scope."""
     user = staff()
-    rows = point_stats(user, PointFilter())
-    districts = db.session.execute(
-        access.visible_regions_select(user).where(Region.level == "district")
-    ).scalars()
-    by_district = []
-    for district in districts:
-        inside = [r for r in rows if r.point.region.is_within(district)]
-        by_district.append((district, totals(inside)))
+    total, by_district = overview(user)
     return render_template(
-        "admin/index.html",
-        total=totals(rows),
-        by_district=by_district,
-        scope=access.scope_root(user),
+        "admin/index.html", total=total, by_district=by_district, scope=access.scope_root(user)
     )

@@ -6,8 +6,8 @@ from flask import render_template
 from flask import request
 from flask.typing import ResponseReturnValue
 
-from survey.admin import bp
 from survey.services import audit as audit_service
+from survey.web.admin import bp
 
 PAGE_SIZE = 100
 

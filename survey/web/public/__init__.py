@@ -13,4 +13,4 @@ def _init_scans(state: BlueprintSetupState) -> None:
     init_app(state.app)
 
 
-from survey.public import views  # noqa: E402,F401
+from survey.web.public import views  # noqa: E402,F401

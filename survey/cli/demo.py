@@ -1,0 +1,54 @@
+"""``survey demo`` and ``survey bootstrap``: the demo city and what ``make run`` needs."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from survey.links import questionnaire_url
+
+
+@click.command("demo")
+@click.option("--responses", default=0, show_default=True, help="Synthetic responses to add.")
+@click.option("--seed", default=20261122, show_default=True)
+@with_appcontext
+def demo_command(responses: int, seed: int) -> None:
+    """Create the fictional demo city, its collection points and optional responses."""
+    from survey import demo
+    from survey.services import transaction
+
+    summary = demo.ensure_demo_city()
+    transaction.commit()
+    click.echo(
+        f"演示城市 / demo city: {summary.regions} regions, {summary.points} collection points"
+    )
+    if responses > 0:
+        added = demo.add_responses(responses, seed=seed, progress=True)
+        click.echo(f"已添加 {added} 份模拟答卷 / added {added} synthetic responses")
+
+
+@click.command("bootstrap")
+@click.option(
+    "--demo-responses",
+    default=3000,
+    show_default=True,
+    help="Synthetic responses to load when the database has none.",
+)
+@with_appcontext
+def bootstrap_command(demo_responses: int) -> None:
+    """Everything ``make run`` needs: migrate, seed, demo data, admin, sample link."""
+    from survey import demo
+    from survey.bootstrap import bootstrap
+
+    info = bootstrap()
+    if demo_responses > 0 and info.response_count == 0:
+        demo.add_responses(demo_responses, seed=20261122, progress=True)
+    base = current_app.config["BASE_URL"]
+    click.echo("")
+    click.echo("=" * 64)
+    click.echo(f"管理后台 / admin:      {base}/admin/")
+    click.echo(f"管理员账号 / login:    {info.admin_username}")
+    click.echo(f"管理员密码 / password: {info.admin_password}")
+    click.echo(f"示例问卷 / sample questionnaire: {questionnaire_url(info.sample_code)}")
+    click.echo("=" * 64)

@@ -1,0 +1,227 @@
+"""What the resident pages need of the database: the point behind a code, its placement,
+its definition and region options, and the one-response-per-device checks.
+
+Hot path: every statement is built once and run as Core on the session's connection (the
+ORM adds nothing to a plain row). What may be a minute stale is cached (``survey.cache``):
+the point behind a code for the thank-you page, a city's region options, the district of a
+region path, parsed definitions. Whether a point takes answers, and whether a device or a
+form instance has answered, is read from the database on every request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_
+from sqlalchemy import bindparam
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from questionnaires import Definition
+from survey.cache import cached
+from survey.cache import caches
+from survey.errors import Conflict
+from survey.errors import Gone
+from survey.errors import NotFound
+from survey.extensions import db
+from survey.models import CollectionPoint
+from survey.models import QuestionnaireVersion
+from survey.models import Region
+from survey.models import Response
+from survey.models.point import is_past
+from survey.services import transaction
+from survey.services.codes import normalise_code
+from survey.services.questionnaires import definition_of
+from survey.services.region_options import RegionOptions
+from survey.services.region_options import query_region_options
+from survey.services.regions import district_on_path
+from survey.services.responses import Placement
+from survey.services.responses import store_response
+
+
+@dataclass(frozen=True)
+class PointInfo:
+    """What a resident page needs of a collection point, read with one lean query."""
+
+    id: int
+    code: str
+    active: bool
+    revoked_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    version_id: int
+    version_status: str
+    checksum: str
+    questionnaire_id: int
+    region_path: str
+    region_id: int
+    channel_id: int
+
+    def takes_answers(self) -> bool:
+        """Active, not revoked, not expired, and its questionnaire version is open."""
+        return (
+            self.active
+            and self.revoked_at is None
+            and not is_past(self.expires_at)
+            and self.version_status == "open"
+        )
+
+
+_POINT_BY_CODE = (
+    select(
+        CollectionPoint.id,
+        CollectionPoint.code,
+        CollectionPoint.active,
+        CollectionPoint.revoked_at,
+        CollectionPoint.expires_at,
+        QuestionnaireVersion.id,
+        QuestionnaireVersion.status,
+        QuestionnaireVersion.checksum,
+        QuestionnaireVersion.questionnaire_id,
+        Region.path,
+        CollectionPoint.region_id,
+        CollectionPoint.channel_id,
+    )
+    .join(QuestionnaireVersion, CollectionPoint.questionnaire_version_id == QuestionnaireVersion.id)
+    .join(Region, CollectionPoint.region_id == Region.id)
+    .where(CollectionPoint.code == bindparam("code"))
+)
+_EARLIER = (
+    select(Response.form_instance)
+    .where(
+        or_(
+            Response.form_instance == bindparam("instance"),
+            and_(
+                Response.questionnaire_id == bindparam("questionnaire_id"),
+                Response.device_hash == bindparam("device_hash"),
+            ),
+        )
+    )
+    .limit(2)
+)
+_INSTANCE_STORED = select(Response.id).where(Response.form_instance == bindparam("instance"))
+_DEVICE_ANSWERED = select(Response.id).where(
+    Response.questionnaire_id == bindparam("questionnaire_id"),
+    Response.device_hash == bindparam("device_hash"),
+)
+
+
+def find_point(code: str) -> PointInfo:
+    """The point of ``code`` in any state; ``NotFound`` when malformed or unknown."""
+    norm = normalise_code(code)
+    if norm is None:
+        raise NotFound()
+    row = db.session.connection().execute(_POINT_BY_CODE, {"code": norm}).first()
+    if row is None:
+        raise NotFound()
+    point = PointInfo(*row)
+    caches().put("points", norm, point)
+    return point
+
+
+def open_point(code: str) -> PointInfo:
+    """The point of ``code`` if it takes answers; ``NotFound`` or ``Gone`` otherwise."""
+    point = find_point(code)
+    if not point.takes_answers():
+        raise Gone()
+    return point
+
+
+def known_point(code: str) -> PointInfo:
+    """The point of ``code`` as this process last read it (within ``CACHE_SECONDS``).
+
+    Only for the thank-you page, which any point shows whatever its state (the resident has
+    already answered); pages that take answers use :func:`open_point`, so revocation and
+    expiry apply at once.
+    """
+    norm = normalise_code(code)
+    hit = caches().get("points", norm) if norm is not None else None
+    return hit if hit is not None else find_point(code)
+
+
+def definition(point: PointInfo) -> Definition:
+    """The parsed definition of the point's questionnaire version."""
+    return cached(
+        "definitions",
+        (point.version_id, point.checksum),
+        lambda: definition_of(_version(point.version_id)),
+    )
+
+
+def _version(version_id: int) -> QuestionnaireVersion:
+    version = db.session.get(QuestionnaireVersion, version_id)
+    if version is None:  # deleted between two statements of one request
+        raise NotFound()
+    return version
+
+
+def region_options(point: PointInfo, defn: Definition) -> RegionOptions:
+    """Districts and streets of the point's city, when the questionnaire asks for them."""
+    if not any(q.type == "region" for q in defn.questions):
+        return RegionOptions((), ())
+    ancestors = [int(p) for p in point.region_path.strip("/").split("/") if p]
+    if not ancestors:
+        return RegionOptions((), ())
+    city_id = ancestors[0]
+    return cached("region_options", city_id, lambda: query_region_options(city_id))
+
+
+def placement(point: PointInfo) -> Placement:
+    """The point's placement (version, region, district, channel) from the row just read."""
+    district = cached("districts", point.region_path, lambda: district_on_path(point.region_path))
+    return Placement(
+        point_id=point.id,
+        questionnaire_id=point.questionnaire_id,
+        questionnaire_version_id=point.version_id,
+        region_id=point.region_id,
+        district_id=district,
+        channel_id=point.channel_id,
+    )
+
+
+def device_answered(point: PointInfo, device_hash: str) -> bool:
+    """True when this device already answered the point's questionnaire (any version)."""
+    params = {"questionnaire_id": point.questionnaire_id, "device_hash": device_hash}
+    return db.session.connection().execute(_DEVICE_ANSWERED, params).first() is not None
+
+
+def earlier_responses(point: PointInfo, instance_id: str, device_hash: str) -> set[str | None]:
+    """Form instances of responses with this instance id or from this device (one query)."""
+    params = {
+        "instance": instance_id,
+        "questionnaire_id": point.questionnaire_id,
+        "device_hash": device_hash,
+    }
+    return set(db.session.connection().execute(_EARLIER, params).scalars())
+
+
+def instance_stored(instance_id: str) -> bool:
+    """True when a response with this form instance is stored."""
+    conn = db.session.connection()
+    return conn.execute(_INSTANCE_STORED, {"instance": instance_id}).first() is not None
+
+
+class AlreadyStored(Conflict):
+    """This form instance is already stored (a retried or concurrent post): same thank-you."""
+
+
+class AlreadyAnswered(Conflict):
+    """This device already answered the questionnaire."""
+
+
+def store_once(place: Placement, defn: Definition, instance_id: str, **fields: Any) -> None:
+    """Store one response (``responses.store_response`` with ``fields``); never twice.
+
+    Two posts of one form instance, or two forms of one device, can race past the checks
+    above; the UNIQUE constraints decide at the INSERT, and the loser's transaction is
+    rolled back and told which case it was: ``AlreadyStored`` or ``AlreadyAnswered``.
+    """
+    try:
+        store_response(place, defn, form_instance=instance_id, **fields)
+    except IntegrityError:
+        transaction.rollback()
+        if instance_stored(instance_id):
+            raise AlreadyStored() from None
+        raise AlreadyAnswered() from None

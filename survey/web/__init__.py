@@ -1,0 +1,22 @@
+"""The web layer: one blueprint per audience, each view parses, calls a service, renders.
+
+``public`` serves residents (/q/<code>), ``admin`` the staff area (/admin), ``api`` the JSON
+API (/api). Views hold no SQL; services and reporting do (checked by tests/test_layers.py).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    """Register the blueprints and the error handlers on ``app``."""
+    from survey.web import errors
+    from survey.web.admin import bp as admin_bp
+    from survey.web.api import bp as api_bp
+    from survey.web.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api")
+    errors.init_app(app)

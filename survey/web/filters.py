@@ -1,0 +1,75 @@
+"""Query arguments shared by the staff pages and the JSON API: ids and point filters.
+
+Malformed ids (non-ASCII digits, beyond 64 bits, not numbers) are a 400; ids of objects
+that do not exist or lie outside the account's scope are a 404 (from the services).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort
+from flask import request
+from werkzeug.datastructures import MultiDict
+
+from survey.models import User
+from survey.services import access
+from survey.services import choices
+from survey.services.point_stats import PointFilter
+
+#: Largest id a query argument may name (ids are 64-bit integers in the database).
+MAX_ID = 2**63 - 1
+
+
+def parse_id(raw: str) -> int:
+    """A positive id typed in a query argument (ASCII digits, 64-bit), else 400."""
+    raw = raw.strip()
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_ID:
+        abort(400)
+    return int(raw)
+
+
+def int_arg(args: MultiDict[str, str], name: str) -> int | None:
+    """The id in query argument ``name``: None when absent or 0, 400 when malformed."""
+    raw = args.get(name, "").strip()
+    if not raw:
+        return None
+    return parse_id(raw) or None
+
+
+def point_filter(user: User, args: MultiDict[str, str] | None = None) -> PointFilter:
+    """Parse region/channel/version/status/ids query arguments; foreign regions are 404."""
+    args = request.args if args is None else args
+    region_id = int_arg(args, "region")
+    channel_id = int_arg(args, "channel")
+    version_id = int_arg(args, "version")
+    status = args.get("status", "")
+    ids_raw = args.get("ids", "").strip()
+    parts = ids_raw.split(",") if ids_raw else []
+    if len(parts) > 5000:
+        abort(400)
+    return PointFilter(
+        region=access.region_in_scope(user, region_id) if region_id else None,
+        channel=choices.channel(channel_id) if channel_id else None,
+        version=choices.version(version_id) if version_id else None,
+        status=status if status in {"active", "inactive"} else "",
+        point_ids=tuple(parse_id(p) for p in parts),
+    )
+
+
+def filter_args(flt: PointFilter) -> dict[str, Any]:
+    """Query arguments that reproduce ``flt`` (for links to exports and print sheets)."""
+    args: dict[str, Any] = {}
+    if flt.region is not None:
+        args["region"] = flt.region.id
+    if flt.channel is not None:
+        args["channel"] = flt.channel.id
+    if flt.version is not None:
+        args["version"] = flt.version.id
+    if flt.status:
+        args["status"] = flt.status
+    if flt.point_ids:
+        args["ids"] = ",".join(str(i) for i in flt.point_ids)
+    return args
+
+
