@@ -20,6 +20,7 @@ from sqlalchemy import insert
 
 from questionnaires import Definition
 from questionnaires import score_answers
+from questionnaires import visible_keys
 from survey.extensions import db
 from survey.models import Channel
 from survey.models import CollectionPoint
@@ -32,6 +33,9 @@ from survey.models import Response
 from survey.services.points import create_point
 from survey.services.questionnaires import definition_of
 from survey.services.regions import create_region
+from survey.services.responses import answer_rows
+from survey.services.scans import add_scans
+from survey.timeutil import local_day
 from survey.timeutil import week_start
 
 CITY = ("999900", "临川市")
@@ -195,14 +199,22 @@ def _demo_version() -> QuestionnaireVersion | None:
     )
 
 
-def add_responses(
-    n: int,
-    seed: int = 20261122,
-    progress: bool = False,
-    weeks: int = 12,
-    now: dt.datetime | None = None,
-) -> int:
-    """Insert ``n`` seeded synthetic responses across the demo points; commit once at the end."""
+#: Streets built to be thin (a handful of responses): the dashboard must say 样本不足 there.
+THIN_STREETS = ("999902003", "999904003")
+THIN_FACTOR = 0.08
+
+
+@dataclass(frozen=True)
+class _City:
+    """The demo points and regions the generator draws from, read once per run."""
+
+    points: list[CollectionPoint]
+    regions: dict[int, Region]
+    point_district: list[Region | None]
+    streets_by_district: dict[int, list[Region]]
+
+
+def _load_city() -> _City:
     points = list(
         db.session.execute(
             db.select(CollectionPoint)
@@ -210,98 +222,154 @@ def add_responses(
             .order_by(CollectionPoint.id)
         ).scalars()
     )
-    if not points or n <= 0:
-        return 0
-    version = points[0].questionnaire_version
-    defn = definition_of(version)
-    start_count = db.session.execute(db.select(db.func.count(Response.id))).scalar_one()
-    rng = np.random.default_rng([seed, int(start_count)])
-    now = now or dt.datetime.now(dt.UTC)
-
-    district_index = {code: i for i, (code, _, _) in enumerate(DISTRICTS)}
     regions = {r.id: r for r in db.session.execute(db.select(Region)).scalars()}
     streets_by_district: dict[int, list[Region]] = {}
     for r in regions.values():
         if r.level == "street" and r.parent_id is not None:
             streets_by_district.setdefault(r.parent_id, []).append(r)
+    point_district = [_ancestor(regions, regions[p.region_id], "district") for p in points]
+    return _City(points, regions, point_district, streets_by_district)
 
-    point_district = []
-    for p in points:
-        node: Region | None = regions[p.region_id]
-        while node is not None and node.level != "district":
-            node = regions.get(node.parent_id) if node.parent_id else None
-        point_district.append(node)
-    volume = np.array([CHANNEL_VOLUME.get(p.channel.code, 1.0) for p in points])
-    pick = rng.choice(len(points), size=n, p=volume / volume.sum())
-    point_effect = rng.normal(0.0, 0.3, size=len(points))
-    # Later weeks get more responses as the campaign ramps up.
-    week_weights = np.linspace(1.0, 2.0, weeks)
-    week_offset = rng.choice(weeks, size=n, p=week_weights[::-1] / week_weights.sum())
-    seconds_into_week = rng.uniform(0, 7 * 86400, size=n)
-    latent = rng.normal(0.0, 0.8, size=n)
-    too_fast = rng.random(n) < 0.03
-    durations = np.where(too_fast, rng.uniform(8, 28, size=n), rng.lognormal(np.log(160), 0.35, n))
 
+def _ancestor(regions: dict[int, Region], node: Region | None, level: str) -> Region | None:
+    while node is not None and node.level != level:
+        node = regions.get(node.parent_id) if node.parent_id else None
+    return node
+
+
+def _volume(city: _City) -> np.ndarray:
+    """Relative response volume per point: channel reach, thin streets much lower."""
+    volume = []
+    for p in city.points:
+        street = _ancestor(city.regions, city.regions[p.region_id], "street")
+        thin = street is not None and street.code in THIN_STREETS
+        volume.append(CHANNEL_VOLUME.get(p.channel.code, 1.0) * (THIN_FACTOR if thin else 1.0))
+    return np.array(volume)
+
+
+def add_responses(
+    n: int,
+    seed: int = 20261122,
+    progress: bool = False,
+    weeks: int = 12,
+    now: dt.datetime | None = None,
+) -> int:
+    """Insert ``n`` seeded synthetic responses across the demo points, and scans to match
+    (a completion rate between 20% and 90% per point); commit once at the end."""
+    city = _load_city()
+    if not city.points or n <= 0:
+        return 0
+    version = city.points[0].questionnaire_version
+    defn = definition_of(version)
+    start_count = db.session.execute(db.select(db.func.count(Response.id))).scalar_one()
+    rng = np.random.default_rng([seed, int(start_count)])
+    draws = _draws(rng, n, _volume(city), weeks)
     draw = random.Random(f"{seed}-{start_count}")
-    bar = (
-        click.progressbar(length=n, label="生成模拟答卷 / generating responses")
-        if progress
-        else None
-    )
-    response_rows: list[dict[str, Any]] = []
-    answer_rows: list[list[tuple[Any, ...]]] = []
+    now = now or dt.datetime.now(dt.UTC)
     plans = _plans(defn)
-    plans_by_key = {p.key: p for p in plans}
-    for i in range(n):
-        p_idx = int(pick[i])
-        point = points[p_idx]
-        district = point_district[p_idx]
-        d_eff = DISTRICT_EFFECT[district_index.get(district.code, 0)] if district else 0.0
-        c_eff = CHANNEL_EFFECT.get(point.channel.code, 0.0)
-        trend = 0.06 * (weeks - 1 - int(week_offset[i]))  # recent weeks are higher
-        base = d_eff + c_eff + point_effect[p_idx] + latent[i]
-        submitted = now - dt.timedelta(
-            weeks=int(week_offset[i]), seconds=float(seconds_into_week[i])
-        )
-        street = _residence_street(draw, regions[point.region_id], district, streets_by_district)
-        age = _age_for(draw, point.channel.code)
-        sex = SEXES[int(draw.random() < 0.52)]
-        answers = _answers(draw, plans, base, trend, age, sex, street.code if street else None)
-        scores = score_answers(defn, answers)
-        flags = int(QualityFlag.TOO_FAST) if too_fast[i] else 0
-        response_rows.append(
-            {
-                "questionnaire_id": version.questionnaire_id,
-                "questionnaire_version_id": version.id,
-                "point_id": point.id,
-                "region_id": point.region_id,
-                "district_id": district.id if district else None,
-                "channel_id": point.channel_id,
-                "source": "qr",
-                "served_at": submitted - dt.timedelta(seconds=float(durations[i])),
-                "submitted_at": submitted,
-                "week_start": week_start(submitted),
-                "duration_seconds": round(float(durations[i]), 1),
-                "flags": flags,
-                "age_group": age,
-                "sex": sex,
-                "residence_region_id": street.id if street else None,
-                "awareness": scores.awareness,
-                "participation": scores.participation,
-                "satisfaction": scores.satisfaction,
-                "satisfaction_score": scores.satisfaction_score,
-            }
-        )
-        answer_rows.append(_answer_rows(answers, plans_by_key))
-        if bar is not None and i % 1000 == 999:
-            bar.update(1000)
-    if bar is not None:
-        bar.update(n % 1000 or 0)
-        bar.render_finish()
+    rows: list[dict[str, Any]] = []
+    answers: list[list[tuple[Any, ...]]] = []
+    label = "生成模拟答卷 / generating responses"
+    with click.progressbar(length=n, label=label, file=None if progress else _Quiet()) as bar:
+        for i in range(n):
+            row, given = _one_response(draw, defn, plans, city, draws, i, weeks, now)
+            rows.append({"questionnaire_id": version.questionnaire_id, **row})
+            answers.append([(r["question_key"], r["value"], r["text"], r["number"]) for r in given])
+            if i % 1000 == 999:
+                bar.update(1000)
+        bar.update(n % 1000)
+    _insert_responses(rows, answers)
+    _add_scans(rng, rows)
+    db.session.commit()
+    return n
 
+
+class _Quiet:
+    """A file that swallows the progress bar when none is wanted."""
+
+    def write(self, _text: str) -> int:
+        return 0
+
+    def flush(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _draws(rng: np.random.Generator, n: int, volume: np.ndarray, weeks: int) -> dict[str, Any]:
+    """Everything drawn per response or per point, vectorised."""
+    week_weights = np.linspace(1.0, 2.0, weeks)  # later weeks: more responses
+    too_fast = rng.random(n) < 0.03
+    return {
+        "pick": rng.choice(len(volume), size=n, p=volume / volume.sum()),
+        "point_effect": rng.normal(0.0, 0.3, size=len(volume)),
+        "week_offset": rng.choice(weeks, size=n, p=week_weights[::-1] / week_weights.sum()),
+        "seconds": rng.uniform(0, 7 * 86400, size=n),
+        "latent": rng.normal(0.0, 0.8, size=n),
+        "too_fast": too_fast,
+        "durations": np.where(
+            too_fast, rng.uniform(8, 28, size=n), rng.lognormal(np.log(160), 0.35, n)
+        ),
+    }
+
+
+def _one_response(
+    draw: random.Random,
+    defn: Definition,
+    plans: list[_Plan],
+    city: _City,
+    draws: dict[str, Any],
+    i: int,
+    weeks: int,
+    now: dt.datetime,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """One response row (without its questionnaire id) and its answer rows."""
+    p_idx = int(draws["pick"][i])
+    point = city.points[p_idx]
+    district = city.point_district[p_idx]
+    d_eff = DISTRICT_EFFECT[_DISTRICT_INDEX.get(district.code, 0)] if district else 0.0
+    trend = 0.06 * (weeks - 1 - int(draws["week_offset"][i]))  # recent weeks are higher
+    base = d_eff + CHANNEL_EFFECT.get(point.channel.code, 0.0)
+    base += draws["point_effect"][p_idx] + draws["latent"][i]
+    submitted = now - dt.timedelta(
+        weeks=int(draws["week_offset"][i]), seconds=float(draws["seconds"][i])
+    )
+    street = _residence_street(
+        draw, city.regions[point.region_id], district, city.streets_by_district
+    )
+    age = _age_for(draw, point.channel.code)
+    sex = SEXES[int(draw.random() < 0.52)]
+    answers = _answers(draw, defn, plans, base, trend, (age, sex, street.code if street else None))
+    scores = score_answers(defn, answers)
+    duration = float(draws["durations"][i])
+    row = {
+        "questionnaire_version_id": point.questionnaire_version_id,
+        "point_id": point.id,
+        "region_id": point.region_id,
+        "district_id": district.id if district else None,
+        "channel_id": point.channel_id,
+        "source": "qr",
+        "served_at": submitted - dt.timedelta(seconds=duration),
+        "submitted_at": submitted,
+        "week_start": week_start(submitted),
+        "duration_seconds": round(duration, 1),
+        "flags": int(QualityFlag.TOO_FAST) if draws["too_fast"][i] else 0,
+        "age_group": age,
+        "sex": sex,
+        "residence_region_id": street.id if street else None,
+        "awareness": scores.awareness,
+        "participation": scores.participation,
+        "satisfaction": scores.satisfaction,
+        "satisfaction_score": scores.satisfaction_score,
+    }
+    return row, answer_rows(defn, answers, {})
+
+
+def _insert_responses(rows: list[dict[str, Any]], answers: list[list[tuple[Any, ...]]]) -> None:
+    """Core inserts for responses, driver-level executemany for their answers (about 27
+    each): the ORM unit of work would dominate the run time here and adds nothing."""
     chunk = 5000
-    # Core inserts for responses and driver-level executemany for the answers (about 27 per
-    # response): the ORM unit of work would dominate the run time here and adds nothing.
     conn = db.session.connection()
     table = Response.__table__
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
@@ -309,21 +377,35 @@ def add_responses(
         "INSERT INTO answers (response_id, question_key, value, text, number) "
         f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
     )
-    for start in range(0, n, chunk):
-        rows = response_rows[start : start + chunk]
+    for start in range(0, len(rows), chunk):
+        part = rows[start : start + chunk]
         ids = (
-            conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+            conn.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), part)
             .scalars()
             .all()
         )
         flat = [
             (rid, *answer)
-            for rid, answer_list in zip(ids, answer_rows[start : start + chunk], strict=True)
+            for rid, answer_list in zip(ids, answers[start : start + chunk], strict=True)
             for answer in answer_list
         ]
         conn.exec_driver_sql(answer_sql, flat)
-    db.session.commit()
-    return n
+
+
+def _add_scans(rng: np.random.Generator, rows: list[dict[str, Any]]) -> None:
+    """Scans per point and day consistent with the responses: each point has its own
+    completion rate between 20% and 90%, so scans = responses / rate (rounded up)."""
+    answered: dict[tuple[int, dt.date], int] = {}
+    for row in rows:
+        key = (row["point_id"], local_day(row["submitted_at"]))
+        answered[key] = answered.get(key, 0) + 1
+    point_ids = sorted({p for p, _ in answered})
+    rate = dict(zip(point_ids, rng.uniform(0.2, 0.9, size=len(point_ids)), strict=True))
+    batch = {key: int(np.ceil(count / rate[key[0]])) for key, count in answered.items()}
+    add_scans(db.session.connection(), batch)
+
+
+_DISTRICT_INDEX = {code: i for i, (code, _, _) in enumerate(DISTRICTS)}
 
 
 def _residence_street(
@@ -363,7 +445,6 @@ class _Plan:
     kind: str
     required: bool
     metric: str | None
-    show_if: tuple[str, frozenset[str]] | None
     options: tuple[str, ...] = ()
     positive: tuple[str, ...] = ()
     negative: tuple[str, ...] = ()
@@ -378,8 +459,7 @@ class _Plan:
 def _plans(defn: Definition) -> list[_Plan]:
     plans = []
     for q in defn.questions:
-        cond = (q.show_if.question, frozenset(q.show_if.values)) if q.show_if else None
-        common = {"key": q.key, "required": q.required, "metric": q.metric, "show_if": cond}
+        common = {"key": q.key, "required": q.required, "metric": q.metric}
         if q.demographic in ("age_group", "sex"):
             plans.append(_Plan(kind=q.demographic, **common))
         elif q.type in ("region", "text"):
@@ -411,32 +491,24 @@ def _plans(defn: Definition) -> list[_Plan]:
 
 def _answers(
     rng: random.Random,
+    defn: Definition,
     plans: list[_Plan],
     base: float,
     trend: float,
-    age: str,
-    sex: str,
-    street_code: str | None,
+    person: tuple[str, str, str | None],
 ) -> dict[str, Any]:
-    """Answer every visible question in order, following skip logic."""
+    """An answer to every question, then only the visible ones kept (the definition's own
+    skip logic, ``questionnaires.visible_keys``, decides)."""
     p_metric = {
         "awareness": _sigmoid(1.6 + base + trend),
         "participation": _sigmoid(0.3 + base + 0.8 * trend),
         "satisfaction": _sigmoid(1.0 + 0.8 * base + 0.5 * trend),
     }
-    answers: dict[str, Any] = {}
-    for plan in plans:
-        if plan.show_if is not None:
-            given = answers.get(plan.show_if[0])
-            if given is None:
-                continue
-            given_values = given if isinstance(given, list) else (given,)
-            if not any(v in plan.show_if[1] for v in given_values):
-                continue
-        value = _answer_one(rng, plan, p_metric, age, sex, street_code)
-        if value is not None:
-            answers[plan.key] = value
-    return answers
+    age, sex, street_code = person
+    drafted = {plan.key: _answer_one(rng, plan, p_metric, age, sex, street_code) for plan in plans}
+    answers = {k: v for k, v in drafted.items() if v is not None}
+    visible = visible_keys(defn, answers)
+    return {k: v for k, v in answers.items() if k in visible}
 
 
 def _answer_one(
@@ -480,19 +552,3 @@ def _answer_one(
     if kind == "multiple":
         return rng.sample(pool, rng.randint(1, min(3, len(pool))))
     return rng.choice(pool)
-
-
-def _answer_rows(answers: dict[str, Any], plans_by_key: dict[str, _Plan]) -> list[tuple[Any, ...]]:
-    """Answer rows as (question_key, value, text, number) tuples."""
-    rows: list[tuple[Any, ...]] = []
-    for key, value in answers.items():
-        kind = plans_by_key[key].kind
-        if isinstance(value, list):
-            rows.extend((key, str(v), None, None) for v in value)
-        elif kind == "number":
-            rows.append((key, None, None, float(value)))
-        elif kind == "text":
-            rows.append((key, None, str(value), None))
-        else:
-            rows.append((key, str(value), None, None))
-    return rows

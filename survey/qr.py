@@ -167,8 +167,3 @@ def svg_bytes(url: str, caption: str = "", code: str = "") -> bytes:
         y += 3.2
     parts.append("</svg>")
     return "".join(parts).encode("utf-8")
-
-
-def svg_symbol(url: str) -> str:
-    """Bare inline SVG markup of the symbol only (for print sheets that print labels in HTML)."""
-    return svg_bytes(url).decode("utf-8")

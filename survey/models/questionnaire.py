@@ -16,7 +16,6 @@ from survey.models.base import Base
 from survey.models.base import created_ts
 from survey.models.base import intpk
 
-STATUSES: tuple[str, ...] = ("draft", "open", "closed")
 STATUS_NAMES: dict[str, str] = {"draft": "草稿", "open": "收集中", "closed": "已关闭"}
 
 

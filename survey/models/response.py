@@ -18,8 +18,6 @@ from sqlalchemy.orm import relationship
 from survey.models.base import Base
 from survey.models.base import intpk
 
-SOURCES: tuple[str, ...] = ("qr", "paper", "import")
-
 
 class QualityFlag(enum.IntFlag):
     """Bit flags on ``Response.flags``; flagged responses are kept and reported, not deleted."""

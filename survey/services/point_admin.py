@@ -132,25 +132,3 @@ def reactivate(point: CollectionPoint, actor: User | None) -> None:
     point.revoked_at = None
     db.session.flush()
     audit.record(actor, "point_reactivate", "point", point.id, code=point.code)
-
-
-def open_versions() -> Sequence[QuestionnaireVersion]:
-    """Questionnaire versions that are collecting (points can be issued for them)."""
-    return (
-        db.session.execute(
-            db.select(QuestionnaireVersion)
-            .where(QuestionnaireVersion.status == "open")
-            .order_by(QuestionnaireVersion.id.desc())
-        )
-        .scalars()
-        .all()
-    )
-
-
-def active_channels() -> Sequence[Channel]:
-    """Channels that can be chosen for new points."""
-    return (
-        db.session.execute(db.select(Channel).where(Channel.active.is_(True)).order_by(Channel.id))
-        .scalars()
-        .all()
-    )

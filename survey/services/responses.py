@@ -98,14 +98,7 @@ def store_response(
     if "residence" in demo:
         residence_id = _region_id(kept.get(demo["residence"]), region_ids)
 
-    duration: float | None = None
-    flags = QualityFlag(0)
-    if served_at is None or served_at > submitted + dt.timedelta(seconds=5):
-        flags |= QualityFlag.NO_TIMING
-    else:
-        duration = round(max((submitted - served_at).total_seconds(), 0.0), 1)
-        if duration < min_plausible_seconds:
-            flags |= QualityFlag.TOO_FAST
+    duration, flags = _timing_flags(served_at, submitted, min_plausible_seconds)
     if _straight_line(defn, kept):
         flags |= QualityFlag.STRAIGHT_LINE
 
@@ -132,23 +125,42 @@ def store_response(
         satisfaction=scores.satisfaction,
         satisfaction_score=scores.satisfaction_score,
     )
-    rows = answer_rows(defn, kept, others)
+    _insert(response, answer_rows(defn, kept, others))
+    return response
+
+
+def _timing_flags(
+    served_at: dt.datetime | None, submitted: dt.datetime, min_plausible_seconds: float
+) -> tuple[float | None, QualityFlag]:
+    """Completion time in seconds (None when unverifiable) and the timing flags."""
+    if served_at is None or served_at > submitted + dt.timedelta(seconds=5):
+        return None, QualityFlag.NO_TIMING
+    duration = round(max((submitted - served_at).total_seconds(), 0.0), 1)
+    if duration < min_plausible_seconds:
+        return duration, QualityFlag.TOO_FAST
+    return duration, QualityFlag(0)
+
+
+def _insert(response: Response, rows: list[dict[str, Any]]) -> None:
+    """Write ``response`` and its answer ``rows``; sets ``response.id``.
+
+    Prebuilt Core inserts on the session's connection: the unit of work, and even building
+    an INSERT per call, cost more than the write itself on this hot path.
+    """
     lock_for_write()
-    # Prebuilt Core inserts on the session's connection: the unit of work, and even building
-    # an INSERT per call, cost more than the write itself on this hot path.
     values = {key: getattr(response, key) for key in _RESPONSE_KEYS}
     conn = db.session.connection()
     response.id = conn.execute(_INSERT_RESPONSE, values).scalar_one()
-    if rows:
-        # One executemany straight to the driver: the values are plain str/float/int already.
-        for row in rows:
-            row["response_id"] = response.id
-        sql, keys = _answer_insert_sql(conn.dialect)
-        if keys is None:  # named paramstyle (psycopg): the dicts as they are
-            conn.exec_driver_sql(sql, rows)
-        else:  # positional (sqlite3): tuples in the statement's order
-            conn.exec_driver_sql(sql, [tuple(row[k] for k in keys) for row in rows])
-    return response
+    if not rows:
+        return
+    # One executemany straight to the driver: the values are plain str/float/int already.
+    for row in rows:
+        row["response_id"] = response.id
+    sql, keys = _answer_insert_sql(conn.dialect)
+    if keys is None:  # named paramstyle (psycopg): the dicts as they are
+        conn.exec_driver_sql(sql, rows)
+    else:  # positional (sqlite3): tuples in the statement's order
+        conn.exec_driver_sql(sql, [tuple(row[k] for k in keys) for row in rows])
 
 
 _RESPONSES: Table = Response.__table__  # type: ignore[assignment]

@@ -21,6 +21,7 @@ import time
 from collections import Counter
 
 from flask import Flask
+from sqlalchemy import Connection
 from sqlalchemy import Engine
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql
@@ -77,16 +78,24 @@ class ScanCounter:
 
 
 def upsert_scans(engine: Engine, batch: dict[tuple[int, dt.date], int]) -> None:
-    """Add ``batch`` counts to ``point_scans_daily`` (INSERT ... ON CONFLICT DO UPDATE)."""
-    table: Table = PointScanDaily.__table__  # type: ignore[assignment]
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-    rows = [{"point_id": p, "day": d, "scans": n} for (p, d), n in sorted(batch.items())]
-    stmt = insert(table).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.point_id, table.c.day],
-        set_={"scans": table.c.scans + stmt.excluded.scans},
-    )
+    """Add ``batch`` counts to ``point_scans_daily`` in a short transaction of its own."""
     with engine.begin() as conn:
+        add_scans(conn, batch)
+
+
+def add_scans(conn: Connection, batch: dict[tuple[int, dt.date], int]) -> None:
+    """Add ``batch`` counts on ``conn`` (INSERT ... ON CONFLICT DO UPDATE, one statement)."""
+    if not batch:
+        return
+    table: Table = PointScanDaily.__table__  # type: ignore[assignment]
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    rows = [{"point_id": p, "day": d, "scans": n} for (p, d), n in sorted(batch.items())]
+    for start in range(0, len(rows), 1000):  # SQLite caps the parameters of one statement
+        stmt = insert(table).values(rows[start : start + 1000])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[table.c.point_id, table.c.day],
+            set_={"scans": table.c.scans + stmt.excluded.scans},
+        )
         conn.execute(stmt)
 
 
