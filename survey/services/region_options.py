@@ -20,7 +20,6 @@ class RegionOptions(NamedTuple):
     ids: tuple[tuple[str, int], ...] = ()
 
 
-
 def query_region_options(city_id: int) -> RegionOptions:
     """Districts and streets under the city ``city_id`` (region questions' options)."""
     rows = db.session.execute(

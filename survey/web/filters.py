@@ -71,5 +71,3 @@ def filter_args(flt: PointFilter) -> dict[str, Any]:
     if flt.point_ids:
         args["ids"] = ",".join(str(i) for i in flt.point_ids)
     return args
-
-

@@ -17,7 +17,6 @@ from tests.survey.admin.conftest import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-
 @pytest.fixture
 def database_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
     """The browser test runs on a seeded SQLite copy only (a live server in a thread)."""
