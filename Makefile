@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 WORKERS ?= 2
+# host:port as gunicorn binds it and as a URL spells it (an IPv6 address goes in brackets)
+HOSTPORT = $(if $(findstring :,$(HOST)),[$(HOST)],$(HOST)):$(PORT)
+# The app's instance folder (database, secret key), as survey.config finds it.
+INSTANCE ?= $(or $(SURVEY_INSTANCE_PATH),instance)
 
 .PHONY: run test lint bench-analysis bench-load clean
 
@@ -20,16 +24,25 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[postgres,test]'
 	touch $@
 
+# Printed links and QR codes point at the address served here, unless SURVEY_BASE_URL is set
+# (set it to the LAN or public address when HOST=0.0.0.0, so phones can reach it).
+run: export SURVEY_BASE_URL ?= http://$(HOSTPORT)
+# gunicorn >= 25.1 opens a control socket, by default one shared path for every instance:
+# each `make run` gets its own, next to its database (older gunicorn has none).
 run: $(VENV)/.installed
 	$(BIN)/survey bootstrap
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+	mkdir -p '$(INSTANCE)'
+	$(BIN)/gunicorn --workers $(WORKERS) --bind '$(HOSTPORT)' --access-logfile - \
+	    $$($(BIN)/gunicorn --help | grep -q -- '--control-socket PATH' \
+	       && echo "--control-socket $(INSTANCE)/gunicorn-$(PORT).ctl") \
+	    wsgi:app
 
-test: $(VENV)/.installed-test
-	$(BIN)/ruff check .
+test: lint
 	$(BIN)/python -m pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench-analysis: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/analysis.py
