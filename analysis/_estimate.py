@@ -217,17 +217,20 @@ def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeS
         e_y2 = _bincount(layout.row_entry, w * squares, size)
     d = layout.n_domains
     dom = layout.entry_domain
-    weight_sum = bincount_f(dom, weights=e_w, minlength=d)
+    # (all - missing) leaves round-off where every response is missing: counts are exact
+    e_w = np.where(e_n > 0, e_w, 0.0)
+    n = bincount_f(dom, weights=e_n, minlength=d)
+    answered = n > 0
+    weight_sum = np.where(answered, bincount_f(dom, weights=e_w, minlength=d), 0.0)
     y_sum = bincount_f(dom, weights=e_y, minlength=d)
     y2_sum = bincount_f(dom, weights=e_y2, minlength=d)
-    n = bincount_f(dom, weights=e_n, minlength=d)
     n_all = bincount_f(dom, weights=layout.entry_rows, minlength=d)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(weight_sum > 0, y_sum / weight_sum, np.nan)
+        mean = np.where(answered, y_sum / weight_sum, np.nan)
         if proportion:
             # all responses 1: the weight total is formed as (all - missing), so allow
             # round-off (the smallest possible gap is one response's weight)
-            mean = np.where(weight_sum - y_sum <= 1e-12 * weight_sum, 1.0, mean)
+            mean = np.where(answered & (weight_sum - y_sum <= 1e-12 * weight_sum), 1.0, mean)
             spread = mean * (1.0 - mean)
         else:
             spread = np.where(weight_sum > 0, (y2_sum - mean * y_sum) / weight_sum, np.nan)
@@ -651,7 +654,8 @@ def _finish(
     level: float,
 ) -> pd.DataFrame:
     var = domain_variance(design, layout, sums)
-    se = np.sqrt(var)
+    # a domain without answers has no estimate, hence no SE (its influence values are 0)
+    se = np.where(sums.n > 0, np.sqrt(var), np.nan)
     n = sums.n
     w_sum = sums.weight_sum
     if design.calibration is None:
