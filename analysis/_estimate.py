@@ -32,6 +32,7 @@ from analysis._design import raw_codes
 from analysis._errors import AnalysisError
 from analysis._intervals_design import DESIGN_METHODS
 from analysis._intervals_design import NOTE_DEFF
+from analysis._intervals_design import NOTE_SE_ZERO
 from analysis._intervals_design import design_intervals
 from analysis._validation import as_name_list
 from analysis._validation import bincount_f
@@ -521,6 +522,14 @@ def domain_df(design: SurveyDesign, layout: Layout) -> FloatArray:
     return np.asarray(clusters - strata.sum(axis=1), dtype=np.float64)
 
 
+def answered_df(design: SurveyDesign, layout: Layout, sums: OutcomeSums) -> FloatArray:
+    """Clusters minus strata among the clusters holding each domain's non-missing answers."""
+    seen = (sums.entry_observed > 0).astype(np.float64)
+    clusters = bincount_f(layout.entry_domain, weights=seen, minlength=layout.n_domains)
+    strata = presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains, seen) > 0
+    return np.asarray(clusters - strata.sum(axis=1), dtype=np.float64)
+
+
 def svy_estimate(
     design: SurveyDesign,
     outcome: str,
@@ -574,9 +583,15 @@ def svy_estimate(
     a calibrated design).
 
     Groups that cannot be estimated keep a row, with NaN where a value is undefined and
-    the reason in ``note``: no responses; df 0 (one cluster); SE 0 while responses
-    differ (a single-cluster stratum under ``lonely_psu="adjust"``), reported as not
-    estimable rather than as a zero-width interval.
+    the reason in ``note``: no non-missing responses (no estimate, SE or design effect);
+    df 0 (one cluster); SE 0 while responses differ and all of them lie in one cluster
+    per stratum (the group's other clusters hold only missing answers), reported as not
+    estimable rather than as R's zero-width interval.
+
+    An SE that is truly 0 while responses differ (answers in more clusters than strata,
+    e.g. an outcome fixed by the post-stratification cells, or clusters with identical
+    totals) is reported as 0 with a design effect of 0 and R's zero-width interval for
+    every method, and a note; R leaves round-off (about 1e-17) there.
 
     A proportion of exactly 0 or 1 in a group has SE 0 and an undefined design effect.
     R's ``logit`` and ``beta`` intervals are NaN there; we return the Korn-Graubard
@@ -669,10 +684,15 @@ def _finish(
         n,
         n_rows_beta,
         sums.spread,
+        answered_df(design, layout, sums),
         method=method,
         level=level,
         proportion=sums.proportion,
     )
+    # a truly zero SE is reported as 0, not as the round-off (1e-17) left in its sum
+    zero = np.asarray(notes) == NOTE_SE_ZERO
+    se = np.where(zero, 0.0, se)
+    var = np.where(zero, 0.0, var)
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = sums.spread * n / (n - 1)
         v_srs = s2 * (w_sum - n) / (w_sum * n)

@@ -1,4 +1,4 @@
-"""Edges of design-based estimation: groups without answers.
+"""Edges of design-based estimation: groups without answers, standard errors that are 0.
 
 Reference values are worked by hand from the with-replacement linearisation variance
 ``n_psu / (n_psu - 1) * sum_c (z_c - zbar)^2`` with influence values
@@ -17,6 +17,8 @@ from numpy.testing import assert_allclose
 
 import analysis as A
 from analysis._intervals_design import NOTE_NO_DATA
+from analysis._intervals_design import NOTE_SE0
+from analysis._intervals_design import NOTE_SE_ZERO
 
 REF = Path(__file__).parent / "reference"
 DATA = pd.read_csv(REF / "survey.csv")
@@ -89,3 +91,56 @@ def test_an_all_missing_domain_among_real_ones_leaves_the_others_unchanged() -> 
     others = before.index != ("A", 1)
     for column in ("estimate", "se", "ci_low", "ci_high"):
         assert_allclose(after.loc[others, column], before.loc[others, column], rtol=1e-12)
+
+
+def _female_design() -> A.SurveyDesign:
+    data = DATA.assign(female=(DATA.gender == "f").astype(int))
+    design = A.design_from_units(data, strata="district", psu="point", weights="weight")
+    return A.poststratify(design, POPULATION)
+
+
+@pytest.mark.parametrize("method", ["logit", "beta", "mean"])
+def test_outcome_fixed_by_the_cells_has_a_zero_width_interval(method: str) -> None:
+    """Share of women after post-stratifying on gender: N_f / N exactly, with no variance.
+
+    R (survey 4.1.1) gives SE 1e-17 and a zero-width ``confint``/``svyciprop`` interval
+    (its ``beta`` breaks down there); we report SE 0 and the zero-width interval.
+    """
+    by_district = A.svy_estimate(_female_design(), "female", "district", method=method)
+    overall = A.svy_estimate(_female_design(), "female", method=method).iloc[0]
+    female = POPULATION[POPULATION.gender == "f"].groupby("district")["N"].sum()
+    share = female / POPULATION.groupby("district")["N"].sum()
+    assert_allclose(overall["estimate"], female.sum() / POPULATION["N"].sum(), rtol=1e-13)
+    res = by_district.set_index("district")
+    assert_allclose(res["estimate"], share.loc[res.index], rtol=1e-13)
+    fixed = pd.concat([res.drop(index="F").reset_index(drop=True), overall.to_frame().T])
+    assert (fixed["note"] == NOTE_SE_ZERO).all()
+    assert (fixed["se"] == 0).all() and (fixed["deff"] == 0).all()
+    assert (fixed["ci_low"] == fixed["estimate"]).all()
+    assert (fixed["ci_high"] == fixed["estimate"]).all()
+    assert (fixed["df"] > 0).all()
+    assert res.loc["F", "df"] == 0 and res.loc["F", "note"].startswith("not estimable: design df")
+
+
+def test_equal_clusters_give_a_true_zero_and_one_answered_cluster_does_not() -> None:
+    """Two cases of SE 0 told apart by how many clusters hold the group's answers.
+
+    Group ``same``: clusters c1 and c2 both hold y = (1, 0): cluster totals of the
+    influence values are 0 and 0, so the SE is truly 0 (df 1). Group ``one``: its answers
+    (1, 0) are all in c3 and c4 holds only missing answers: df is 1 as well, but the SE
+    is 0 only because a single cluster answered.
+    """
+    data = pd.DataFrame(
+        {
+            "g": ["same"] * 4 + ["one"] * 3,
+            "psu": ["c1", "c1", "c2", "c2", "c3", "c3", "c4"],
+            "y": [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, np.nan],
+        }
+    )
+    res = A.svy_estimate(A.design_from_units(data, psu="psu"), "y", "g").set_index("g")
+    assert (res["estimate"] == 0.5).all() and (res["df"] == 1).all()
+    assert res.loc["same", "note"] == NOTE_SE_ZERO and res.loc["same", "se"] == 0
+    assert res.loc["same", "ci_low"] == res.loc["same", "ci_high"] == 0.5
+    assert res.loc["one", "note"] == NOTE_SE0
+    assert abs(res.loc["one", "se"]) < 1e-15
+    assert np.isnan(res.loc["one", ["ci_low", "ci_high", "n_eff"]].astype(float)).all()
