@@ -3,6 +3,9 @@
 Bad input (unknown column, non-numeric outcome, weights <= 0, a population file missing
 a cell, an unreadable file) prints one clear ``error:`` line on stderr and exits with
 status 2; nothing is printed on stdout then.
+
+Every merge of small post-stratification cells is printed as a ``note:`` line on stderr
+and summarised in the ``note`` column of every row, since it changes what the numbers mean.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from analysis._validation import numeric_column
 from analysis._weighting import DEFAULT_MIN_CELL_N
 from analysis._weighting import poststratify
 from analysis._weighting import rake
+from analysis._weighting import weighting_report
 
 __all__ = ["main"]
 
@@ -67,10 +71,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m analysis", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    est = sub.add_parser("estimate", help="estimates with confidence intervals per group")
+def _estimate_parser(est: argparse.ArgumentParser) -> None:
     est.add_argument("file", help="CSV file, one row per response")
     est.add_argument("--outcome", required=True, help="0/1 column (proportion) or numeric")
     est.add_argument("--by", default="", help="grouping columns, comma-separated")
@@ -84,10 +85,30 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--method", choices=[*SIMPLE_METHODS, *DESIGN_METHODS])
     est.add_argument("--level", type=float, default=0.95)
     est.add_argument("--lonely-psu", choices=LONELY_PSU_RULES, default=DEFAULT_LONELY_PSU)
-    est.add_argument("--min-cell-n", type=float, default=DEFAULT_MIN_CELL_N)
+    est.add_argument(
+        "--min-cell-n",
+        type=float,
+        default=DEFAULT_MIN_CELL_N,
+        help="post-stratification cells with fewer respondents are merged with a neighbour,"
+        " and every merge is reported (default %(default)s); R's postStratify merges"
+        " nothing: 0 gives its answer (only cells without respondents are merged)",
+    )
     est.add_argument("--rake-maxit", type=int, default=100)
     est.add_argument("--rake-epsilon", type=float, default=1e-10)
+    est.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the weighting report (cells, counts, factors,"
+        " merges) of --poststratify or --rake to FILE as CSV",
+    )
     est.add_argument("--format", choices=("csv", "json"), default="csv")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m analysis", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    est = sub.add_parser("estimate", help="estimates with confidence intervals per group")
+    _estimate_parser(est)
     size = sub.add_parser("sample-size", help="responses needed for a margin of error")
     size.add_argument("--margin", type=float, required=True)
     size.add_argument("--p", type=float, default=0.5)
@@ -95,6 +116,11 @@ def _parser() -> argparse.ArgumentParser:
     size.add_argument("--level", type=float, default=0.95)
     size.add_argument("--format", choices=("csv", "json"), default="csv")
     return parser
+
+
+def _say(message: str) -> None:
+    """Print a ``note:`` line on stderr."""
+    print(f"note: {message}", file=sys.stderr)
 
 
 def _read_csv(path: str, what: str) -> pd.DataFrame:
@@ -168,27 +194,90 @@ def _design(args: argparse.Namespace, data: pd.DataFrame) -> SurveyDesign:
     return design
 
 
+def _merge_notes(report: pd.DataFrame, min_cell_n: float) -> tuple[list[str], str]:
+    """One line per group of merged post-stratification cells, and a note for the rows.
+
+    ``report`` is :func:`weighting_report` of a post-stratified design: the cell columns,
+    then ``N``, ``n``, ``weighted``, ``cell`` (merged group, -1 if unused), ``factor``,
+    ``collapsed``. Returns no lines and an empty note when nothing was merged.
+    """
+    cells = list(report.columns[: report.columns.get_loc("N")])
+    used = report[report["cell"] >= 0]
+    sizes = used.groupby("cell")["cell"].transform("size")
+    merged = used[sizes > 1]
+    if merged.empty:
+        return [], ""
+    lines = []
+    for _, members in merged.groupby("cell", sort=True):
+        parts = [
+            " ".join(f"{c}={row[c]}" for c in cells) + f" (n {row['n']:g}, N {row['N']:g})"
+            for _, row in members.iterrows()
+        ]
+        lines.append(
+            f"post-stratification cells merged (fewer than {min_cell_n:g} respondents, or"
+            f" none): {' + '.join(parts)}"
+        )
+    note = (
+        f"post-stratification: {len(merged) - len(lines)} small cell(s) merged into"
+        f" neighbours (--min-cell-n {min_cell_n:g}; listed on stderr); R merges none"
+        " (--min-cell-n 0)"
+    )
+    if bool((merged["n"] == 0).any()):
+        note += ", and stops at a cell without respondents (partial=TRUE drops its count)"
+    return lines, note
+
+
+def _with_notes(result: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Append ``notes`` to the ``note`` column of every row."""
+    extra = "; ".join(n for n in notes if n)
+    if not extra:
+        return result
+    note = result["note"].fillna("").astype(str)
+    result["note"] = np.where(note == "", extra, note + "; " + extra)
+    return result
+
+
 def estimate_command(args: argparse.Namespace) -> pd.DataFrame:
     """Run ``estimate`` and return the frame to print."""
     data = _read_csv(args.file, "file")
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     check_columns(data, [args.outcome, *by], "the input file")
     numeric_column(data, args.outcome, "outcome")
+    notes: list[str] = []
     has_design = bool(args.strata or args.psu or args.weights or args.poststratify or args.rake)
     if args.method in SIMPLE_METHODS and has_design:
         raise AnalysisError(
             f"method {args.method!r} ignores the design; use one of {', '.join(DESIGN_METHODS)}"
         )
+    if args.report and not (args.poststratify or args.rake):
+        raise AnalysisError("--report needs --poststratify or --rake")
     if not has_design and args.method not in DESIGN_METHODS:
         result = _simple(data, args.outcome, by, args.method, args.level)
     else:
         design = _design(args, data)
+        notes += _weighting_notes(args, design)
         result = estimate_many(design, [args.outcome], by, method=args.method, level=args.level)[0]
     columns = [*by, *OUTPUT_COLUMNS]
     for column in RESULT_COLUMNS:
         if column not in result:
             result[column] = np.nan
-    return result[columns]
+    return _with_notes(result[columns].copy(), notes)
+
+
+def _weighting_notes(args: argparse.Namespace, design: SurveyDesign) -> list[str]:
+    """Report merged cells on stderr and write ``--report``; return the note for the rows."""
+    report = weighting_report(design)
+    if args.report:
+        try:
+            report.to_csv(args.report, index=False)
+        except OSError as exc:
+            raise AnalysisError(f"cannot write the report {args.report!r}: {exc}") from exc
+    if not args.poststratify:
+        return []
+    lines, note = _merge_notes(report, args.min_cell_n)
+    for line in lines:
+        _say(line)
+    return [note]
 
 
 def _cell(value: object) -> object:
