@@ -2,7 +2,8 @@
 
 Reference values: R's ``postStratify`` on data with small cells
 (reference_cells/make_reference.R, R 4.2.2 and survey 4.1.1, see the first line of
-small_cells_r.csv) and post-stratified means worked out with pandas from their definition.
+small_cells_r.csv), R's finite-population correction (reference/reference.csv, case
+``fpc_adjust``), and post-stratified means worked out with pandas from their definition.
 """
 
 from __future__ import annotations
@@ -153,3 +154,112 @@ def test_a_cell_without_respondents_is_reported_with_what_r_does(
     assert code == 0
     assert "gender=m (n 0, N 5015)" in err
     assert "stops at a cell without respondents" in _csv(out).loc[0, "note"]
+
+
+# --- item 4: CLI gaps ------------------------------------------------------------------
+
+
+def test_fpc_matches_r(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    npop = 3 * DATA.groupby("district")["point"].transform("nunique")
+    path = tmp_path / "fpc.csv"
+    DATA.assign(npop=npop).to_csv(path, index=False)
+    argv = ["estimate", path, "--outcome", "aware", "--by", "district", *DESIGN]
+    code, out, _ = run(capsys, *argv, "--fpc", "npop")
+    assert code == 0
+    printed = _csv(out).set_index("district")
+    ref = pd.read_csv(REF / "reference.csv", keep_default_na=False)
+    ref = ref[(ref.case == "fpc_adjust") & (ref.by == "district") & (ref.outcome == "aware")]
+    ref = ref.pivot(index="key", columns="stat", values="value").astype(float)
+    assert_allclose(printed["estimate"], ref.loc[printed.index, "estimate"], rtol=1e-8)
+    assert_allclose(printed["se"], ref.loc[printed.index, "se"], rtol=1e-8, atol=1e-12)
+    _, without, _ = run(capsys, *argv)
+    assert (_csv(without).set_index("district")["se"].drop("F") > printed["se"].drop("F")).all()
+
+
+GBK_TEXT = "区,知晓\n东城区,1\n东城区,0\n东城区,1\n西城区,1\n西城区,1\n西城区,0\n西城区,0\n"
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8", "utf-8-sig"])
+def test_gbk_and_utf8_files_give_the_same_result(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, encoding: str
+) -> None:
+    path = _write(tmp_path, "gbk.csv", GBK_TEXT, encoding)
+    code, out, err = run(capsys, "estimate", path, "--outcome", "知晓", "--by", "区")
+    assert code == 0
+    printed = _csv(out).set_index("区")
+    assert printed.loc["东城区", "n"] == 3 and printed.loc["西城区", "n"] == 4
+    assert printed.loc["西城区", "estimate"] == 0.5
+    if encoding == "gbk":
+        assert (
+            err == f"note: file {str(path)!r} is not UTF-8: read it as GB18030 (GBK);"
+            " --encoding sets another\n"
+        )
+    else:
+        assert err == ""
+
+
+def test_explicit_encoding(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = _write(tmp_path, "gbk.csv", GBK_TEXT, "gbk")
+    code, out, err = run(capsys, "estimate", path, "--outcome", "知晓", "--encoding", "gbk")
+    assert code == 0 and err == "" and _csv(out).loc[0, "n"] == 7
+    code, out, err = run(capsys, "estimate", path, "--outcome", "知晓", "--encoding", "utf-8")
+    assert code == 2 and out == "" and "cannot read file" in err and "as utf-8" in err
+    code, out, err = run(capsys, "estimate", path, "--outcome", "知晓", "--encoding", "klingon")
+    assert code == 2 and err == "error: unknown encoding 'klingon'\n"
+
+
+@pytest.mark.parametrize(
+    "text,message", [("g,y\n", "has a header but no data rows"), ("", "is empty")]
+)
+def test_empty_files_say_so(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, message: str
+) -> None:
+    path = _write(tmp_path, "empty.csv", text)
+    code, out, err = run(capsys, "estimate", path, "--outcome", "y")
+    assert code == 2 and out == ""
+    assert err == f"error: file {str(path)!r} {message}\n"
+
+
+def test_header_only_population_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    pop = _write(tmp_path, "pop.csv", "district,age_group,gender,N\n")
+    code, _, err = run(
+        capsys, "estimate", REF / "survey.csv", "--outcome", "aware", "--poststratify", pop
+    )
+    assert code == 2 and "population file" in err and "no data rows" in err
+
+
+def test_weight_error_prints_a_plain_number(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _write(tmp_path, "w.csv", "y,w\n1,2.5\n0,1\n1,0\n0,-1.5\n")
+    code, out, err = run(capsys, "estimate", path, "--outcome", "y", "--weights", "w")
+    assert code == 2 and out == ""
+    assert err == (
+        "error: weights column 'w' must be finite and > 0; 2 row(s) are not"
+        " (first at row 2, counting from 0: 0.0)\n"
+    )
+
+
+def test_outcome_coded_1_2_is_a_mean_with_a_note(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = _write(tmp_path, "codes.csv", "g,y,p\na,1,1\na,2,1\na,2,\nb,1,1\nb,2,\nb,,0\n")
+    code, out, err = run(capsys, "estimate", path, "--outcome", "y", "--by", "g")
+    assert code == 0
+    note = (
+        "outcome 'y' has only the values 1 and 2: estimated as the mean of those codes,"
+        " not as a proportion; recode it to 0/1 for a proportion"
+    )
+    assert err == f"note: {note}\n"
+    printed = _csv(out).set_index("g")
+    assert (printed["note"] == note).all()
+    assert printed.loc["a", "estimate"] == pytest.approx(5 / 3, rel=1e-15)
+    # a design estimate carries it as well, after the estimator's own note
+    code, out, err = run(capsys, "estimate", path, "--outcome", "y", "--by", "g", "--psu", "g")
+    assert code == 0 and err == f"note: {note}\n"
+    assert _csv(out)["note"].str.endswith(note).all()
+    # asked for a mean, or a true 0/1 outcome: nothing to say
+    for argv in (["--outcome", "y", "--method", "mean"], ["--outcome", "p", "--by", "g"]):
+        code, out, err = run(capsys, "estimate", path, *argv)
+        assert code == 0 and err == ""
+        assert "recode" not in out
