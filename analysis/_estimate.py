@@ -34,6 +34,7 @@ from analysis._intervals_design import DESIGN_METHODS
 from analysis._intervals_design import NOTE_DEFF
 from analysis._intervals_design import NOTE_SE_ZERO
 from analysis._intervals_design import design_intervals
+from analysis._intervals_design import is_zero_se
 from analysis._validation import as_name_list
 from analysis._validation import bincount_f
 from analysis._validation import check_choice
@@ -677,6 +678,9 @@ def _finish(
         n_rows_beta = n + sums.n_missing
     else:
         n_rows_beta = np.full(n.size, design.n_rows)
+    answered = df  # only a zero SE with differing responses needs the clusters that answered
+    if np.any(is_zero_se(se, sums.spread, n) & (sums.spread > 0)):
+        answered = answered_df(design, layout, sums)
     low, high, notes = design_intervals(
         sums.mean,
         se,
@@ -684,7 +688,7 @@ def _finish(
         n,
         n_rows_beta,
         sums.spread,
-        answered_df(design, layout, sums),
+        answered,
         method=method,
         level=level,
         proportion=sums.proportion,

@@ -13,7 +13,7 @@ import numpy.typing as npt
 from scipy import special
 from scipy import stats
 
-__all__ = ["DESIGN_METHODS", "design_intervals"]
+__all__ = ["DESIGN_METHODS", "design_intervals", "is_zero_se"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -53,6 +53,12 @@ def t_quantile(prob: float, df: FloatArray) -> FloatArray:
     with np.errstate(invalid="ignore"):
         out = stats.t.ppf(prob, np.where(df > 0, df, np.nan))
     return np.asarray(out, dtype=np.float64)
+
+
+def is_zero_se(se: FloatArray, spread: FloatArray, n: FloatArray) -> npt.NDArray[np.bool_]:
+    """Whether an SE is 0 up to round-off: below 1e-9 of the simple-random-sampling SE."""
+    with np.errstate(invalid="ignore"):
+        return np.asarray(se <= _ZERO_SE * np.sqrt(spread / np.maximum(n, 1)))
 
 
 def _kg_bounds(p: FloatArray, n_eff: FloatArray, alpha: float) -> tuple[FloatArray, FloatArray]:
@@ -145,8 +151,7 @@ def design_intervals(
     alpha = 1 - level
     q = t_quantile(1 - alpha / 2, df)
     with np.errstate(invalid="ignore", divide="ignore"):
-        srs_se = np.sqrt(spread / np.maximum(n, 1))
-        zero_se = se <= _ZERO_SE * srs_se
+        zero_se = is_zero_se(se, spread, n)
         varied_zero = zero_se & (spread > 0)
         degenerate = varied_zero & ~(answered_df > 0)
         edge = proportion & ((estimate == 0) | (estimate == 1))
