@@ -1,13 +1,20 @@
 """Command line for analysts: ``python -m analysis estimate ...`` and ``sample-size ...``.
 
 Bad input (unknown column, non-numeric outcome, weights <= 0, a population file missing
-a cell, an unreadable file) prints one clear ``error:`` line on stderr and exits with
-status 2; nothing is printed on stdout then.
+a cell, an unreadable or empty file) prints one clear ``error:`` line on stderr and exits
+with status 2; nothing is printed on stdout then.
+
+What the analyst should know about a result is printed as ``note:`` lines on stderr: every
+merge of small post-stratification cells, a file read as GB18030 (GBK) because it is not
+UTF-8, an outcome with two values other than 0/1 estimated as a mean. The merges and the
+two-valued outcome also go into the ``note`` column of every row, since they change what
+the numbers mean.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import io
 import json
@@ -33,6 +40,7 @@ from analysis._validation import numeric_column
 from analysis._weighting import DEFAULT_MIN_CELL_N
 from analysis._weighting import poststratify
 from analysis._weighting import rake
+from analysis._weighting import weighting_report
 
 __all__ = ["main"]
 
@@ -67,16 +75,19 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {message}\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m analysis", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    est = sub.add_parser("estimate", help="estimates with confidence intervals per group")
+def _estimate_parser(est: argparse.ArgumentParser) -> None:
     est.add_argument("file", help="CSV file, one row per response")
     est.add_argument("--outcome", required=True, help="0/1 column (proportion) or numeric")
     est.add_argument("--by", default="", help="grouping columns, comma-separated")
     est.add_argument("--strata", help="stratum column (e.g. district)")
     est.add_argument("--psu", help="cluster column (collection point)")
     est.add_argument("--weights", help="sampling weight column")
+    est.add_argument(
+        "--fpc",
+        metavar="COLUMN",
+        help="number of clusters in the population of each stratum (finite-population"
+        " correction, as R's svydesign(fpc=))",
+    )
     est.add_argument("--poststratify", metavar="POP.csv", help="cell columns and a count N")
     est.add_argument(
         "--rake", metavar="MARGINS.csv", action="append", help="long file margin,level,N"
@@ -84,10 +95,35 @@ def _parser() -> argparse.ArgumentParser:
     est.add_argument("--method", choices=[*SIMPLE_METHODS, *DESIGN_METHODS])
     est.add_argument("--level", type=float, default=0.95)
     est.add_argument("--lonely-psu", choices=LONELY_PSU_RULES, default=DEFAULT_LONELY_PSU)
-    est.add_argument("--min-cell-n", type=float, default=DEFAULT_MIN_CELL_N)
+    est.add_argument(
+        "--min-cell-n",
+        type=float,
+        default=DEFAULT_MIN_CELL_N,
+        help="post-stratification cells with fewer respondents are merged with a neighbour,"
+        " and every merge is reported (default %(default)s); R's postStratify merges"
+        " nothing: 0 gives its answer (only cells without respondents are merged)",
+    )
     est.add_argument("--rake-maxit", type=int, default=100)
     est.add_argument("--rake-epsilon", type=float, default=1e-10)
+    est.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the weighting report (cells, counts, factors,"
+        " merges) of --poststratify or --rake to FILE as CSV",
+    )
+    est.add_argument(
+        "--encoding",
+        help="encoding of the input CSV files (default: UTF-8, with or without BOM, and"
+        " GB18030/GBK when the file is not UTF-8, as Excel on Chinese Windows writes it)",
+    )
     est.add_argument("--format", choices=("csv", "json"), default="csv")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m analysis", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    est = sub.add_parser("estimate", help="estimates with confidence intervals per group")
+    _estimate_parser(est)
     size = sub.add_parser("sample-size", help="responses needed for a margin of error")
     size.add_argument("--margin", type=float, required=True)
     size.add_argument("--p", type=float, default=0.5)
@@ -97,13 +133,58 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_csv(path: str, what: str) -> pd.DataFrame:
+def _say(message: str) -> None:
+    """Print a ``note:`` line on stderr."""
+    print(f"note: {message}", file=sys.stderr)
+
+
+def _read_with(path: str, what: str, encoding: str) -> pd.DataFrame:
+    """``pd.read_csv`` with clear errors; a decoding error is passed on to the caller."""
     try:
-        return pd.read_csv(path)
+        frame = pd.read_csv(path, encoding=encoding)
+    except UnicodeDecodeError:
+        raise
     except FileNotFoundError as exc:
         raise AnalysisError(f"{what} {path!r} does not exist") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise AnalysisError(f"{what} {path!r} is empty") from exc
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise AnalysisError(f"cannot read {what} {path!r}: {exc}") from exc
+    if len(frame) == 0:
+        raise AnalysisError(f"{what} {path!r} has a header but no data rows")
+    return frame
+
+
+def _read_csv(path: str, what: str, encoding: str | None = None) -> pd.DataFrame:
+    """Read a CSV in ``encoding``, or else as UTF-8 (BOM or not), falling back to GB18030.
+
+    GB18030 is a superset of GBK (and of GB2312), the encoding of CSV files saved by
+    Excel on Chinese Windows; the fallback is announced on stderr.
+    """
+    if encoding is not None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError as exc:
+            raise AnalysisError(f"unknown encoding {encoding!r}") from exc
+        try:
+            return _read_with(path, what, encoding)
+        except UnicodeDecodeError as exc:
+            raise AnalysisError(
+                f"cannot read {what} {path!r} as {encoding}: byte {exc.start} ({exc.reason})"
+            ) from exc
+    try:
+        return _read_with(path, what, "utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        frame = _read_with(path, what, "gb18030")
+    except UnicodeDecodeError as exc:
+        raise AnalysisError(
+            f"cannot read {what} {path!r}: it is neither UTF-8 nor GBK/GB18030;"
+            " give its encoding with --encoding"
+        ) from exc
+    _say(f"{what} {path!r} is not UTF-8: read it as GB18030 (GBK); --encoding sets another")
+    return frame
 
 
 def _is_proportion(values: np.ndarray[Any, np.dtype[np.float64]]) -> bool:
@@ -139,9 +220,7 @@ def _simple(
         res["n_eff"] = res["n"].astype(float)
         return res
     if method is not None:
-        raise AnalysisError(
-            f"method {method!r} is for a 0/1 outcome; {outcome!r} has other values"
-        )
+        raise AnalysisError(f"method {method!r} is for a 0/1 outcome; {outcome!r} has other values")
     from analysis._means import mean_ci  # the simple-interval module
 
     res = mean_ci(frame, "y", by or None, level=level)
@@ -157,42 +236,124 @@ def _design(args: argparse.Namespace, data: pd.DataFrame) -> SurveyDesign:
         strata=args.strata,
         psu=args.psu,
         weights=args.weights,
+        fpc=args.fpc,
         lonely_psu=args.lonely_psu,
     )
     if args.poststratify and args.rake:
         raise AnalysisError("use either --poststratify or --rake, not both")
     if args.poststratify:
-        population = _read_csv(args.poststratify, "population file")
+        population = _read_csv(args.poststratify, "population file", args.encoding)
         design = poststratify(design, population, min_cell_n=args.min_cell_n)
     if args.rake:
-        margins = pd.concat([_read_csv(p, "margins file") for p in args.rake], ignore_index=True)
+        margins = pd.concat(
+            [_read_csv(p, "margins file", args.encoding) for p in args.rake], ignore_index=True
+        )
         design = rake(design, margins, maxit=args.rake_maxit, epsilon=args.rake_epsilon)
     return design
 
 
+def _merge_notes(report: pd.DataFrame, min_cell_n: float) -> tuple[list[str], str]:
+    """One line per group of merged post-stratification cells, and a note for the rows.
+
+    ``report`` is :func:`weighting_report` of a post-stratified design: the cell columns,
+    then ``N``, ``n``, ``weighted``, ``cell`` (merged group, -1 if unused), ``factor``,
+    ``collapsed``. Returns no lines and an empty note when nothing was merged.
+    """
+    cells = list(report.columns[: report.columns.get_loc("N")])
+    used = report[report["cell"] >= 0]
+    sizes = used.groupby("cell")["cell"].transform("size")
+    merged = used[sizes > 1]
+    if merged.empty:
+        return [], ""
+    lines = []
+    for _, members in merged.groupby("cell", sort=True):
+        parts = [
+            " ".join(f"{c}={row[c]}" for c in cells) + f" (n {row['n']:g}, N {row['N']:g})"
+            for _, row in members.iterrows()
+        ]
+        lines.append(
+            f"post-stratification cells merged (fewer than {min_cell_n:g} respondents, or"
+            f" none): {' + '.join(parts)}"
+        )
+    note = (
+        f"post-stratification: {len(merged) - len(lines)} small cell(s) merged into"
+        f" neighbours (--min-cell-n {min_cell_n:g}; listed on stderr); R merges none"
+        " (--min-cell-n 0)"
+    )
+    if bool((merged["n"] == 0).any()):
+        note += ", and stops at a cell without respondents (partial=TRUE drops its count)"
+    return lines, note
+
+
+def _two_value_note(values: np.ndarray[Any, np.dtype[np.float64]], outcome: str) -> str:
+    """A note when an outcome has exactly two values other than 0 and 1 (e.g. 1/2 codes)."""
+    seen = values[~np.isnan(values)]
+    if seen.size == 0 or _is_proportion(values):
+        return ""
+    low, high = float(seen.min()), float(seen.max())
+    if low == high or not np.all((seen == low) | (seen == high)):
+        return ""
+    return (
+        f"outcome {outcome!r} has only the values {low:g} and {high:g}: estimated as the mean"
+        " of those codes, not as a proportion; recode it to 0/1 for a proportion"
+    )
+
+
+def _with_notes(result: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Append ``notes`` to the ``note`` column of every row."""
+    extra = "; ".join(n for n in notes if n)
+    if not extra:
+        return result
+    note = result["note"].fillna("").astype(str)
+    result["note"] = np.where(note == "", extra, note + "; " + extra)
+    return result
+
+
 def estimate_command(args: argparse.Namespace) -> pd.DataFrame:
     """Run ``estimate`` and return the frame to print."""
-    data = _read_csv(args.file, "file")
+    data = _read_csv(args.file, "file", args.encoding)
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     check_columns(data, [args.outcome, *by], "the input file")
-    numeric_column(data, args.outcome, "outcome")
+    values = numeric_column(data, args.outcome, "outcome")
+    notes = [_two_value_note(values, args.outcome) if args.method is None else ""]
     has_design = bool(
-        args.strata or args.psu or args.weights or args.poststratify or args.rake
+        args.strata or args.psu or args.weights or args.fpc or args.poststratify or args.rake
     )
     if args.method in SIMPLE_METHODS and has_design:
         raise AnalysisError(
             f"method {args.method!r} ignores the design; use one of {', '.join(DESIGN_METHODS)}"
         )
+    if args.report and not (args.poststratify or args.rake):
+        raise AnalysisError("--report needs --poststratify or --rake")
     if not has_design and args.method not in DESIGN_METHODS:
         result = _simple(data, args.outcome, by, args.method, args.level)
     else:
         design = _design(args, data)
+        notes += _weighting_notes(args, design)
         result = estimate_many(design, [args.outcome], by, method=args.method, level=args.level)[0]
+    if notes[0]:
+        _say(notes[0])
     columns = [*by, *OUTPUT_COLUMNS]
     for column in RESULT_COLUMNS:
         if column not in result:
             result[column] = np.nan
-    return result[columns]
+    return _with_notes(result[columns].copy(), notes)
+
+
+def _weighting_notes(args: argparse.Namespace, design: SurveyDesign) -> list[str]:
+    """Report merged cells on stderr and write ``--report``; return the note for the rows."""
+    report = weighting_report(design)
+    if args.report:
+        try:
+            report.to_csv(args.report, index=False)
+        except OSError as exc:
+            raise AnalysisError(f"cannot write the report {args.report!r}: {exc}") from exc
+    if not args.poststratify:
+        return []
+    lines, note = _merge_notes(report, args.min_cell_n)
+    for line in lines:
+        _say(line)
+    return [note]
 
 
 def _cell(value: object) -> object:

@@ -160,11 +160,15 @@ def svy_contrast(
     est_2 = pick(sums.mean, dom_second)
     n_1 = np.nan_to_num(pick(sums.n, dom_first))
     n_2 = np.nan_to_num(pick(sums.n, dom_second))
-    diff = est_2 - est_1
-    se = np.sqrt(var)
+    # a side without answers has no estimate: no difference, SE or covariance either
+    answered = (n_1 > 0) & (n_2 > 0)
+    diff = np.where(answered, est_2 - est_1, np.nan)
+    se = np.where(answered, np.sqrt(var), np.nan)
     q = t_quantile(1 - (1 - level) / 2, df)
     with np.errstate(invalid="ignore", divide="ignore"):
-        cov = (pick(var_dom, dom_first) + pick(var_dom, dom_second) - var) / 2
+        cov = np.where(
+            answered, (pick(var_dom, dom_first) + pick(var_dom, dom_second) - var) / 2, np.nan
+        )
         t_stat = np.where(se > 0, diff / se, np.nan)
         p_value = np.where(df > 0, 2 * stats.t.sf(np.abs(t_stat), np.where(df > 0, df, 1)), np.nan)
     ok = (n_1 > 0) & (n_2 > 0) & (df > 0) & (se > 0)

@@ -32,7 +32,9 @@ from analysis._design import raw_codes
 from analysis._errors import AnalysisError
 from analysis._intervals_design import DESIGN_METHODS
 from analysis._intervals_design import NOTE_DEFF
+from analysis._intervals_design import NOTE_SE_ZERO
 from analysis._intervals_design import design_intervals
+from analysis._intervals_design import is_zero_se
 from analysis._validation import as_name_list
 from analysis._validation import bincount_f
 from analysis._validation import check_choice
@@ -114,12 +116,10 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
     n_rows = len(design.data)
     if by:
         codes, levels = zip(*(raw_codes(design.data[b]) for b in by), strict=True)
-        row_domain, n_domains, parts, _ = combine_codes(
-            list(codes), [len(lv) for lv in levels]
+        row_domain, n_domains, parts, _ = combine_codes(list(codes), [len(lv) for lv in levels])
+        frame = pd.DataFrame({b: levels[j][parts[:, j]] for j, b in enumerate(by)}).reset_index(
+            drop=True
         )
-        frame = pd.DataFrame(
-            {b: levels[j][parts[:, j]] for j, b in enumerate(by)}
-        ).reset_index(drop=True)
     else:
         row_domain, n_domains = np.zeros(n_rows, dtype=np.int64), 1
         frame = pd.DataFrame(index=range(1))
@@ -219,17 +219,20 @@ def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeS
         e_y2 = _bincount(layout.row_entry, w * squares, size)
     d = layout.n_domains
     dom = layout.entry_domain
-    weight_sum = bincount_f(dom, weights=e_w, minlength=d)
+    # (all - missing) leaves round-off where every response is missing: counts are exact
+    e_w = np.where(e_n > 0, e_w, 0.0)
+    n = bincount_f(dom, weights=e_n, minlength=d)
+    answered = n > 0
+    weight_sum = np.where(answered, bincount_f(dom, weights=e_w, minlength=d), 0.0)
     y_sum = bincount_f(dom, weights=e_y, minlength=d)
     y2_sum = bincount_f(dom, weights=e_y2, minlength=d)
-    n = bincount_f(dom, weights=e_n, minlength=d)
     n_all = bincount_f(dom, weights=layout.entry_rows, minlength=d)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(weight_sum > 0, y_sum / weight_sum, np.nan)
+        mean = np.where(answered, y_sum / weight_sum, np.nan)
         if proportion:
             # all responses 1: the weight total is formed as (all - missing), so allow
             # round-off (the smallest possible gap is one response's weight)
-            mean = np.where(weight_sum - y_sum <= 1e-12 * weight_sum, 1.0, mean)
+            mean = np.where(answered & (weight_sum - y_sum <= 1e-12 * weight_sum), 1.0, mean)
             spread = mean * (1.0 - mean)
         else:
             spread = np.where(weight_sum > 0, (y2_sum - mean * y_sum) / weight_sum, np.nan)
@@ -425,8 +428,7 @@ def _expanded_sums(
         q_csc = q.tocsc()
         uq = (by_stratum @ q_csc[:, entry_cluster].T).toarray()
         indicator = sparse.csr_matrix(
-            (np.ones(design.n_clusters), (np.arange(design.n_clusters),
-                                          design.cluster_stratum)),
+            (np.ones(design.n_clusters), (np.arange(design.n_clusters), design.cluster_stratum)),
             shape=(design.n_clusters, h),
         )
         q_strata = (q_csc @ indicator).toarray()
@@ -454,8 +456,13 @@ def _expanded_sums(
         remap = np.full(n_groups, -1, dtype=np.int64)
         remap[redo] = np.arange(redo.size)
         dense_c, dense_u = _dense_sums(
-            design, remap[entry_group[pick]], entry_cluster[pick], values[pick], redo.size,
-            adjustment[redo], q,
+            design,
+            remap[entry_group[pick]],
+            entry_cluster[pick],
+            values[pick],
+            redo.size,
+            adjustment[redo],
+            q,
         )
         ssc[redo] = dense_c
         ssu[redo] = dense_u
@@ -493,21 +500,34 @@ def combine_strata(
 
 
 def presence(
-    design: SurveyDesign, entry_group: IntArray, entry_cluster: IntArray, n_groups: int,
+    design: SurveyDesign,
+    entry_group: IntArray,
+    entry_cluster: IntArray,
+    n_groups: int,
     weights: FloatArray | None = None,
 ) -> FloatArray:
     """Count of listed entries (or of ``weights``) per (group, stratum)."""
     h = design.n_strata
     gh = entry_group * h + design.cluster_stratum[entry_cluster]
-    return bincount_f(gh, weights=weights, minlength=n_groups * h).reshape(n_groups, h).astype(
-        np.float64
+    return (
+        bincount_f(gh, weights=weights, minlength=n_groups * h)
+        .reshape(n_groups, h)
+        .astype(np.float64)
     )
 
 
 def domain_df(design: SurveyDesign, layout: Layout) -> FloatArray:
     """Clusters minus strata among the rows of each domain (missing outcomes included)."""
     clusters = bincount_f(layout.entry_domain, minlength=layout.n_domains)
-    strata = (presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains) > 0)
+    strata = presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains) > 0
+    return np.asarray(clusters - strata.sum(axis=1), dtype=np.float64)
+
+
+def answered_df(design: SurveyDesign, layout: Layout, sums: OutcomeSums) -> FloatArray:
+    """Clusters minus strata among the clusters holding each domain's non-missing answers."""
+    seen = (sums.entry_observed > 0).astype(np.float64)
+    clusters = bincount_f(layout.entry_domain, weights=seen, minlength=layout.n_domains)
+    strata = presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains, seen) > 0
     return np.asarray(clusters - strata.sum(axis=1), dtype=np.float64)
 
 
@@ -564,9 +584,15 @@ def svy_estimate(
     a calibrated design).
 
     Groups that cannot be estimated keep a row, with NaN where a value is undefined and
-    the reason in ``note``: no responses; df 0 (one cluster); SE 0 while responses
-    differ (a single-cluster stratum under ``lonely_psu="adjust"``), reported as not
-    estimable rather than as a zero-width interval.
+    the reason in ``note``: no non-missing responses (no estimate, SE or design effect);
+    df 0 (one cluster); SE 0 while responses differ and all of them lie in one cluster
+    per stratum (the group's other clusters hold only missing answers), reported as not
+    estimable rather than as R's zero-width interval.
+
+    An SE that is truly 0 while responses differ (answers in more clusters than strata,
+    e.g. an outcome fixed by the post-stratification cells, or clusters with identical
+    totals) is reported as 0 with a design effect of 0 and R's zero-width interval for
+    every method, and a note; R leaves round-off (about 1e-17) there.
 
     A proportion of exactly 0 or 1 in a group has SE 0 and an undefined design effect.
     R's ``logit`` and ``beta`` intervals are NaN there; we return the Korn-Graubard
@@ -626,7 +652,10 @@ def domain_variance(design: SurveyDesign, layout: Layout, sums: OutcomeSums) -> 
     present = None
     if design.lonely_psu == "average" and design.calibration is None:
         present = presence(
-            design, layout.entry_domain, layout.entry_cluster, layout.n_domains,
+            design,
+            layout.entry_domain,
+            layout.entry_cluster,
+            layout.n_domains,
             sums.entry_observed,
         )
     return combine_strata(design, ssc, ssu, present)
@@ -641,17 +670,33 @@ def _finish(
     level: float,
 ) -> pd.DataFrame:
     var = domain_variance(design, layout, sums)
-    se = np.sqrt(var)
+    # a domain without answers has no estimate, hence no SE (its influence values are 0)
+    se = np.where(sums.n > 0, np.sqrt(var), np.nan)
     n = sums.n
     w_sum = sums.weight_sum
     if design.calibration is None:
         n_rows_beta = n + sums.n_missing
     else:
         n_rows_beta = np.full(n.size, design.n_rows)
+    answered = df  # only a zero SE with differing responses needs the clusters that answered
+    if np.any(is_zero_se(se, sums.spread, n) & (sums.spread > 0)):
+        answered = answered_df(design, layout, sums)
     low, high, notes = design_intervals(
-        sums.mean, se, df, n, n_rows_beta, sums.spread,
-        method=method, level=level, proportion=sums.proportion,
+        sums.mean,
+        se,
+        df,
+        n,
+        n_rows_beta,
+        sums.spread,
+        answered,
+        method=method,
+        level=level,
+        proportion=sums.proportion,
     )
+    # a truly zero SE is reported as 0, not as the round-off (1e-17) left in its sum
+    zero = np.asarray(notes) == NOTE_SE_ZERO
+    se = np.where(zero, 0.0, se)
+    var = np.where(zero, 0.0, var)
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = sums.spread * n / (n - 1)
         v_srs = s2 * (w_sum - n) / (w_sum * n)

@@ -87,7 +87,7 @@ def positive_weights(values: FloatArray, column: str) -> FloatArray:
         first = int(np.flatnonzero(bad)[0])
         raise AnalysisError(
             f"weights column {column!r} must be finite and > 0; {int(bad.sum())} row(s) are"
-            f" not (first at row {first}: {values[first]!r})"
+            f" not (first at row {first}, counting from 0: {float(values[first])!r})"
         )
     return values
 
