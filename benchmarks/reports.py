@@ -46,13 +46,13 @@ PERIOD_TO = TODAY
 
 def prepare(url: str, n: int) -> float:
     """Fresh schema, demo city and ``n`` responses; returns the load time in seconds."""
+    import importlib.util
+
     from sqlalchemy import create_engine
     from sqlalchemy import text
 
     from questionnaires import bundled_paths
     from questionnaires import load_file
-    import importlib.util
-
     from survey import create_app
     from survey import demo
     from survey.config import normalise_database_url
@@ -191,7 +191,8 @@ def report(backend: str, n: int, load: float, result: dict[str, Any]) -> str:
         f"{backend:10s} n={n:>9,d} load={load:7.1f}s  bare GROUP BY={result['bare'] * 1000:7.1f} ms"
         f"  dashboard={result['dashboard'] * 1000:7.1f} ms  ratio={ratio:5.2f}"
         f"  rows read={result['rows_read']:,d} (of {result['rows_counted']:,d} responses)"
-        f"  traced peak={result['traced_peak'] / mib:6.1f} MiB  RSS peak={result['rss_peak'] / mib:6.1f} MiB"
+        f"  traced peak={result['traced_peak'] / mib:6.1f} MiB"
+        f"  RSS peak={result['rss_peak'] / mib:6.1f} MiB"
     )
 
 
