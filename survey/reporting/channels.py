@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from survey.models import Channel
 from survey.models import CollectionPoint
 from survey.models import PointScanDaily
+from survey.models import QuestionnaireVersion
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import scan_days
 from survey.reporting.regions import NOTHING
@@ -46,6 +47,11 @@ def scans_by_point(
     query = (
         select(PointScanDaily.point_id, func.sum(PointScanDaily.scans))
         .join(CollectionPoint, CollectionPoint.id == PointScanDaily.point_id)
+        .join(
+            QuestionnaireVersion,
+            QuestionnaireVersion.id == CollectionPoint.questionnaire_version_id,
+        )
+        .where(QuestionnaireVersion.questionnaire_id == flt.questionnaire_id)
         .group_by(PointScanDaily.point_id)
     )
     if start is not None:

@@ -64,17 +64,20 @@ def dashboard(
     targets: dict[str, float] | None = None,
     min_n: int = MIN_RESPONSES,
     level: float = 0.95,
+    group_changes: bool = False,
 ) -> Dashboard:
     """Everything on the dashboard for ``flt``, from one ``GROUP BY`` over responses.
 
     ``targets`` (metric -> threshold) default to the stored targets of the questionnaire;
     groups with fewer than ``min_n`` responses are flagged ``too_few`` (样本不足).
+    ``group_changes`` adds each table row's change since the previous period (four more
+    contrasts; the headline always has its change).
     """
     ctx = _context(bind, flt, targets, min_n, level)
     channels, points = _channel_and_point_rows(ctx)
     return Dashboard(
         headline=headline(ctx),
-        table=group_table(ctx),
+        table=group_table(ctx, with_changes=group_changes),
         trend=trend_series(ctx),
         channels=channels,
         points=points,
@@ -162,11 +165,12 @@ def headline(ctx: ReportContext) -> Headline:
     )
 
 
-def group_table(ctx: ReportContext) -> GroupTable:
-    """Figures by region at the filter's level, with targets, ranks and changes."""
+def group_table(ctx: ReportContext, *, with_changes: bool = True) -> GroupTable:
+    """Figures by region at the filter's level, with targets, ranks and (optionally)
+    changes since the previous period."""
     keys = ctx.level_keys()
     per_metric: dict[str, dict[Hashable, MetricResult]] = {}
-    joint = ctx.joint
+    joint = ctx.joint if with_changes else None
     for metric in METRICS:
         found = ctx.estimates(metric, "group")
         estimates = {k: found.get(k) or Estimate.empty(metric) for k in keys}

@@ -82,7 +82,7 @@ def test_too_few_responses_are_said_in_words(generated: Generated) -> None:
 
 def test_change_equals_svy_contrast_on_unit_rows(generated: Generated) -> None:
     with generated.app.app_context():
-        board = dashboard(db.session, period_filter(generated))
+        board = dashboard(db.session, period_filter(generated), group_changes=True)
     units = generated.units[generated.units["flags"] == 0].copy()
     units["period"] = (units["week_start"] >= PERIOD_START).astype(int)
     units["w"] = UNWEIGHTED_WEIGHT
@@ -95,6 +95,13 @@ def test_change_equals_svy_contrast_on_unit_rows(generated: Generated) -> None:
             assert abs(getattr(got, name) - getattr(want, name)) <= TOL, (metric, name)
         assert got.significant == bool(want.ci_low > 0 or want.ci_high < 0)
         assert got.n_previous == int(want.n_1) and got.n_current == int(want.n_2)
+        by_group = svy_contrast(design, metric, "period", 0, 1, "district_id")
+        by_group = by_group.set_index("district_id")
+        for row in board.table.rows:
+            change = row.metrics[metric].change
+            assert change is not None
+            assert abs(change.difference - by_group.loc[row.key, "difference"]) <= TOL
+            assert abs(change.se - by_group.loc[row.key, "se"]) <= TOL
 
 
 def test_no_previous_period_without_dates(generated: Generated) -> None:
