@@ -10,9 +10,12 @@ from survey.models.questionnaire import Questionnaire
 from survey.models.questionnaire import QuestionnaireVersion
 from survey.models.region import LEVELS
 from survey.models.region import Region
+from survey.models.report_indexes import REPORT_INDEX_COLUMNS
 from survey.models.response import Answer
 from survey.models.response import QualityFlag
 from survey.models.response import Response
+from survey.models.target import TARGET_METRICS
+from survey.models.target import Target
 from survey.models.user import ROLES
 from survey.models.user import AuditLog
 from survey.models.user import LoginThrottle
@@ -21,7 +24,9 @@ from survey.models.user import User
 __all__ = [
     "DEFAULT_CHANNELS",
     "LEVELS",
+    "REPORT_INDEX_COLUMNS",
     "ROLES",
+    "TARGET_METRICS",
     "Answer",
     "AuditLog",
     "Base",
@@ -35,5 +40,6 @@ __all__ = [
     "QuestionnaireVersion",
     "Region",
     "Response",
+    "Target",
     "User",
 ]

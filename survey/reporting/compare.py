@@ -1,0 +1,151 @@
+"""Comparisons: change since the previous period, target status, ranks with intervals."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from analysis import SurveyDesign
+from analysis import rank_intervals
+from analysis import svy_contrast
+from analysis import target_status
+from survey.reporting.estimates import number
+from survey.reporting.results import TARGET_LABELS
+from survey.reporting.results import Change
+from survey.reporting.results import Estimate
+from survey.reporting.results import RankResult
+from survey.reporting.results import TargetResult
+
+CHANGE_REASONS: tuple[tuple[str, str], ...] = (
+    ("not estimable: no responses for period=0", "上期无答卷，无法比较"),
+    ("not estimable: no responses for period=1", "本期无答卷，无法比较"),
+    ("not estimable: design df is 0", "点位太少，无法计算变化的误差范围"),
+    ("not estimable: SE of the difference is 0", "点位太少，无法计算变化的误差范围"),
+)
+
+
+def changes(
+    design: SurveyDesign, metric: str, by: str | None = None, *, level: float = 0.95
+) -> dict[Hashable, Change]:
+    """Change of ``metric`` from period 0 (previous) to 1 (current), per ``by`` group.
+
+    The design holds both periods (calibrated per period), so the covariance of the two
+    estimates through shared collection points is part of the standard error.
+    """
+    periods = set(design.data["period"].unique().tolist())
+    if periods != {0, 1}:
+        reason = "上期无答卷，无法比较" if 1 in periods else "本期无答卷，无法比较"
+        return {None: _no_change(metric, reason)} if by is None else {}
+    frame = svy_contrast(design, metric, "period", 0, 1, by, level=level)
+    keys = frame[by].tolist() if by is not None else [None]
+    out: dict[Hashable, Change] = {}
+    for key, row in zip(keys, frame.itertuples(index=False), strict=True):
+        low, high = number(row.ci_low), number(row.ci_high)
+        ok = low is not None and high is not None
+        out[int(key) if isinstance(key, np.integer) else key] = Change(
+            metric=metric,
+            previous=number(row.estimate_1),
+            current=number(row.estimate_2),
+            n_previous=int(row.n_1),
+            n_current=int(row.n_2),
+            difference=number(row.difference),
+            se=number(row.se),
+            ci_low=low,
+            ci_high=high,
+            p_value=number(row.p_value),
+            significant=bool(ok and (low > 0 or high < 0)),  # type: ignore[operator]
+            reason="" if ok else _change_reason(str(row.note)),
+        )
+    return out
+
+
+def _change_reason(note: str) -> str:
+    for prefix, text in CHANGE_REASONS:
+        if note.startswith(prefix):
+            return text
+    return "无法估计变化"
+
+
+def _no_change(metric: str, reason: str) -> Change:
+    return Change(metric, None, None, 0, 0, None, None, None, None, None, False, reason)
+
+
+def targets_for(
+    estimates: Mapping[Hashable, Estimate], threshold: float, *, min_n: int, level: float = 0.95
+) -> dict[Hashable, TargetResult]:
+    """Target status of every estimate (``target_status``, direction >=).
+
+    A group with too few responses is 待定 whatever its interval says, and needs at least the
+    responses that bring it to ``min_n``.
+    """
+    if not estimates:
+        return {}
+    keys = list(estimates)
+    frame = pd.DataFrame(
+        {
+            "estimate": [_nan(estimates[k].estimate) for k in keys],
+            "se": [_nan(estimates[k].se) for k in keys],
+            "ci_low": [_nan(estimates[k].ci_low) for k in keys],
+            "ci_high": [_nan(estimates[k].ci_high) for k in keys],
+            "n": [estimates[k].n for k in keys],
+            "df": [_nan(estimates[k].df) for k in keys],
+        }
+    )
+    result = target_status(frame, threshold, ">=", level=level)
+    out: dict[Hashable, TargetResult] = {}
+    for key, row in zip(keys, result.itertuples(index=False), strict=True):
+        est = estimates[key]
+        status = str(row.status)
+        more = None if pd.isna(row.more_needed) else int(row.more_needed)
+        note = str(row.status_note or "")
+        if est.too_few:
+            status = "undecided"
+            more = max(min_n - est.n, more or 0, 1)
+            note = est.reason
+        out[key] = TargetResult(
+            metric=est.metric,
+            threshold=float(threshold),
+            status=status,
+            label=TARGET_LABELS[status],
+            more_needed=more,
+            note=note,
+        )
+    return out
+
+
+def ranks_for(
+    estimates: Mapping[Hashable, Estimate], *, level: float = 0.95
+) -> dict[Hashable, RankResult]:
+    """Ranks (1 = highest) with rank intervals over the groups that have a usable figure.
+
+    The groups' estimates are taken as independent (``rank_intervals`` with their standard
+    errors): exact for districts, which are separate strata, and close for streets, whose
+    estimates share only their district's stratum and weighting cells.
+    """
+    usable = [
+        k
+        for k, e in estimates.items()
+        if not e.too_few and e.estimate is not None and e.se is not None
+    ]
+    if not usable:
+        return {}
+    values = pd.Series([estimates[k].estimate for k in usable], dtype=np.float64)
+    se = np.array([estimates[k].se for k in usable], dtype=np.float64)
+    result = rank_intervals(values, se, level=level)
+    return {
+        key: RankResult(
+            rank=int(row.rank),
+            rank_low=int(row.rank_low),
+            rank_high=int(row.rank_high),
+            of=len(usable),
+            p_best=float(row.p_best),
+        )
+        for key, row in zip(usable, result.itertuples(index=False), strict=True)
+    }
+
+
+def _nan(value: float | int | None) -> float:
+    return float("nan") if value is None else float(value)

@@ -1,0 +1,137 @@
+"""Estimates per group from a design (``svy_estimate``), with the 样本不足 rule in words.
+
+Rates (awareness, participation, satisfaction share) are proportions in [0, 1]: with a 0/1
+value per response ``analysis`` gives the logit interval; where a response's value is the share
+of its items answered positively (the bundled questionnaire asks several items per metric) it
+is a mean of values in [0, 1] and the interval is the t interval, clipped to [0, 1]. The
+satisfaction score (0-100) always gets the t interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import SurveyDesign
+from analysis import mean_ci
+from analysis import svy_estimate
+from survey.reporting.filters import RATE_METRICS
+from survey.reporting.results import Estimate
+
+# Notes of ``analysis`` (prefixes) and what they mean for a reader of the dashboard.
+NOTE_REASONS: tuple[tuple[str, str], ...] = (
+    ("not estimable: no non-missing", "无有效答卷"),
+    ("not estimable: design df is 0", "点位太少（仅一个点位），无法计算误差范围"),
+    ("not estimable: SE is 0", "点位太少，无法计算误差范围"),
+    ("not estimable: no stratum", "点位太少，无法计算误差范围"),
+    ("no responses", "无有效答卷"),
+    ("one response", "仅一份答卷，无法计算误差范围"),
+)
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or None."""
+    if value is None:
+        return None
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def reason_for(n: int, interval_ok: bool, note: str, min_n: int) -> str:
+    """Chinese reason why a figure must not be shown bare, or ""."""
+    if n == 0:
+        return "无有效答卷"
+    if n < min_n:
+        return f"样本不足（n={n}，至少需要 {min_n} 份）"
+    if not interval_ok:
+        for prefix, text in NOTE_REASONS:
+            if note.startswith(prefix):
+                return f"{text}（n={n}）"
+        return f"无法估计（n={n}）"
+    return ""
+
+
+def estimate_from_row(metric: str, row: Any, method: str, min_n: int) -> Estimate:
+    """An :class:`Estimate` from one row of an ``analysis`` result."""
+    n = int(row.n)
+    low, high = number(row.ci_low), number(row.ci_high)
+    if metric in RATE_METRICS and method != "logit":
+        low = None if low is None else max(low, 0.0)
+        high = None if high is None else min(high, 1.0)
+    note = str(getattr(row, "note", "") or "")
+    reason = reason_for(n, low is not None and high is not None, note, min_n)
+    deff = number(getattr(row, "deff", None))
+    df = number(getattr(row, "df", None))
+    return Estimate(
+        metric=metric,
+        estimate=number(row.estimate),
+        se=number(row.se),
+        ci_low=low,
+        ci_high=high,
+        n=n,
+        n_missing=int(getattr(row, "n_missing", 0)),
+        deff=deff,
+        n_eff=number(getattr(row, "n_eff", None)),
+        df=None if df is None else int(df),
+        method=method,
+        too_few=bool(reason),
+        reason=reason,
+        note=note,
+    )
+
+
+def interval_method(design: SurveyDesign, metric: str) -> str:
+    """``logit`` for a 0/1 rate, else ``mean`` (what ``analysis`` picks by default)."""
+    if metric not in RATE_METRICS:
+        return "mean"
+    spec = design.outcomes[metric]
+    total = design.data[spec.sum].to_numpy(dtype=np.float64)
+    squares = design.data[spec.sum_sq].to_numpy(dtype=np.float64)
+    return "logit" if bool(np.all(total == squares)) else "mean"
+
+
+def estimate_by(
+    design: SurveyDesign, metric: str, by: str | None, *, min_n: int, level: float = 0.95
+) -> dict[Hashable, Estimate]:
+    """Estimates of ``metric`` per value of column ``by`` (key None: the whole design)."""
+    method = interval_method(design, metric)
+    frame = svy_estimate(design, metric, by, method=method, level=level)
+    keys = frame[by].tolist() if by is not None else [None]
+    return {
+        _key(key): estimate_from_row(metric, row, method, min_n)
+        for key, row in zip(keys, frame.itertuples(index=False), strict=True)
+    }
+
+
+def within_point(
+    frame: pd.DataFrame, metric: str, *, min_n: int, level: float = 0.95
+) -> dict[Hashable, Estimate]:
+    """Unweighted within-point estimates (the point's responses as a simple random sample).
+
+    A collection point is one cluster, so the design gives it no interval (df 0); this is
+    the interval of the point's own mean, which says how precisely the point is measured.
+    """
+    sums = frame.groupby("cluster", sort=True)[[f"{metric}_n", f"{metric}_sum", f"{metric}_sum2"]]
+    summary = sums.sum()
+    summary.columns = pd.Index(["n", "sum", "sum_sq"])
+    result = mean_ci(summary, level=level)
+    method = "point"
+    out: dict[Hashable, Estimate] = {}
+    for key, row in zip(result.index.tolist(), result.itertuples(index=False), strict=True):
+        out[_key(key)] = estimate_from_row(metric, row, method, min_n)
+    return out
+
+
+def _key(value: Any) -> Hashable:
+    """Plain Python key (NumPy integers become int)."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value  # type: ignore[no-any-return]

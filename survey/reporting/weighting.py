@@ -1,0 +1,172 @@
+"""From aggregated rows to a survey design, weighted as the view asks.
+
+Design: collection point = cluster, district = stratum, base weight 1. Calibration is per
+period (each period's weights add up to the population). Responses that cannot be weighted
+(no age group, sex or district, or a cell with no population count) are left out of a
+weighted report, and how many is reported next to the figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analysis import AggregateOutcome
+from analysis import AnalysisError
+from analysis import SurveyDesign
+from analysis import design_from_aggregates
+from analysis import kish_n_eff
+from analysis import poststratify
+from analysis import rake
+from analysis import weighting_report
+from survey.reporting.filters import METRICS
+from survey.reporting.filters import WEIGHTING_NAMES
+from survey.reporting.population import RAKING_MARGINS
+from survey.reporting.population import cells_by_period
+from survey.reporting.population import margin_key
+from survey.reporting.population import raking_margins
+from survey.reporting.regions import RegionIndex
+from survey.reporting.results import WeightingInfo
+
+OUTCOMES: dict[str, AggregateOutcome] = {
+    m: AggregateOutcome(f"{m}_sum", f"{m}_sum2", f"{m}_n") for m in METRICS
+}
+SEX_NAMES: dict[str, str] = {"male": "男", "female": "女"}
+
+
+@dataclass(frozen=True)
+class WeightedDesign:
+    """A design (None when no response is left) and how it was weighted."""
+
+    design: SurveyDesign | None
+    info: WeightingInfo
+
+
+#: Weight of every response in an unweighted report. Any constant gives the same estimates
+#: and standard errors; a large one makes the design effect relative to simple random
+#: sampling with replacement (R's ``deff="replace"``): with weights of 1 the weight total
+#: equals n and the default design effect, whose SRS variance has the factor (N - n) / N,
+#: would be undefined. Here that factor is 1 - 1e-9.
+UNWEIGHTED_WEIGHT = 1e9
+
+
+def unweighted_design(frame: pd.DataFrame, weight: float = UNWEIGHTED_WEIGHT) -> SurveyDesign:
+    """The stratified cluster design of aggregated rows, every response weighing ``weight``."""
+    data = frame.assign(w=weight).reset_index(drop=True)
+    return design_from_aggregates(
+        data, psu="cluster", strata="stratum", weights="w", n="n", outcomes=OUTCOMES
+    )
+
+
+def weightable(frame: pd.DataFrame, population: pd.DataFrame, method: str) -> pd.Series:
+    """Rows whose cell (or every margin level) has a positive population count."""
+    known = frame["age_group"].notna() & frame["sex"].notna() & (frame["stratum"] != 0)
+    positive = population[population["N"] > 0]
+    if method == "poststratify":
+        cells = pd.MultiIndex.from_frame(positive[["stratum", "age_group", "sex"]])
+        keys = pd.MultiIndex.from_frame(frame[["stratum", "age_group", "sex"]])
+        return known & pd.Series(keys.isin(cells), index=frame.index)
+    for variable in RAKING_MARGINS:
+        totals = positive.groupby(variable)["N"].sum()
+        known &= frame[variable].isin(totals[totals > 0].index)
+    return known
+
+
+def weighted_design(
+    frame: pd.DataFrame, method: str, population: pd.DataFrame, regions: RegionIndex
+) -> WeightedDesign:
+    """Build the design of ``frame`` weighted by ``method`` ('none', 'poststratify', 'rake').
+
+    When the population cannot support the weighting (no counts, raking that does not
+    converge) the design stays unweighted and ``info.message`` says why.
+    """
+    if frame.empty or int(frame["n"].sum()) == 0:
+        return WeightedDesign(None, WeightingInfo.plain(method, message="无有效答卷"))
+    if method == "none":
+        design = unweighted_design(frame)
+        return WeightedDesign(design, WeightingInfo.plain("none", kish=kish_n_eff(design)))
+    keep = weightable(frame, population, method)
+    dropped = int(frame.loc[~keep, "n"].sum())
+    used = frame[keep]
+    if method == "rake" and not used.empty:
+        used = used.assign(
+            **{
+                f"m_{v}": [margin_key(p, x) for p, x in zip(used["period"], used[v], strict=True)]
+                for v in RAKING_MARGINS
+            }
+        )
+    if used.empty:
+        return _fallback(frame, method, "没有可加权的答卷（缺少年龄、性别、区县或对应人口数）")
+    try:
+        design = _calibrate(unweighted_design(used, 1.0), method, population)
+    except AnalysisError as exc:
+        return _fallback(frame, method, f"无法{WEIGHTING_NAMES[method]}：{exc}")
+    info = WeightingInfo(
+        requested=method,
+        applied=method,
+        kish_n_eff=kish_n_eff(design),
+        dropped=dropped,
+        collapsed=tuple(collapsed_cells(design, regions)),
+        cells=tuple(_cell_rows(design)),
+        message=f"{dropped} 份答卷缺少加权所需信息，未计入加权估计" if dropped else "",
+    )
+    return WeightedDesign(design, info)
+
+
+def _calibrate(design: SurveyDesign, method: str, population: pd.DataFrame) -> SurveyDesign:
+    """Post-stratify or rake, per period, to the population of the design's districts."""
+    periods = sorted(int(p) for p in design.data["period"].unique())
+    present = population[population["stratum"].isin(design.data["stratum"].unique())]
+    if method == "poststratify":
+        return poststratify(design, cells_by_period(present, periods))
+    return rake(design, raking_margins(present, periods))
+
+
+def _fallback(frame: pd.DataFrame, method: str, message: str) -> WeightedDesign:
+    design = unweighted_design(frame)
+    return WeightedDesign(
+        design,
+        WeightingInfo.plain(method, applied="none", kish=kish_n_eff(design), message=message),
+    )
+
+
+def collapsed_cells(design: SurveyDesign, regions: RegionIndex) -> list[str]:
+    """One line per merged post-stratification cell, in Chinese."""
+    report = weighting_report(design)
+    if report.empty or "cell" not in report.columns:
+        return []
+    lines = []
+    for _, members in report[report["cell"] >= 0].groupby("cell", sort=True):
+        if len(members) < 2:
+            continue
+        names = "、".join(_cell_name(row, regions) for row in members.itertuples(index=False))
+        lines.append(f"合并：{names}（样本 {int(members['n'].sum())} 份）")
+    return lines
+
+
+def _cell_name(row: Any, regions: RegionIndex) -> str:
+    stratum = int(row.stratum)
+    info = regions.by_id.get(stratum)
+    place = info.name if info is not None else str(stratum)
+    sex = str(row.sex)
+    return f"{place} {row.age_group} {SEX_NAMES.get(sex, sex)}"
+
+
+def _cell_rows(design: SurveyDesign) -> list[dict[str, object]]:
+    """The calibration report as plain records (JSON-ready)."""
+    report = weighting_report(design)
+    out = []
+    for record in report.to_dict(orient="records"):
+        out.append({str(k): _plain(v) for k, v in record.items()})
+    return out
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return None if np.isnan(value) else float(value)
+    return value
