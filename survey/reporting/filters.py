@@ -11,6 +11,7 @@ from typing import Literal
 
 from sqlalchemy import ColumnElement
 
+from survey.errors import InvalidInput
 from survey.models import QualityFlag
 from survey.timeutil import CST
 
@@ -76,7 +77,7 @@ def included_condition(flags: ColumnElement[Any]) -> ColumnElement[bool]:
     return (flags == 0) | (flags.bitwise_and(EXCLUDING_FLAGS) == 0)
 
 
-class ReportFilterError(ValueError):
+class ReportFilterError(InvalidInput):
     """A filter value is invalid (unknown weighting or level, period ends before it starts)."""
 
 

@@ -27,6 +27,9 @@ ACTION_NAMES: dict[str, str] = {
     "export_points": "导出点位统计",
     "export_qr": "导出二维码",
     "print_qr": "打印二维码",
+    "population_import": "导入人口数",
+    "target_set": "设置目标值",
+    "target_clear": "删除目标值",
 }
 
 

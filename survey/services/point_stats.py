@@ -17,7 +17,6 @@ from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import Response
 from survey.models import User
-from survey.services import access
 from survey.services.access import region_condition
 from survey.services.csv_files import cell_text
 from survey.services.csv_files import csv_bytes
@@ -170,19 +169,6 @@ def sort_stats(rows: list[PointStats], sort: str, desc: bool) -> list[PointStats
     missing = [r for r in rows if key(r) is None]
     present.sort(key=lambda r: (key(r), r.point.id), reverse=desc)
     return present + missing
-
-
-def overview(user: User) -> tuple[dict[str, Any], list[tuple[Region, dict[str, Any]]]]:
-    """Totals over the user's points, and per visible district its own totals."""
-    rows = point_stats(user, PointFilter())
-    districts = db.session.execute(
-        access.visible_regions_select(user).where(Region.level == "district")
-    ).scalars()
-    by_district = [
-        (district, totals([r for r in rows if r.point.region.is_within(district)]))
-        for district in districts
-    ]
-    return totals(rows), by_district
 
 
 def totals(rows: Sequence[PointStats]) -> dict[str, Any]:

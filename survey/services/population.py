@@ -10,19 +10,21 @@ service refuses other staff too).
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from questionnaires import Definition
+from survey.errors import Forbidden
+from survey.errors import InvalidInput
 from survey.extensions import db
 from survey.models import PopulationCount
 from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import User
 from survey.services import audit
+from survey.services.csv_files import csv_bytes
 from survey.services.questionnaires import definition_of
 from survey.services.region_import import ImportFileError
 from survey.services.region_import import read_rows
@@ -39,7 +41,7 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
 MAX_ROWS = 100_000
 
 
-class PopulationImportError(ValueError):
+class PopulationImportError(InvalidInput):
     """An import that changed nothing: every problem as (row number, message); row 0 is the
     file as a whole (format, encoding, header)."""
 
@@ -98,7 +100,7 @@ def demographic_codes(definitions: Sequence[Definition] | None = None) -> Codes:
 
 def _require_city_admin(actor: User | None) -> None:
     if actor is not None and actor.role != "city_admin":
-        raise PermissionError("只有市级管理员可以修改人口数。")
+        raise Forbidden("只有市级管理员可以修改人口数。")
 
 
 def _columns(header: Sequence[str]) -> dict[str, int]:
@@ -282,12 +284,8 @@ def export_population(fmt: str = "csv") -> bytes:
         book.save(out)
         return out.getvalue()
     if fmt != "csv":
-        raise ValueError(f"unknown format {fmt!r}")
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    writer.writerows(rows)
-    return text.getvalue().encode("utf-8-sig")
+        raise InvalidInput(f"未知的文件格式：{fmt}")
+    return csv_bytes(HEADERS, rows)
 
 
 def _template_row(row: PopulationRow) -> list[Any]:

@@ -7,6 +7,8 @@ constant in code: the dashboard reads them from here.
 
 from __future__ import annotations
 
+from survey.errors import Forbidden
+from survey.errors import InvalidInput
 from survey.extensions import db
 from survey.models import TARGET_METRICS
 from survey.models import Questionnaire
@@ -19,13 +21,13 @@ from survey.services import audit
 ACTION_NAMES: dict[str, str] = {"target_set": "设置目标值", "target_clear": "删除目标值"}
 
 
-class TargetError(ValueError):
+class TargetError(InvalidInput):
     """An invalid target (unknown questionnaire or metric, threshold out of range)."""
 
 
 def _require_city_admin(actor: User | None) -> None:
     if actor is not None and actor.role != "city_admin":
-        raise PermissionError("只有市级管理员可以设置目标值。")
+        raise Forbidden("只有市级管理员可以设置目标值。")
 
 
 def get_targets(questionnaire_id: int) -> dict[str, Target]:

@@ -9,6 +9,7 @@ from flask import Flask
 from openpyxl import Workbook
 from openpyxl import load_workbook
 
+from survey.errors import Forbidden
 from survey.extensions import db
 from survey.models import AuditLog
 from survey.models import PopulationCount
@@ -126,7 +127,7 @@ def test_missing_header_and_wrong_file(seeded: Flask) -> None:
 
 def test_only_city_admin(seeded: Flask) -> None:
     officer = User(username="o", password_hash="x", role="district_officer")
-    with pytest.raises(PermissionError):
+    with pytest.raises(Forbidden):
         run_import(seeded, "p.csv", f"{HEADER}\n999901,临江区,18-29,男,1\n".encode(), officer)
 
 

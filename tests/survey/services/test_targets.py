@@ -7,6 +7,7 @@ import json
 import pytest
 from flask import Flask
 
+from survey.errors import Forbidden
 from survey.extensions import db
 from survey.models import AuditLog
 from survey.models import Questionnaire
@@ -61,5 +62,5 @@ def test_only_city_admin(seeded: Flask) -> None:
     with seeded.app_context():
         qid = db.session.execute(db.select(Questionnaire.id)).scalar_one()
         viewer = User(username="v", password_hash="x", role="viewer")
-        with pytest.raises(PermissionError):
+        with pytest.raises(Forbidden):
             set_target(qid, "awareness", 0.9, viewer)
