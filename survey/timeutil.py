@@ -8,17 +8,16 @@ CST = dt.timezone(dt.timedelta(hours=8), "CST")
 
 
 def week_start(moment: dt.datetime) -> dt.date:
-    """Monday of the local week containing ``moment`` (naive values are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(CST).date()
+    """Monday of the local week containing the aware ``moment``."""
+    local = local_day(moment)
     return local - dt.timedelta(days=local.weekday())
 
 
 def local_day(moment: dt.datetime) -> dt.date:
-    """Local calendar day of ``moment``."""
+    """Local calendar day of the aware ``moment`` (a naive one is refused: its zone is unknown;
+    every timestamp read from the database is aware, see ``survey.models.types``)."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
+        raise ValueError("naive datetime: attach a time zone first")
     return moment.astimezone(CST).date()
 
 

@@ -22,7 +22,8 @@ def test_login_page_and_success(staff: Flask, client: FlaskClient, auth: AuthAct
     home = client.get("/admin/")
     assert home.status_code == 200
     text = home.get_data(as_text=True)
-    for item in ("概览", "区域", "点位与二维码", "审计日志", "账号", "退出"):
+    nav = ("三率总览", "区域", "点位与二维码", "目标值", "人口数", "审计日志", "账号", "退出")
+    for item in nav:
         assert item in text
 
 
