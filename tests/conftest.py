@@ -2,16 +2,21 @@
 
 Database tests run once per backend. SQLite: a template database is migrated once per
 session and copied for every test. PostgreSQL (``SURVEY_TEST_POSTGRES_URL``): migrated once per
-session, every table truncated after each test. In CI a missing PostgreSQL URL or a missing
-browser is an error, never a skip.
+session and emptied after each test (rows deleted, sequences restarted). The seeded states
+(``seeded``, and ``staff`` in tests/survey/admin) are likewise built once per session and
+backend and put into each test's fresh database (see ``DatabaseStates``). In CI a missing
+PostgreSQL URL or a missing browser is an error, never a skip.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +52,16 @@ def _config(url: str, instance: Path, **extra: Any) -> dict[str, Any]:
     return cfg
 
 
+def _fold_wal(path: Path) -> None:
+    """Fold the WAL into the main file so that a plain copy of it is complete."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("PRAGMA journal_mode=DELETE")
+    con.close()
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite database file, copied for each test."""
@@ -61,13 +76,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         from survey.extensions import db
 
         db.engine.dispose()
-    # Fold the WAL into the main file so a plain copy is complete.
-    import sqlite3
-
-    con = sqlite3.connect(path)
-    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    con.execute("PRAGMA journal_mode=DELETE")
-    con.close()
+    _fold_wal(path)
     return path
 
 
@@ -98,6 +107,47 @@ def postgres_migrated(tmp_path_factory: pytest.TempPathFactory) -> str:
     return POSTGRES_URL
 
 
+@dataclass(frozen=True)
+class PostgresDatabase:
+    """The migrated PostgreSQL test database and what it takes to empty it again."""
+
+    engine: Any
+    #: One round trip that deletes every row (children first) and puts every sequence back
+    #: at its start: what ``TRUNCATE ... RESTART IDENTITY`` leaves, several times faster on
+    #: tables this small.
+    empty_sql: str
+
+    def empty(self) -> None:
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(self.empty_sql)
+
+
+@pytest.fixture(scope="session")
+def postgres_database(postgres_migrated: str) -> Iterator[PostgresDatabase]:
+    """The engine used to empty the PostgreSQL test database after each test."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    from survey.config import normalise_database_url
+    from survey.models import Base
+
+    engine = create_engine(normalise_database_url(postgres_migrated))
+    with engine.connect() as conn:
+        sequences = conn.execute(
+            text(
+                "SELECT quote_literal(format('%I.%I', schemaname, sequencename)), start_value"
+                " FROM pg_sequences WHERE schemaname = current_schema() ORDER BY 1"
+            )
+        ).all()
+    deletes = [f'DELETE FROM "{t.name}";' for t in reversed(Base.metadata.sorted_tables)]
+    restarts = ", ".join(
+        f"setval({name}::regclass, {int(start)}, false)" for name, start in sequences
+    )
+    sql = " ".join(deletes) + (f" SELECT {restarts};" if restarts else "")
+    yield PostgresDatabase(engine, sql)
+    engine.dispose()
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database for one test, on each configured backend."""
@@ -107,23 +157,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
         return
-    url: str = request.getfixturevalue("postgres_migrated")
-    yield url
-    _truncate_postgres(url)
-
-
-def _truncate_postgres(url: str) -> None:
-    from sqlalchemy import create_engine
-    from sqlalchemy import text
-
-    from survey.config import normalise_database_url
-    from survey.models import Base
-
-    engine = create_engine(normalise_database_url(url))
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    database: PostgresDatabase = request.getfixturevalue("postgres_database")
+    yield str(request.getfixturevalue("postgres_migrated"))
+    database.empty()
 
 
 @pytest.fixture
@@ -157,22 +193,208 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def seeded(app: Flask) -> Flask:
-    """Channels, the bundled questionnaire and the demo city with its collection points."""
+# --- seeded database states, built once per session ---------------------------------------
+
+
+@dataclass(frozen=True)
+class PostgresState:
+    """What one seeding step adds on PostgreSQL: rows per table and every sequence's position."""
+
+    #: (table, rows) in dependency order, each table's rows in primary-key order: the rows this
+    #: state adds to its parent state (which it leaves unchanged).
+    inserts: list[tuple[Any, list[dict[str, Any]]]]
+    #: Every row of every table in this state, by table name (the parent of later states).
+    rows: dict[str, list[dict[str, Any]]]
+    #: (qualified sequence name, value, is_called) of every sequence in the schema.
+    sequences: list[tuple[str, int, bool]]
+
+
+@dataclass
+class DatabaseStates:
+    """Seeded database states, each built once per session and backend, then reused.
+
+    A state is a seeding step applied to a parent state (None: the migrated, empty
+    database). SQLite: the step runs once on a copy of the parent's template file, and every
+    test gets a copy of the result. PostgreSQL: the step runs once, on the first test's
+    database, and its rows and sequence positions are captured; every later test gets the
+    same rows by bulk insert and the same sequence positions by ``setval``. Either way a test
+    sees exactly the database that running the step on its own fresh database would give, ids
+    and sequence positions included.
+    """
+
+    folder: Path
+    sqlite: dict[str, Path] = field(default_factory=dict)
+    postgres: dict[str, PostgresState] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="session")
+def database_states(tmp_path_factory: pytest.TempPathFactory) -> DatabaseStates:
+    return DatabaseStates(tmp_path_factory.mktemp("states"))
+
+
+def put_state(
+    request: pytest.FixtureRequest,
+    app: Flask,
+    name: str,
+    parent: str | None,
+    step: Callable[[], None],
+) -> None:
+    """Bring ``app``'s fresh database from state ``parent`` to state ``name``.
+
+    ``step`` writes the state's rows inside an app context (it must not commit); it runs once
+    per session and backend.
+    """
+    from survey.extensions import db
+
+    states: DatabaseStates = request.getfixturevalue("database_states")
+    with app.app_context():
+        db.session.remove()
+        dialect = db.engine.dialect.name
+    if dialect == "sqlite":
+        template = states.sqlite.get(name)
+        if template is None:
+            base = (
+                request.getfixturevalue("sqlite_template")
+                if parent is None
+                else states.sqlite[parent]
+            )
+            template = _build_sqlite_state(states.folder, base, name, step)
+            states.sqlite[name] = template
+        _replace_sqlite_database(app, template)
+    elif dialect == "postgresql":
+        state = states.postgres.get(name)
+        if state is None:
+            parent_state = None if parent is None else states.postgres[parent]
+            states.postgres[name] = _build_postgres_state(app, parent_state, step)
+        else:
+            _restore_postgres_state(app, state)
+    else:  # pragma: no cover - only the two backends are supported
+        raise RuntimeError(f"no seeded states for {dialect}")
+
+
+def _build_sqlite_state(folder: Path, base: Path, name: str, step: Callable[[], None]) -> Path:
+    from survey import create_app
+    from survey.extensions import db
+
+    path = folder / f"{name}.db"
+    shutil.copyfile(base, path)
+    builder = create_app(_config(f"sqlite:///{path}", folder))
+    with builder.app_context():
+        step()
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    _fold_wal(path)
+    return path
+
+
+def _replace_sqlite_database(app: Flask, template: Path) -> None:
+    """Swap the (closed) database file of ``app`` for a copy of ``template``."""
+    from survey.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+        database = db.engine.url.database
+    assert database and database != ":memory:", "seeded states need a file database"
+    path = Path(database)
+    for suffix in ("-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(template, path)
+
+
+def _build_postgres_state(
+    app: Flask, parent: PostgresState | None, step: Callable[[], None]
+) -> PostgresState:
+    """Run ``step`` on this test's database (at state ``parent``) and capture the result."""
+    from sqlalchemy import text
+
+    from survey.extensions import db
+    from survey.models import Base
+
+    with app.app_context():
+        with db.engine.connect() as conn:
+            before = {
+                t.name: [dict(r) for r in conn.execute(_ordered(t)).mappings()]
+                for t in Base.metadata.sorted_tables
+            }
+        expected = parent.rows if parent is not None else {}
+        if any(rows != expected.get(name, []) for name, rows in before.items()):
+            raise RuntimeError("a seeded state must be built on a database at its parent state")
+        step()
+        db.session.commit()
+        db.session.remove()
+        with db.engine.connect() as conn:
+            rows = {
+                t.name: [dict(r) for r in conn.execute(_ordered(t)).mappings()]
+                for t in Base.metadata.sorted_tables
+            }
+            sequences = [
+                (str(name), int(value if value is not None else start), value is not None)
+                for name, value, start in conn.execute(
+                    text(
+                        "SELECT format('%I.%I', schemaname, sequencename), last_value,"
+                        " start_value FROM pg_sequences WHERE schemaname = current_schema()"
+                    )
+                )
+            ]
+    inserts: list[tuple[Any, list[dict[str, Any]]]] = []
+    for table in Base.metadata.sorted_tables:
+        old, new = before[table.name], rows[table.name]
+        # The step may only add rows: restoring it is then a plain insert.
+        if new[: len(old)] != old:
+            raise RuntimeError(f"a seeding step changed existing rows of {table.name}")
+        if len(new) > len(old):
+            inserts.append((table, new[len(old) :]))
+    return PostgresState(inserts=inserts, rows=rows, sequences=sequences)
+
+
+def _ordered(table: Any) -> Any:
+    from sqlalchemy import select
+
+    return select(table).order_by(*table.primary_key.columns)
+
+
+def _restore_postgres_state(app: Flask, state: PostgresState) -> None:
+    """Insert the state's rows and put every sequence where the seeding step left it."""
+    from sqlalchemy import text
+
+    from survey.extensions import db
+
+    with app.app_context(), db.engine.begin() as conn:
+        for table, rows in state.inserts:
+            conn.execute(table.insert(), rows)
+        if state.sequences:
+            calls = ", ".join(
+                f"setval(CAST(:n{i} AS regclass), :v{i}, :c{i})"
+                for i in range(len(state.sequences))
+            )
+            params: dict[str, Any] = {}
+            for i, (name, value, called) in enumerate(state.sequences):
+                params.update({f"n{i}": name, f"v{i}": value, f"c{i}": called})
+            conn.execute(text(f"SELECT {calls}"), params)
+
+
+def seed_demo() -> None:
+    """Channels, the bundled questionnaire and the demo city (the ``seeded`` state)."""
     from questionnaires import bundled_paths
     from questionnaires import load_file
     from survey import demo
-    from survey.extensions import db
     from survey.services.channels import seed_default_channels
     from survey.services.questionnaires import load_definition
 
-    with app.app_context():
-        seed_default_channels()
-        for path in bundled_paths():
-            load_definition(load_file(path), path.read_text(encoding="utf-8"))
-        demo.ensure_demo_city()
-        db.session.commit()
+    seed_default_channels()
+    for path in bundled_paths():
+        load_definition(load_file(path), path.read_text(encoding="utf-8"))
+    demo.ensure_demo_city()
+
+
+@pytest.fixture
+def seeded(app: Flask, request: pytest.FixtureRequest) -> Flask:
+    """Channels, the bundled questionnaire and the demo city with its collection points.
+
+    Seeded once per session (see ``DatabaseStates``); each test still gets its own copy.
+    """
+    put_state(request, app, "seeded", None, seed_demo)
     return app
 
 

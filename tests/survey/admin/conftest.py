@@ -9,6 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.conftest import put_state
+
 PASSWORD = "correct horse battery"
 TOKEN_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -51,25 +53,29 @@ def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
 
 
-@pytest.fixture
-def staff(seeded: Flask) -> Flask:
-    """The seeded demo city plus one account per role.
-
-    city (city admin), linjiang (officer of 临江区 999901), qingshan (officer of 青山区
-    999902), viewer (read-only, whole city), street_officer (officer of 滨江街道 999901001).
-    """
+def create_staff_accounts() -> None:
+    """The five accounts of the ``staff`` state (see ``staff``), on the seeded demo city."""
     from survey.extensions import db
     from survey.models import Region
     from survey.services.users import create_user
 
-    with seeded.app_context():
-        regions = {r.code: r for r in db.session.execute(db.select(Region)).scalars()}
-        create_user("city", PASSWORD, "city_admin")
-        create_user("linjiang", PASSWORD, "district_officer", regions["999901"])
-        create_user("qingshan", PASSWORD, "district_officer", regions["999902"])
-        create_user("viewer", PASSWORD, "viewer")
-        create_user("street_officer", PASSWORD, "district_officer", regions["999901001"])
-        db.session.commit()
+    regions = {r.code: r for r in db.session.execute(db.select(Region)).scalars()}
+    create_user("city", PASSWORD, "city_admin")
+    create_user("linjiang", PASSWORD, "district_officer", regions["999901"])
+    create_user("qingshan", PASSWORD, "district_officer", regions["999902"])
+    create_user("viewer", PASSWORD, "viewer")
+    create_user("street_officer", PASSWORD, "district_officer", regions["999901001"])
+
+
+@pytest.fixture
+def staff(seeded: Flask, request: pytest.FixtureRequest) -> Flask:
+    """The seeded demo city plus one account per role.
+
+    city (city admin), linjiang (officer of 临江区 999901), qingshan (officer of 青山区
+    999902), viewer (read-only, whole city), street_officer (officer of 滨江街道 999901001).
+    Created (and their passwords hashed) once per session and backend, like ``seeded``.
+    """
+    put_state(request, seeded, "staff", "seeded", create_staff_accounts)
     return seeded
 
 
