@@ -50,6 +50,9 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_FORM_CLASSES_SIZE": 64,
     "CACHE_PAGES_SIZE": 1024,
     "CACHE_SERIALIZERS_SIZE": 16,
+    # Rendered QR posters (PNG about 2 KB, SVG about 6 KB): a 2,000-point batch exported
+    # again is served from memory.
+    "CACHE_POSTERS_SIZE": 2048,
     # SQLALCHEMY_ENGINE_OPTIONS default per database in load_config (pre-ping on servers only).
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
 }

@@ -1,4 +1,11 @@
-"""Pure QR rendering: a URL (plus an optional caption) in, PNG or SVG bytes out."""
+"""Pure QR rendering: a URL (plus an optional caption) in, PNG or SVG bytes out.
+
+Fast enough for batches (a ZIP or print sheet of 2,000 points): segno builds the symbol
+(with the standard's mask selection), numpy scales it to pixels, the PNG is a greyscale image
+saved at zlib's default level, and the SVG is one path with one run per row of dark modules.
+Captions are drawn on one line whatever they hold: control characters stored before they
+were refused become spaces, so a name can never make an image fail.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +15,21 @@ import subprocess
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
-import qrcode
-import qrcode.image.svg
+import numpy as np
+import segno
 from PIL import Image
 from PIL import ImageDraw
 from PIL import ImageFont
 
-# Error correction M survives ~15 % damage (a scuffed poster); 4 modules is the standard
-# quiet zone that scanners need around the symbol.
-ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
+from survey.services.names import printable
+
+# Error correction at least M survives ~15 % damage (a scuffed poster; segno raises it
+# when that fits in the same symbol size); 4 modules is the standard quiet zone that
+# scanners need around the symbol.
+ERROR_CORRECTION = "m"
 QUIET_ZONE = 4
+# zlib level of the PNGs: the default level is as small as "optimize" within 30 %, 4x faster.
+PNG_COMPRESS_LEVEL = 6
 # Fonts that can draw Simplified Chinese, in order of preference (Debian paths).
 CJK_FONT_CANDIDATES: tuple[str, ...] = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
@@ -33,16 +45,10 @@ LATIN_FONT_CANDIDATES: tuple[str, ...] = (
 )
 
 
-def _matrix_code(url: str, image_factory: type | None = None) -> qrcode.QRCode:
-    code = qrcode.QRCode(
-        error_correction=ERROR_CORRECTION,
-        border=QUIET_ZONE,
-        box_size=10,
-        image_factory=image_factory,
-    )
-    code.add_data(url)
-    code.make(fit=True)
-    return code
+def modules(url: str) -> np.ndarray:
+    """The symbol for ``url`` as a boolean matrix (True = dark), quiet zone included."""
+    symbol = segno.make_qr(url, error=ERROR_CORRECTION)
+    return np.pad(np.asarray(symbol.matrix, dtype=bool), QUIET_ZONE)
 
 
 @lru_cache(maxsize=1)
@@ -116,46 +122,57 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, size: int, max_width: int) -> str
 
 def png_bytes(url: str, caption: str = "", code: str = "", box_size: int = 10) -> bytes:
     """PNG of the QR code for ``url`` with ``caption`` and ``code`` printed underneath."""
-    qr = _matrix_code(url)
-    qr.box_size = box_size
-    symbol = qr.make_image(fill_color="black", back_color="white").get_image().convert("RGB")
-    lines = [line for line in (caption, code) if line]
+    dark = modules(url)
+    symbol = np.where(dark, 0, 255).astype(np.uint8).repeat(box_size, 0).repeat(box_size, 1)
+    lines = [printable(line) for line in (caption, code) if line]
     size = max(14, box_size * 2)
     line_height = int(size * 1.5)
-    width = symbol.width
-    height = symbol.height + (len(lines) * line_height + QUIET_ZONE * box_size if lines else 0)
-    canvas = Image.new("RGB", (width, height), "white")
-    canvas.paste(symbol, (0, 0))
+    width = symbol.shape[1]
+    text_height = len(lines) * line_height + QUIET_ZONE * box_size if lines else 0
+    pixels = np.full((symbol.shape[0] + text_height, width), 255, dtype=np.uint8)
+    pixels[: symbol.shape[0]] = symbol
+    canvas = Image.fromarray(pixels, "L")
     draw = ImageDraw.Draw(canvas)
     # The symbol's own quiet zone stays blank: text starts below it.
-    y = symbol.height
+    y = symbol.shape[0]
     for line in lines:
         text = _fit(draw, line, size, width - 2 * box_size)
         x = (width - _text_width(draw, text, size)) / 2
         for run, font in _runs(text, size):
-            draw.text((x, y), run, fill="black", font=font)
+            draw.text((x, y), run, fill=0, font=font)
             x += draw.textlength(run, font=font)
         y += line_height
     out = io.BytesIO()
-    canvas.save(out, format="PNG", optimize=True)
+    canvas.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return out.getvalue()
+
+
+def _path_d(dark: np.ndarray) -> str:
+    """SVG path data: one ``M x y h n v1 h -n z`` rectangle per run of dark modules."""
+    parts: list[str] = []
+    padded = np.zeros((dark.shape[0], dark.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = dark
+    edges = np.diff(padded, axis=1)
+    for y, row in enumerate(edges):
+        starts = np.flatnonzero(row == 1)
+        ends = np.flatnonzero(row == -1)
+        for x0, x1 in zip(starts.tolist(), ends.tolist(), strict=True):
+            parts.append(f"M{x0} {y}h{x1 - x0}v1h{x0 - x1}z")
+    return "".join(parts)
 
 
 def svg_bytes(url: str, caption: str = "", code: str = "") -> bytes:
     """SVG of the QR code for ``url``; caption and code as <text> under the symbol."""
-    qr = _matrix_code(url, qrcode.image.svg.SvgPathImage)
-    image = qr.make_image()
-    image.to_string()  # builds the single <path> element
-    path_d = image.path.get("d", "")  # type: ignore[attr-defined]
-    size = qr.modules_count + 2 * QUIET_ZONE
-    lines = [line for line in (caption, code) if line]
+    dark = modules(url)
+    size = dark.shape[0]
+    lines = [printable(line) for line in (caption, code) if line]
     text_height = 3.2 * len(lines) + (2 if lines else 0)
     height = size + text_height
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {size} {height:g}"'
         f' width="{size * 2}mm" height="{height * 2:g}mm">',
         f'<rect width="{size}" height="{height:g}" fill="#fff"/>',
-        f'<path d="{path_d}" fill="#000"/>',
+        f'<path d="{_path_d(dark)}" fill="#000" shape-rendering="crispEdges"/>',
     ]
     y = size + 2.4
     for line in lines:

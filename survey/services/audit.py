@@ -21,6 +21,7 @@ ACTION_NAMES: dict[str, str] = {
     "point_batch": "批量发放点位",
     "point_revoke": "停用点位",
     "point_reactivate": "重新启用点位",
+    "point_relabel": "修改点位名称",
     "region_create": "新增区域",
     "region_rename": "重命名区域",
     "region_import": "导入区域",

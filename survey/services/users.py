@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from survey.errors import AccountError
+from survey.errors import InvalidInput
 from survey.extensions import db
 from survey.models import ROLES
 from survey.models import LoginThrottle
@@ -20,8 +22,11 @@ from survey.models import Region
 from survey.models import User
 from survey.models.base import utcnow
 from survey.services import audit
+from survey.services.names import check_name
 
 MIN_PASSWORD_LENGTH = 10
+#: Characters a username may have (form and command line alike).
+USERNAME_PATTERN = r"^[0-9A-Za-z_.@-]{1,64}\Z"
 # Verified against for unknown usernames so that their response time looks the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + "x" * 16)
 
@@ -80,15 +85,16 @@ def create_user(
 ) -> User:
     """Create an account; raises AccountError for a taken name, bad role or weak password."""
     username = username.strip()
-    if not username or len(username) > 64:
-        raise AccountError("用户名不能为空，且不超过 64 个字符。")
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise AccountError("用户名只能包含字母、数字和 _ . @ -，且不超过 64 个字符。")
+    display_name = _display_name(display_name)
     if get_by_username(username) is not None:
         raise AccountError(f"用户名 {username} 已存在。")
     _check_role_region(role, region)
     check_password_strength(password)
     user = User(
         username=username,
-        display_name=display_name.strip(),
+        display_name=display_name,
         password_hash=hash_password(password),
         role=role,
         region_id=region.id if region else None,
@@ -106,6 +112,13 @@ def create_user(
         region=region.code if region else None,
     )
     return user
+
+
+def _display_name(name: str) -> str:
+    try:
+        return check_name(name, "姓名")
+    except InvalidInput as exc:
+        raise AccountError(str(exc)) from exc
 
 
 def set_password(user: User, password: str, actor: User | None = None) -> None:
@@ -135,7 +148,7 @@ def update_user(
     user.role = role
     user.region_id = region.id if region else None
     user.active = active
-    user.display_name = display_name.strip()
+    user.display_name = _display_name(display_name)
     db.session.flush()
     audit.record(
         actor,
