@@ -23,7 +23,12 @@ DEFAULTS: dict[str, Any] = {
     "DEVICE_COOKIE_MAX_AGE": 2 * 365 * 24 * 3600,
     # A response finished faster than this is flagged as too fast (seconds).
     "MIN_PLAUSIBLE_SECONDS": 30,
-    # Session cookies for staff.
+    # Proxies in front of the app allowed to set X-Forwarded-* (1 behind one TLS proxy).
+    "TRUSTED_PROXIES": 0,
+    # Content-Security-Policy of every response (None: survey.web.hardening.DEFAULT_CSP).
+    "CONTENT_SECURITY_POLICY": None,
+    # Session cookies for staff. SESSION_COOKIE_SECURE and REMEMBER_COOKIE_SECURE follow
+    # the scheme of BASE_URL unless set (see load_config).
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -78,6 +83,16 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    # Staff cookies are Secure when the site is served over HTTPS, unless set explicitly.
+    explicit = (
+        set(test_config)
+        if test_config is not None
+        else {k.removeprefix("SURVEY_") for k in os.environ if k.startswith("SURVEY_")}
+    )
+    https = app.config["BASE_URL"].startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if key not in explicit:
+            app.config[key] = https
 
 
 def normalise_database_url(url: str) -> str:
