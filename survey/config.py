@@ -36,11 +36,17 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     # CSRF tokens on resident pages must survive a slow resident (seconds).
     "WTF_CSRF_TIME_LIMIT": 6 * 3600,
-    # Login throttling: failures allowed per window (per username, per hashed client
-    # address), lock time in seconds.
+    # Login throttling (survey.services.login_throttle): failures of one username from one
+    # address before backoff starts, the first backoff (doubling per further failure, at
+    # most LOGIN_LOCK_SECONDS); failures of one username from everywhere and of one address
+    # for every username within LOGIN_LOCK_SECONDS before those lock; days an address where
+    # a user signed in stays exempt from the username and address locks.
     "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_BACKOFF_SECONDS": 30,
+    "LOGIN_MAX_FAILURES_PER_USERNAME": 50,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
     "LOGIN_LOCK_SECONDS": 15 * 60,
+    "LOGIN_TRUSTED_DAYS": 30,
     # Scan counting: a worker writes its tally after this many seconds or pending scans
     # (0 seconds: every scan at once).
     "SCAN_FLUSH_SECONDS": 5.0,

@@ -17,6 +17,7 @@ ACTION_NAMES: dict[str, str] = {
     "user_create": "创建账号",
     "user_password": "重设密码",
     "user_update": "修改账号",
+    "user_unlock": "解锁账号",
     "point_issue": "发放点位",
     "point_batch": "批量发放点位",
     "point_revoke": "停用点位",

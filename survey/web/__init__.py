@@ -15,11 +15,11 @@ def init_app(app: Flask) -> None:
     from survey.web import hardening
     from survey.web.admin import bp as admin_bp
     from survey.web.api import bp as api_bp
-    from survey.web.converters import IdConverter
+    from survey.web.converters import IdIntegerConverter
     from survey.web.public import bp as public_bp
 
     # Before any route is added: every <int:...> in a path is a 64-bit id of ASCII digits.
-    app.url_map.converters["int"] = IdConverter
+    app.url_map.converters["int"] = IdIntegerConverter
     hardening.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")

@@ -2,7 +2,7 @@
 
 Werkzeug's ``int`` converter matches any Unicode digits (``\\d``) of any length; an id
 beyond 64 bits then reaches the database driver and fails there (500). Registered as
-``int`` on the app before any route, :class:`IdConverter` matches 1 to 19 ASCII digits up
+``int`` on the app before any route, :class:`IdIntegerConverter` matches 1 to 19 ASCII digits up
 to ``2**63 - 1``: anything else in an id's place matches no route (404).
 """
 
@@ -16,7 +16,7 @@ from werkzeug.routing import Map
 from survey.web.filters import MAX_ID
 
 
-class IdConverter(IntegerConverter):
+class IdIntegerConverter(IntegerConverter):
     """``<int:...>`` for database ids: ASCII digits only, at most ``MAX_ID``."""
 
     regex = r"[0-9]{1,19}"
