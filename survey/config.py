@@ -79,7 +79,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_mapping(test_config)
 
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    owner_only_folder(instance)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'survey.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
@@ -99,6 +99,18 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if key not in explicit:
             app.config[key] = https
+
+
+def owner_only_folder(folder: Path) -> None:
+    """Create ``folder`` as 0700 (it holds the secret key, the demo password and the SQLite
+    database), or narrow an existing one of ours that others could read."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        info = folder.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError:  # pragma: no cover - a folder we may use but not change
+        pass
 
 
 def normalise_database_url(url: str) -> str:
