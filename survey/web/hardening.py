@@ -59,8 +59,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _security_headers(response: Response) -> Response:
-        for name, value in secure_headers if request.is_secure else headers:
-            response.headers.setdefault(name, value)
+        # extend, not setdefault: werkzeug's setdefault raises and catches a KeyError per
+        # missing header, and no view sets these headers itself.
+        response.headers.extend(secure_headers if request.is_secure else headers)
         return response
 
 
