@@ -103,7 +103,8 @@ class BodyGuard:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         stream = environ.get("wsgi.input")
-        if stream is not None:
+        has_body = environ.get("CONTENT_LENGTH") or environ.get("HTTP_TRANSFER_ENCODING")
+        if stream is not None and has_body:
             environ["wsgi.input"] = GuardedInput(stream)
         return self.app(environ, start_response)  # type: ignore[no-any-return]
 
