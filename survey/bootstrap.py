@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from survey.extensions import db
@@ -86,5 +87,10 @@ def _ensure_admin() -> str:
             fh.write(password)
         return password
     if secret_file.exists():
-        return secret_file.read_text(encoding="utf-8").strip()
-    return "(未改变 / unchanged — reset with: survey user set-password admin)"
+        password = secret_file.read_text(encoding="utf-8").strip()
+        if check_password_hash(user.password_hash, password):
+            return password
+        # The password was changed since: the file would only print a stale one. The demo
+        # password is a first-run convenience; once replaced it is nobody's to print.
+        secret_file.unlink()
+    return "(已修改，不再显示 / changed, not shown — reset with: survey user set-password admin)"

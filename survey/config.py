@@ -23,7 +23,12 @@ DEFAULTS: dict[str, Any] = {
     "DEVICE_COOKIE_MAX_AGE": 2 * 365 * 24 * 3600,
     # A response finished faster than this is flagged as too fast (seconds).
     "MIN_PLAUSIBLE_SECONDS": 30,
-    # Session cookies for staff.
+    # Proxies in front of the app allowed to set X-Forwarded-* (1 behind one TLS proxy).
+    "TRUSTED_PROXIES": 0,
+    # Content-Security-Policy of every response (None: survey.web.hardening.DEFAULT_CSP).
+    "CONTENT_SECURITY_POLICY": None,
+    # Session cookies for staff. SESSION_COOKIE_SECURE and REMEMBER_COOKIE_SECURE follow
+    # the scheme of BASE_URL unless set (see load_config).
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -31,11 +36,17 @@ DEFAULTS: dict[str, Any] = {
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     # CSRF tokens on resident pages must survive a slow resident (seconds).
     "WTF_CSRF_TIME_LIMIT": 6 * 3600,
-    # Login throttling: failures allowed per window (per username, per hashed client
-    # address), lock time in seconds.
+    # Login throttling (survey.services.login_throttle): failures of one username from one
+    # address before backoff starts, the first backoff (doubling per further failure, at
+    # most LOGIN_LOCK_SECONDS); failures of one username from everywhere and of one address
+    # for every username within LOGIN_LOCK_SECONDS before those lock; days an address where
+    # a user signed in stays exempt from the username and address locks.
     "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_BACKOFF_SECONDS": 30,
+    "LOGIN_MAX_FAILURES_PER_USERNAME": 50,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
     "LOGIN_LOCK_SECONDS": 15 * 60,
+    "LOGIN_TRUSTED_DAYS": 30,
     # Scan counting: a worker writes its tally after this many seconds or pending scans
     # (0 seconds: every scan at once).
     "SCAN_FLUSH_SECONDS": 5.0,
@@ -50,6 +61,9 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_FORM_CLASSES_SIZE": 64,
     "CACHE_PAGES_SIZE": 1024,
     "CACHE_SERIALIZERS_SIZE": 16,
+    # Rendered QR posters (PNG about 2 KB, SVG about 6 KB): a 2,000-point batch exported
+    # again is served from memory.
+    "CACHE_POSTERS_SIZE": 2048,
     # SQLALCHEMY_ENGINE_OPTIONS default per database in load_config (pre-ping on servers only).
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
 }
@@ -65,7 +79,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         app.config.from_mapping(test_config)
 
     instance = Path(app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
+    owner_only_folder(instance)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'survey.db'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["DATABASE_URL"])
@@ -75,6 +89,28 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    # Staff cookies are Secure when the site is served over HTTPS, unless set explicitly.
+    explicit = (
+        set(test_config)
+        if test_config is not None
+        else {k.removeprefix("SURVEY_") for k in os.environ if k.startswith("SURVEY_")}
+    )
+    https = app.config["BASE_URL"].startswith("https://")
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if key not in explicit:
+            app.config[key] = https
+
+
+def owner_only_folder(folder: Path) -> None:
+    """Create ``folder`` as 0700 (it holds the secret key, the demo password and the SQLite
+    database), or narrow an existing one of ours that others could read."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        info = folder.stat()
+        if info.st_uid == os.getuid() and info.st_mode & 0o077:
+            folder.chmod(0o700)
+    except OSError:  # pragma: no cover - a folder we may use but not change
+        pass
 
 
 def normalise_database_url(url: str) -> str:

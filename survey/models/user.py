@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey
@@ -40,12 +41,21 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[created_ts]
     last_login_at: Mapped[dt.datetime | None]
+    # Every session cookie carries this token; replacing it ends every session at once
+    # (sign-out, new password, deactivation, change of role or scope).
+    session_token: Mapped[str] = mapped_column(
+        String(64), default=lambda: secrets.token_urlsafe(24), server_default=""
+    )
 
     region: Mapped[Region | None] = relationship()
 
     @property
     def is_active(self) -> bool:  # Flask-Login: disabled accounts cannot sign in
         return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login's session id: ``<id>:<session token>`` (see survey.auth)."""
+        return f"{self.id}:{self.session_token}"
 
     @property
     def role_name(self) -> str:

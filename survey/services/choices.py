@@ -14,6 +14,7 @@ from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import User
 from survey.services import access
+from survey.services.names import check_region_code
 
 
 def region_choices(
@@ -94,7 +95,8 @@ def questionnaire_by_key(key: str) -> Questionnaire:
 
 
 def region_by_code(code: str) -> Region:
-    """The region with ``code``; ``NotFound`` when there is none."""
+    """The region with ``code``; ``InvalidInput`` for a malformed code, ``NotFound`` for none."""
+    check_region_code(code)
     found = db.session.execute(db.select(Region).where(Region.code == code)).scalar_one_or_none()
     if found is None:
         raise NotFound(f"区域编码 {code} 不存在 / unknown region {code!r}")

@@ -59,7 +59,8 @@ def set_device_cookie(response: Response, device_id: str, secure: bool) -> None:
         max_age=current_app.config["DEVICE_COOKIE_MAX_AGE"],
         httponly=True,
         samesite="Lax",
-        secure=secure,
+        # Secure on HTTPS requests (ProxyFix tells behind a TLS proxy) and on HTTPS sites.
+        secure=secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
         path="/",
     )
 

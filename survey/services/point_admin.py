@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from survey.errors import InvalidInput
 from survey.errors import PointError
 from survey.extensions import db
 from survey.models import Channel
@@ -14,6 +15,8 @@ from survey.models import Region
 from survey.models import User
 from survey.models.base import utcnow
 from survey.services import audit
+from survey.services.names import check_name
+from survey.services.names import printable
 from survey.services.points import create_point
 
 DEFAULT_BATCH_LABEL = "{region}{channel}"
@@ -29,7 +32,7 @@ def issue_point(
 ) -> CollectionPoint:
     """Create one point and log it."""
     _check(version, expires_at)
-    label = label.strip() or f"{region.name}{channel.name}"
+    label = _checked_label(label) or printable(f"{region.name}{channel.name}")
     point = create_point(version, region, channel, label[:200], expires_at, actor)
     audit.record(
         actor, "point_issue", "point", point.id, code=point.code, region=region.code, label=label
@@ -72,7 +75,7 @@ def issue_batch(
     regions = batch_regions(root, level)
     if not regions:
         raise PointError(f"“{root.name}”下没有这一级的区域。")
-    pattern = label_pattern.strip() or DEFAULT_BATCH_LABEL
+    pattern = _checked_label(label_pattern) or DEFAULT_BATCH_LABEL
     if skip_existing:
         have = set(
             db.session.execute(
@@ -107,11 +110,32 @@ def issue_batch(
 
 def _label(pattern: str, region: Region, channel: Channel) -> str:
     parent = region.parent.name if region.parent else ""
-    return (
+    # Names stored before control characters were refused must not reach a new label.
+    return printable(
         pattern.replace("{region}", region.name)
         .replace("{parent}", parent)
         .replace("{channel}", channel.name)
     )
+
+
+def _checked_label(label: str) -> str:
+    try:
+        return check_name(label, "点位名称", max_length=200)
+    except InvalidInput as exc:
+        raise PointError(str(exc)) from exc
+
+
+def relabel(point: CollectionPoint, label: str, actor: User | None) -> str:
+    """Change the label printed under a point's QR code (audit-logged); return the old one."""
+    new = _checked_label(label)
+    if not new:
+        raise PointError("点位名称不能为空。")
+    old = point.label
+    if new != old:
+        point.label = new
+        db.session.flush()
+        audit.record(actor, "point_relabel", "point", point.id, code=point.code, old=old, new=new)
+    return old
 
 
 def revoke(point: CollectionPoint, actor: User | None) -> None:

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import selectinload
+
 from survey.extensions import db
 from survey.links import questionnaire_url
 from survey.models import Channel
@@ -20,6 +22,7 @@ from survey.models import User
 from survey.services.access import region_condition
 from survey.services.csv_files import cell_text
 from survey.services.csv_files import csv_bytes
+from survey.services.names import printable
 from survey.timeutil import local_time
 
 SORT_KEYS: tuple[str, ...] = (
@@ -107,7 +110,11 @@ def points_for_batch(
     user: User | None, flt: PointFilter, limit: int | None = None, by_region: bool = False
 ) -> list[CollectionPoint]:
     """Matching points by id (or by region, then id), at most ``limit`` (print, ZIP, CLI)."""
-    query = filtered_points(user, flt)
+    query = filtered_points(user, flt).options(
+        selectinload(CollectionPoint.region).selectinload(Region.parent),
+        selectinload(CollectionPoint.channel),
+        selectinload(CollectionPoint.questionnaire_version),
+    )
     order = (Region.path, CollectionPoint.id) if by_region else (CollectionPoint.id,)
     query = query.order_by(*order)
     if limit is not None:
@@ -247,7 +254,8 @@ def to_xlsx(rows: Sequence[PointStats], base_url: str) -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in export_rows(rows, base_url):
-        sheet.append([cell_text(v) for v in row])
+        # Values stored before control characters were refused: openpyxl refuses them.
+        sheet.append([cell_text(printable(v) if isinstance(v, str) else v) for v in row])
     for row_cells in sheet.iter_rows(min_row=2, min_col=10, max_col=10):
         for cell in row_cells:
             cell.number_format = "0.0%"

@@ -14,6 +14,10 @@ from survey.models import LEVELS
 from survey.models import Region
 from survey.models import User
 from survey.services import audit
+from survey.services.names import REGION_CODE_RULE
+from survey.services.names import control_characters
+from survey.services.names import is_region_code
+from survey.services.names import printable
 from survey.services.regions import CHILD_LEVEL
 from survey.services.regions import create_region
 
@@ -43,6 +47,8 @@ LEVEL_ALIASES: dict[str, str] = {
     "社区/村": "community",
 }
 MAX_ROWS = 50_000
+#: Largest total size of an XLSX file's parts once inflated (a ZIP bomb is refused unread).
+MAX_XLSX_INFLATED = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -107,22 +113,47 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
 
 
 def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
-    from zipfile import BadZipFile
+    """Rows of the first sheet; any file openpyxl cannot read is an ``ImportFileError``.
 
+    The file comes from a browser, so nothing about it is trusted: a ZIP that would inflate
+    beyond :data:`MAX_XLSX_INFLATED` bytes is refused before it is parsed, XML entities are
+    refused (openpyxl parses with defusedxml when it is installed, as it is here), and any
+    error while reading the workbook or its sheet XML (broken XML, missing parts, an entity
+    bomb) means the file cannot be read: a 400 with a message, never a 500.
+    """
+    _check_inflated_size(data)
     from openpyxl import load_workbook
 
+    book = None
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (BadZipFile, OSError, KeyError, ValueError) as exc:
+        sheet = book.worksheets[0]
+        out: list[tuple[int, list[str]]] = []
+        for i, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = ["" if v is None else _cell_text(v) for v in values]
+            if any(cells):
+                out.append((i, cells))
+            if len(out) > MAX_ROWS + 1:
+                break
+    except Exception as exc:  # untrusted file: every failure means "cannot be read"
         raise ImportFileError("无法读取 XLSX 文件，请确认文件未损坏。") from exc
-    sheet = book.worksheets[0]
-    out: list[tuple[int, list[str]]] = []
-    for i, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = ["" if v is None else _cell_text(v) for v in values]
-        if any(cells):
-            out.append((i, cells))
-    book.close()
+    finally:
+        if book is not None:
+            book.close()
     return out
+
+
+def _check_inflated_size(data: bytes) -> None:
+    """Refuse an XLSX (a ZIP) that is not a ZIP or would inflate beyond the limit."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            inflated = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ImportFileError("无法读取 XLSX 文件，请确认文件未损坏。") from exc
+    if inflated > MAX_XLSX_INFLATED:
+        raise ImportFileError("XLSX 文件解压后过大，请只保留区域表后重新保存。")
 
 
 def _cell_text(value: object) -> str:
@@ -176,11 +207,26 @@ def parse_rows(rows: list[tuple[int, list[str]]]) -> tuple[list[_Row], list[RowE
                 RowError(number, f"级别“{level_raw}”无效（可用：市、区/县、街道/镇、社区/村）")
             )
             continue
-        if len(code) > 20 or len(name) > 100:
-            errors.append(RowError(number, "编码不超过 20 个字符，名称不超过 100 个字符"))
+        problem = _cell_problem(code, name, parent)
+        if problem:
+            errors.append(RowError(number, problem))
             continue
         parsed.append(_Row(number, code, name, level, parent))
     return parsed, errors
+
+
+def _cell_problem(code: str, name: str, parent: str) -> str | None:
+    """Why the code, parent code or name of a row cannot be stored, or None."""
+    if not is_region_code(code):
+        return f"编码“{printable(code)[:40]}”无效：{REGION_CODE_RULE}"
+    if parent and not is_region_code(parent):
+        return f"上级编码“{printable(parent)[:40]}”无效：{REGION_CODE_RULE}"
+    bad = control_characters(name)
+    if bad:
+        return f"名称不能包含控制字符（如换行、制表符）：{', '.join(bad[:5])}"
+    if len(name) > 100:
+        return "名称不超过 100 个字符"
+    return None
 
 
 def validate(rows: list[_Row]) -> list[RowError]:

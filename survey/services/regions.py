@@ -12,6 +12,8 @@ from survey.models import Region
 from survey.models import User
 from survey.services import access
 from survey.services import audit
+from survey.services.names import check_name
+from survey.services.names import check_region_code
 
 # Which level may sit under which.
 CHILD_LEVEL: dict[str | None, str] = {
@@ -23,9 +25,17 @@ CHILD_LEVEL: dict[str | None, str] = {
 
 
 def create_region(code: str, name: str, level: str, parent: Region | None) -> Region:
-    """Add a region under ``parent`` and set its materialised path."""
+    """Add a region under ``parent`` and set its materialised path.
+
+    Every path that creates a region (staff form, import, demo city) comes through here, so
+    the code's character set and the name's lack of control characters are checked here.
+    """
     if level not in LEVELS:
         raise InvalidInput(f"未知的区域级别 / unknown level {level!r}")
+    code = check_region_code(code)
+    name = check_name(name, "区域名称")
+    if not name:
+        raise InvalidInput("区域名称不能为空。")
     region = Region(code=code, name=name, level=level, parent=parent, path="")
     db.session.add(region)
     db.session.flush()
@@ -83,6 +93,7 @@ def add_child_region(user: User, parent: Region, code: str, name: str) -> Region
     level = CHILD_LEVEL.get(parent.level)
     if level is None:
         raise InvalidInput(f"“{parent.name}”是最低一级，不能再添加下级区域。")
+    code = check_region_code(code)
     if db.session.execute(db.select(Region.id).where(Region.code == code)).first():
         raise InvalidInput(f"编码 {code} 已存在。")
     region = create_region(code, name, level, parent)
@@ -91,7 +102,10 @@ def add_child_region(user: User, parent: Region, code: str, name: str) -> Region
 
 
 def rename_region(user: User, region: Region, name: str) -> str:
-    """Rename ``region`` (audit-logged); return the old name."""
+    """Rename ``region`` (audit-logged); return the old name. ``InvalidInput`` if refused."""
+    name = check_name(name, "区域名称")
+    if not name:
+        raise InvalidInput("区域名称不能为空。")
     old = region.name
     region.name = name
     db.session.flush()

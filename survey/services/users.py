@@ -1,27 +1,36 @@
-"""Staff accounts, password checks and login throttling."""
+"""Staff accounts, password checks, sign-in and revocable sessions.
+
+A staff session cookie names the account *and* its current session token
+(``<id>:<token>``). Signing out, a new password, deactivation and any change of role or
+scope replace the token, so every session opened before ends at its next request: a copied
+cookie is worth nothing after logout or a password reset.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import hmac
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import current_app
 from werkzeug.security import check_password_hash
 from werkzeug.security import generate_password_hash
 
 from survey.errors import AccountError
+from survey.errors import InvalidInput
 from survey.extensions import db
 from survey.models import ROLES
-from survey.models import LoginThrottle
 from survey.models import Region
 from survey.models import User
 from survey.models.base import utcnow
 from survey.services import audit
+from survey.services import login_throttle
+from survey.services.names import check_name
 
 MIN_PASSWORD_LENGTH = 10
+#: Characters a username may have (form and command line alike).
+USERNAME_PATTERN = r"^[0-9A-Za-z_.@-]{1,64}\Z"
 # Verified against for unknown usernames so that their response time looks the same.
 _DUMMY_HASH = generate_password_hash("not-a-real-password-" + "x" * 16)
 
@@ -80,19 +89,21 @@ def create_user(
 ) -> User:
     """Create an account; raises AccountError for a taken name, bad role or weak password."""
     username = username.strip()
-    if not username or len(username) > 64:
-        raise AccountError("用户名不能为空，且不超过 64 个字符。")
+    if not re.fullmatch(USERNAME_PATTERN, username):
+        raise AccountError("用户名只能包含字母、数字和 _ . @ -，且不超过 64 个字符。")
+    display_name = _display_name(display_name)
     if get_by_username(username) is not None:
         raise AccountError(f"用户名 {username} 已存在。")
     _check_role_region(role, region)
     check_password_strength(password)
     user = User(
         username=username,
-        display_name=display_name.strip(),
+        display_name=display_name,
         password_hash=hash_password(password),
         role=role,
         region_id=region.id if region else None,
         active=True,
+        session_token=new_session_token(),
     )
     db.session.add(user)
     db.session.flush()
@@ -108,14 +119,19 @@ def create_user(
     return user
 
 
+def _display_name(name: str) -> str:
+    try:
+        return check_name(name, "姓名")
+    except InvalidInput as exc:
+        raise AccountError(str(exc)) from exc
+
+
 def set_password(user: User, password: str, actor: User | None = None) -> None:
-    """Replace the password hash and clear the account's lock-out."""
+    """Replace the password hash, clear the account's locks and end its sessions."""
     check_password_strength(password)
     user.password_hash = hash_password(password)
-    throttle = db.session.get(LoginThrottle, _user_key(user.username))
-    if throttle is not None:
-        db.session.delete(throttle)
-    db.session.flush()
+    login_throttle.clear(user.username)
+    end_sessions(user)  # a copied cookie dies with the old password
     audit.record(actor, "user_password", "user", user.id, username=user.username)
 
 
@@ -127,7 +143,7 @@ def update_user(
     display_name: str,
     actor: User | None = None,
 ) -> None:
-    """Change role, scope, display name or active flag of an account."""
+    """Change role, scope, display name or active flag; a change of rights ends its sessions."""
     _check_role_region(role, region)
     if actor is not None and actor.id == user.id and (not active or role != "city_admin"):
         raise AccountError("不能停用自己的账号或取消自己的管理员角色。")
@@ -135,7 +151,10 @@ def update_user(
     user.role = role
     user.region_id = region.id if region else None
     user.active = active
-    user.display_name = display_name.strip()
+    user.display_name = _display_name(display_name)
+    after = {"role": role, "region_id": user.region_id, "active": active}
+    if after != before:
+        end_sessions(user)  # a session never outlives the rights it was opened with
     db.session.flush()
     audit.record(
         actor,
@@ -144,91 +163,59 @@ def update_user(
         user.id,
         username=user.username,
         before=before,
-        after={"role": role, "region_id": user.region_id, "active": active},
+        after=after,
     )
 
 
-# --- sign-in and throttling -------------------------------------------------------------
+# --- sign-in, throttling and sessions ----------------------------------------------------
 
 
-def _user_key(username: str) -> str:
-    return "u:" + username.strip().lower()[:120]
+def new_session_token() -> str:
+    """A fresh random session token (what every session cookie of an account must carry)."""
+    return secrets.token_urlsafe(24)
 
 
-def address_key(address: str) -> str:
-    """Throttle key of a client address: a keyed hash, never the raw IP."""
-    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
-    digest = hmac.new(secret, address.encode("utf-8"), hashlib.sha256).hexdigest()
-    return "a:" + digest
-
-
-def _limits() -> dict[str, int]:
-    cfg = current_app.config
-    return {
-        "u:": int(cfg["LOGIN_MAX_FAILURES"]),
-        "a:": int(cfg["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-    }
-
-
-def _lock_remaining(keys: Sequence[str], now: dt.datetime) -> int:
-    """Seconds until every key is unlocked (0 when none is locked)."""
-    remaining = 0
-    for key in keys:
-        row = db.session.get(LoginThrottle, key)
-        locked_until = row.locked_until if row else None
-        if locked_until is not None and locked_until > now:
-            remaining = max(remaining, int((locked_until - now).total_seconds()) + 1)
-    return remaining
-
-
-def _register_failure(key: str, now: dt.datetime) -> None:
-    window = dt.timedelta(seconds=int(current_app.config["LOGIN_LOCK_SECONDS"]))
-    # Create the row race-free (two first failures at once must not collide), then lock it.
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    db.session.execute(
-        dialect_insert(LoginThrottle)
-        .values(key=key, failures=0, window_start=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    row = db.session.execute(
-        db.select(LoginThrottle)
-        .where(LoginThrottle.key == key)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).scalar_one()
-    start = row.window_start
-    if start is None or now - start > window:
-        row.failures, row.window_start = 0, now
-    row.failures += 1
-    if row.failures >= _limits()[key[:2]]:
-        row.locked_until = now + window
-        row.failures, row.window_start = 0, now
+def end_sessions(user: User) -> None:
+    """End every existing session of ``user``: their cookies no longer load the account."""
+    user.session_token = new_session_token()
     db.session.flush()
 
 
+def session_user(session_id: str) -> User | None:
+    """The active account a session cookie's ``<id>:<token>`` names, or None."""
+    user_id, _, token = session_id.partition(":")
+    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 19 or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or not user.session_token:
+        return None
+    return user if hmac.compare_digest(user.session_token, token) else None
+
+
+def sign_out(user: User) -> None:
+    """Sign ``user`` out everywhere (audit-logged): every session of the account ends."""
+    end_sessions(user)
+    audit.record(user, "logout", "user", user.id)
+
+
 def authenticate(username: str, password: str, address: str) -> LoginResult:
-    """Check a sign-in; count failures per username and per hashed address, lock when over."""
+    """Check a sign-in against the throttle (``survey.services.login_throttle``)."""
     now = utcnow()
-    keys = [_user_key(username), address_key(address)]
-    remaining = _lock_remaining(keys, now)
+    keys = login_throttle.keys_for(username, address)
+    remaining = login_throttle.lock_remaining(login_throttle.applicable(keys, now), now)
     if remaining:
         return LoginResult(None, locked=True, retry_after=remaining)
     user = get_by_username(username)
     ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not ok or not user.active:
-        for key in keys:
-            _register_failure(key, now)
-        remaining = _lock_remaining(keys, now)
+        login_throttle.register_failure(keys, now)
+        remaining = login_throttle.lock_remaining(login_throttle.applicable(keys, now), now)
         if remaining:
             audit.record(None, "login_locked", "user", None, actor_name=username[:64])
         return LoginResult(None, locked=bool(remaining), retry_after=remaining)
-    row = db.session.get(LoginThrottle, keys[0])
-    if row is not None:
-        db.session.delete(row)
+    login_throttle.register_success(keys, now)
+    if not user.session_token:
+        user.session_token = new_session_token()
     user.last_login_at = now
     db.session.flush()
     return LoginResult(user)

@@ -37,6 +37,18 @@ def int_arg(args: MultiDict[str, str], name: str) -> int | None:
     return parse_id(raw) or None
 
 
+#: Highest page number a paged list accepts (beyond it an offset stops making sense).
+MAX_PAGE = 1_000_000
+
+
+def page_arg(args: MultiDict[str, str], name: str = "page") -> int:
+    """A page number (1 when absent or 0), 400 when malformed or beyond ``MAX_PAGE``."""
+    page = int_arg(args, name) or 1
+    if page > MAX_PAGE:
+        abort(400)
+    return page
+
+
 def point_filter(user: User, args: MultiDict[str, str] | None = None) -> PointFilter:
     """Parse region/channel/version/status/ids query arguments; foreign regions are 404."""
     args = request.args if args is None else args

@@ -8,18 +8,22 @@ from flask import redirect
 from flask import render_template
 from flask import url_for
 from flask.typing import ResponseReturnValue
+from flask_login import login_user
 
 from survey.errors import SurveyError
 from survey.models import User
 from survey.services import transaction
 from survey.services.choices import region as region_by_id
 from survey.services.choices import region_choices
+from survey.services.login_throttle import locked_accounts
+from survey.services.login_throttle import unlock
 from survey.services.users import create_user
 from survey.services.users import list_users
 from survey.services.users import set_password
 from survey.services.users import update_user
 from survey.services.users import user_or_none
 from survey.web.admin import bp
+from survey.web.admin.forms import ActionForm
 from survey.web.admin.forms import EditUserForm
 from survey.web.admin.forms import PasswordForm
 from survey.web.admin.forms import UserForm
@@ -29,10 +33,10 @@ from survey.web.admin.helpers import staff
 def _page(form: UserForm | None = None, status: int = 200, error: str | None = None):  # type: ignore[no-untyped-def]
     form = form or UserForm()
     form.region_id.choices = region_choices(staff(), blank="（全市）")
-    return (
-        render_template("admin/users.html", users=list_users(), form=form, error=error),
-        status,
+    page = render_template(
+        "admin/users.html", users=list_users(), locked=locked_accounts(), form=form, error=error
     )
+    return page, status
 
 
 @bp.get("/users")
@@ -96,6 +100,7 @@ def user_edit(user_id: int) -> ResponseReturnValue:
             error = str(exc)
         else:
             transaction.commit()
+            _keep_own_session(user)
             flash(f"已保存账号 {user.username}", "ok")
             return redirect(url_for("admin.users"))
     status = 400 if form.is_submitted() else 200
@@ -124,6 +129,7 @@ def user_password(user_id: int) -> ResponseReturnValue:
             flash(str(exc), "error")
         else:
             transaction.commit()
+            _keep_own_session(user)
             flash(f"已重设 {user.username} 的密码", "ok")
             return redirect(url_for("admin.users"))
     else:
@@ -137,3 +143,21 @@ def user_password(user_id: int) -> ResponseReturnValue:
         render_template("admin/user_edit.html", user=user, form=edit, password_form=form),
         400,
     )
+
+
+def _keep_own_session(user: User) -> None:
+    """Changing one's own account ended every session of it; keep this one (fresh token)."""
+    if user.id == staff().id and user.active:
+        login_user(user)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+def user_unlock(user_id: int) -> ResponseReturnValue:
+    """Lift every sign-in lock of an account (audit-logged)."""
+    user = _user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    unlock(user, staff())
+    transaction.commit()
+    flash(f"已解锁账号 {user.username}", "ok")
+    return redirect(url_for("admin.users") + "#locked")

@@ -8,6 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from survey.services import audit as audit_service
 from survey.web.admin import bp
+from survey.web.filters import page_arg
 
 PAGE_SIZE = 100
 
@@ -16,8 +17,7 @@ PAGE_SIZE = 100
 def audit() -> ResponseReturnValue:
     """Newest audit entries, filterable by action, paged."""
     action = request.args.get("action", "")
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and int(page) > 0 else 1
+    page_number = page_arg(request.args, "page")
     entries = audit_service.recent(
         limit=PAGE_SIZE + 1, offset=(page_number - 1) * PAGE_SIZE, action=action or None
     )

@@ -15,6 +15,7 @@ from flask_login import logout_user
 from survey.services import audit
 from survey.services import transaction
 from survey.services.users import authenticate
+from survey.services.users import sign_out
 from survey.web.admin import bp
 from survey.web.admin.forms import LoginForm
 from survey.web.admin.helpers import safe_next
@@ -23,7 +24,7 @@ from survey.web.admin.helpers import staff
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
-    """Sign-in page; failures are throttled per username and per (hashed) client address."""
+    """Sign-in page; failures are throttled (survey.services.login_throttle)."""
     form = LoginForm()
     default = url_for("admin.index")
     if request.method == "GET":
@@ -56,9 +57,9 @@ def _client_address() -> str:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
-    """Sign out (POST with CSRF token, so a link on another site cannot sign anyone out)."""
-    user = staff()
-    audit.record(user, "logout", "user", user.id)
+    """Sign out everywhere (POST with CSRF token: a link on another site cannot sign anyone
+    out); a copied session cookie stops working too."""
+    sign_out(staff())  # every session of this account ends, not only this cookie
     transaction.commit()
     logout_user()
     session.clear()

@@ -19,12 +19,26 @@ from wtforms.validators import EqualTo
 from wtforms.validators import Length
 from wtforms.validators import Optional
 from wtforms.validators import Regexp
+from wtforms.validators import ValidationError
 
 from survey.models import ROLES
 from survey.models.user import ROLE_NAMES
+from survey.services.names import REGION_CODE_PATTERN
+from survey.services.names import REGION_CODE_RULE
+from survey.services.names import control_characters
 from survey.services.users import MIN_PASSWORD_LENGTH
+from survey.services.users import USERNAME_PATTERN
 
 ROLE_CHOICES = [(r, ROLE_NAMES[r]) for r in ROLES]
+
+
+def no_control_characters(_form: FlaskForm, field: StringField) -> None:
+    """WTForms validator: names and labels are one line of text, no control characters."""
+    bad = control_characters(field.data or "")
+    if bad:
+        raise ValidationError(f"不能包含控制字符（如换行、制表符）：{', '.join(bad[:5])}")
+
+
 LEVEL_CHOICES = [("district", "区/县"), ("street", "街道/镇"), ("community", "社区/村")]
 
 
@@ -49,16 +63,28 @@ class RegionForm(FlaskForm):
         validators=[
             DataRequired("请输入编码"),
             Length(max=20),
-            Regexp(r"^[0-9A-Za-z_-]+$", message="编码只能包含字母、数字、下划线和连字符"),
+            Regexp(REGION_CODE_PATTERN, message=REGION_CODE_RULE),
         ],
     )
-    name = StringField("名称", validators=[DataRequired("请输入名称"), Length(max=100)])
+    name = StringField(
+        "名称", validators=[DataRequired("请输入名称"), Length(max=100), no_control_characters]
+    )
 
 
 class RenameForm(FlaskForm):
     """Rename a region."""
 
-    name = StringField("新名称", validators=[DataRequired("请输入名称"), Length(max=100)])
+    name = StringField(
+        "新名称", validators=[DataRequired("请输入名称"), Length(max=100), no_control_characters]
+    )
+
+
+class LabelForm(FlaskForm):
+    """Change a collection point's label (the line printed under its QR code)."""
+
+    label = StringField(
+        "点位名称", validators=[DataRequired("请输入名称"), Length(max=200), no_control_characters]
+    )
 
 
 class ImportForm(FlaskForm):
@@ -79,7 +105,7 @@ class PointForm(FlaskForm):
     version_id = SelectField("问卷", coerce=int, validators=[DataRequired("请选择问卷")])
     region_id = SelectField("区域", coerce=int, validators=[DataRequired("请选择区域")])
     channel_id = SelectField("渠道", coerce=int, validators=[DataRequired("请选择渠道")])
-    label = StringField("点位名称", validators=[Length(max=200)])
+    label = StringField("点位名称", validators=[Length(max=200), no_control_characters])
     expires_at = DateTimeLocalField(
         "到期时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional()]
     )
@@ -93,7 +119,7 @@ class BatchForm(FlaskForm):
     level = SelectField("为每个", default="community")
     channel_id = SelectField("渠道", coerce=int, validators=[DataRequired("请选择渠道")])
     label_pattern = StringField(
-        "名称模板", default="{region}{channel}", validators=[Length(max=200)]
+        "名称模板", default="{region}{channel}", validators=[Length(max=200), no_control_characters]
     )
     expires_at = DateTimeLocalField(
         "到期时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional()]
@@ -114,10 +140,10 @@ class UserForm(FlaskForm):
         validators=[
             DataRequired("请输入用户名"),
             Length(max=64),
-            Regexp(r"^[0-9A-Za-z_.@-]+$", message="用户名只能包含字母、数字和 _ . @ -"),
+            Regexp(USERNAME_PATTERN, message="用户名只能包含字母、数字和 _ . @ -"),
         ],
     )
-    display_name = StringField("姓名", validators=[Length(max=100)])
+    display_name = StringField("姓名", validators=[Length(max=100), no_control_characters])
     role = SelectField("角色", default="viewer")
     region_id = SelectField("负责区域", coerce=int, default=0)
     password = PasswordField(
@@ -133,7 +159,7 @@ class UserForm(FlaskForm):
 class EditUserForm(FlaskForm):
     """Change an account's role, scope, name or active flag."""
 
-    display_name = StringField("姓名", validators=[Length(max=100)])
+    display_name = StringField("姓名", validators=[Length(max=100), no_control_characters])
     role = SelectField("角色")
     region_id = SelectField("负责区域", coerce=int, default=0)
     active = BooleanField("启用")

@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from survey.errors import SurveyError
 from survey.links import questionnaire_url
 from survey.models import Channel
+from survey.models import CollectionPoint
 from survey.models import QuestionnaireVersion
 from survey.services import access
 from survey.services import audit
@@ -27,10 +28,12 @@ from survey.services.choices import version_choices
 from survey.services.point_admin import issue_batch
 from survey.services.point_admin import issue_point
 from survey.services.point_admin import reactivate
+from survey.services.point_admin import relabel
 from survey.services.point_admin import revoke
 from survey.web.admin import bp
 from survey.web.admin.forms import ActionForm
 from survey.web.admin.forms import BatchForm
+from survey.web.admin.forms import LabelForm
 from survey.web.admin.forms import PointForm
 from survey.web.admin.helpers import local_to_utc
 from survey.web.admin.helpers import staff
@@ -153,17 +156,42 @@ def point_batch() -> ResponseReturnValue:
 @bp.get("/points/<int:point_id>")
 def point_detail(point_id: int) -> ResponseReturnValue:
     """One point: link, QR code, statistics and recent responses."""
-    user = staff()
-    point = access.point_in_scope(user, point_id)
-    row = stats.point_stats(user, stats.PointFilter(point_ids=(point.id,)))[0]
-    return render_template(
+    return _detail_page(access.point_in_scope(staff(), point_id))
+
+
+def _detail_page(
+    point: CollectionPoint, status: int = 200, label_error: str | None = None
+) -> ResponseReturnValue:
+    row = stats.point_stats(staff(), stats.PointFilter(point_ids=(point.id,)))[0]
+    page = render_template(
         "admin/point_detail.html",
         row=row,
         point=point,
         url=questionnaire_url(point.code),
         responses=stats.recent_responses(point, limit=20),
         action_form=ActionForm(),
+        label_error=label_error,
     )
+    return page, status
+
+
+@bp.post("/points/<int:point_id>/label")
+def point_relabel(point_id: int) -> ResponseReturnValue:
+    """Change the label printed under a point's QR code."""
+    user = staff()
+    point = access.point_in_scope(user, point_id)
+    form = LabelForm()
+    if not form.validate_on_submit():
+        messages = [str(m) for errors in form.errors.values() for m in errors]
+        return _detail_page(point, 400, "；".join(messages) or "请输入名称。")
+    try:
+        relabel(point, form.label.data or "", user)
+    except SurveyError as exc:
+        transaction.rollback()
+        return _detail_page(point, exc.status, str(exc))
+    transaction.commit()
+    flash(f"已修改点位 {point.code} 的名称", "ok")
+    return redirect(url_for("admin.point_detail", point_id=point.id))
 
 
 @bp.get("/points/<int:point_id>/responses")

@@ -77,7 +77,11 @@ def region_rename(region_id: int) -> ResponseReturnValue:
     form = RenameForm()
     if not form.validate_on_submit():
         return _tree_page(status=400, error="请输入新名称（不超过 100 个字）。")
-    old = rename_region(user, region, (form.name.data or "").strip())
+    try:
+        old = rename_region(user, region, (form.name.data or "").strip())
+    except SurveyError as exc:
+        transaction.rollback()
+        return _tree_page(status=exc.status, error=str(exc))
     transaction.commit()
     flash(f"已将“{old}”改名为“{region.name}”", "ok")
     return redirect(url_for("admin.regions") + f"#r{region.id}")

@@ -1,0 +1,36 @@
+"""gunicorn settings for ``make run`` (read from the working directory automatically).
+
+Command-line flags still win (the Makefile passes ``--workers``, ``--bind`` and
+``--access-logfile -``). See the README's "Deploying" section.
+
+- gthread workers: a slow client holds one thread, not a whole worker, and gunicorn hands
+  a connection to a thread only once its request has started to arrive; a stalled request
+  body is cut after ``BODY_TIMEOUT`` seconds (``survey.serving.limit_body_wait``). Threads
+  per worker were measured with ``benchmarks/load.py`` (``SURVEY_THREADS`` overrides).
+- ``umask`` 0077: files the server creates (the SQLite database, its ``-wal``/``-shm``)
+  are readable by the service account only.
+- ``PrivacyLogger``: resident requests are logged without client address, user agent or
+  referrer (the README promises no raw IP addresses); staff requests keep them.
+"""
+
+import os
+
+from survey.serving import limit_body_wait
+
+worker_class = "gthread"
+workers = int(os.environ.get("SURVEY_WORKERS", "2"))
+threads = int(os.environ.get("SURVEY_THREADS", "4"))
+timeout = 30
+graceful_timeout = 30
+keepalive = 2
+umask = 0o077
+logger_class = "survey.serving.PrivacyLogger"
+accesslog = os.environ.get("SURVEY_ACCESS_LOG", "-")
+
+
+BODY_TIMEOUT = float(os.environ.get("SURVEY_BODY_TIMEOUT", "10"))
+
+
+def pre_request(worker, req):
+    """Bound how long a worker thread waits for a request body."""
+    limit_body_wait(req, BODY_TIMEOUT)

@@ -1,0 +1,63 @@
+"""How gunicorn serves the app (used by ``gunicorn.conf.py`` at the repository root).
+
+- :class:`PrivacyLogger` writes the access log without the client address, user agent,
+  referrer or forwarded headers for resident requests (everything outside ``/admin`` and
+  ``/api``): a line with ``/q/<code>`` and the time would otherwise join a raw IP address
+  to a stored response. Staff and API requests keep the full line (who did what, from
+  where).
+- :func:`limit_body_wait` gives a request's socket a read timeout before the app reads the
+  body, so a client that announces a body and never sends it holds a worker thread for
+  ``BODY_TIMEOUT`` seconds at most and then gets a 400 (``survey.web.hardening``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.glogging import Logger
+
+#: Paths whose access-log lines keep the client address (staff and API).
+STAFF_PREFIXES: tuple[str, ...] = ("/admin", "/api")
+#: Atoms blanked on resident lines: address, user agent, referrer.
+PRIVATE_ATOMS: tuple[str, ...] = ("h", "a", "f")
+#: Request headers never logged for residents (they carry addresses or identify devices).
+PRIVATE_HEADERS: tuple[str, ...] = (
+    "x-forwarded-for",
+    "x-real-ip",
+    "forwarded",
+    "cookie",
+    "user-agent",
+    "referer",
+)
+_PRIVATE_KEYS = (
+    "{remote_addr}e",
+    *(f"{{{h}}}i" for h in PRIVATE_HEADERS),
+    *(f"{{http_{h.replace('-', '_')}}}e" for h in PRIVATE_HEADERS),
+)
+#: Seconds a worker waits for the next piece of a request body.
+BODY_TIMEOUT = 10.0
+
+
+def is_resident_path(path: str) -> bool:
+    """True for what residents request (questionnaires, the landing page, their assets)."""
+    return not any(path == p or path.startswith(p + "/") for p in STAFF_PREFIXES)
+
+
+class PrivacyLogger(Logger):
+    """gunicorn's logger, with resident requests logged without their address."""
+
+    def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
+        """The access-log atoms; on resident lines the private ones are ``-``."""
+        atoms = super().atoms(resp, req, environ, request_time)
+        if is_resident_path(environ.get("PATH_INFO", "")):
+            for name in (*PRIVATE_ATOMS, *_PRIVATE_KEYS):
+                if name in atoms:
+                    atoms[name] = "-"
+        return atoms
+
+
+def limit_body_wait(req: Any, seconds: float = BODY_TIMEOUT) -> None:
+    """Put a read timeout on the socket of ``req`` before the app reads its body."""
+    sock = getattr(getattr(req, "unreader", None), "sock", None)
+    if sock is not None and hasattr(sock, "settimeout"):
+        sock.settimeout(seconds)

@@ -1,0 +1,7 @@
+// Staff pages: behaviour attached from here, never inline (the Content-Security-Policy
+// allows scripts from this site only).
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.addEventListener("click", function () { window.print(); });
+  });
+});
