@@ -139,9 +139,7 @@ def _simple(
         res["n_eff"] = res["n"].astype(float)
         return res
     if method is not None:
-        raise AnalysisError(
-            f"method {method!r} is for a 0/1 outcome; {outcome!r} has other values"
-        )
+        raise AnalysisError(f"method {method!r} is for a 0/1 outcome; {outcome!r} has other values")
     from analysis._means import mean_ci  # the simple-interval module
 
     res = mean_ci(frame, "y", by or None, level=level)
@@ -176,9 +174,7 @@ def estimate_command(args: argparse.Namespace) -> pd.DataFrame:
     by = [b.strip() for b in args.by.split(",") if b.strip()]
     check_columns(data, [args.outcome, *by], "the input file")
     numeric_column(data, args.outcome, "outcome")
-    has_design = bool(
-        args.strata or args.psu or args.weights or args.poststratify or args.rake
-    )
+    has_design = bool(args.strata or args.psu or args.weights or args.poststratify or args.rake)
     if args.method in SIMPLE_METHODS and has_design:
         raise AnalysisError(
             f"method {args.method!r} ignores the design; use one of {', '.join(DESIGN_METHODS)}"

@@ -212,9 +212,7 @@ class SurveyDesign:
                 raise AnalysisError(f"outcome sums for {outcome!r} must be finite")
             if spec.n_obs is None:
                 return total, total_sq, np.zeros(0, dtype=np.int64), np.zeros(0)
-            n_obs = nonnegative_counts(
-                numeric_column(self.data, spec.n_obs, "count"), spec.n_obs
-            )
+            n_obs = nonnegative_counts(numeric_column(self.data, spec.n_obs, "count"), spec.n_obs)
             if np.any(n_obs > self.rows):
                 raise AnalysisError(f"column {spec.n_obs!r} exceeds the row count")
             gap = self.rows - n_obs

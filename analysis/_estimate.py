@@ -114,12 +114,10 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
     n_rows = len(design.data)
     if by:
         codes, levels = zip(*(raw_codes(design.data[b]) for b in by), strict=True)
-        row_domain, n_domains, parts, _ = combine_codes(
-            list(codes), [len(lv) for lv in levels]
+        row_domain, n_domains, parts, _ = combine_codes(list(codes), [len(lv) for lv in levels])
+        frame = pd.DataFrame({b: levels[j][parts[:, j]] for j, b in enumerate(by)}).reset_index(
+            drop=True
         )
-        frame = pd.DataFrame(
-            {b: levels[j][parts[:, j]] for j, b in enumerate(by)}
-        ).reset_index(drop=True)
     else:
         row_domain, n_domains = np.zeros(n_rows, dtype=np.int64), 1
         frame = pd.DataFrame(index=range(1))
@@ -425,8 +423,7 @@ def _expanded_sums(
         q_csc = q.tocsc()
         uq = (by_stratum @ q_csc[:, entry_cluster].T).toarray()
         indicator = sparse.csr_matrix(
-            (np.ones(design.n_clusters), (np.arange(design.n_clusters),
-                                          design.cluster_stratum)),
+            (np.ones(design.n_clusters), (np.arange(design.n_clusters), design.cluster_stratum)),
             shape=(design.n_clusters, h),
         )
         q_strata = (q_csc @ indicator).toarray()
@@ -454,8 +451,13 @@ def _expanded_sums(
         remap = np.full(n_groups, -1, dtype=np.int64)
         remap[redo] = np.arange(redo.size)
         dense_c, dense_u = _dense_sums(
-            design, remap[entry_group[pick]], entry_cluster[pick], values[pick], redo.size,
-            adjustment[redo], q,
+            design,
+            remap[entry_group[pick]],
+            entry_cluster[pick],
+            values[pick],
+            redo.size,
+            adjustment[redo],
+            q,
         )
         ssc[redo] = dense_c
         ssu[redo] = dense_u
@@ -493,21 +495,26 @@ def combine_strata(
 
 
 def presence(
-    design: SurveyDesign, entry_group: IntArray, entry_cluster: IntArray, n_groups: int,
+    design: SurveyDesign,
+    entry_group: IntArray,
+    entry_cluster: IntArray,
+    n_groups: int,
     weights: FloatArray | None = None,
 ) -> FloatArray:
     """Count of listed entries (or of ``weights``) per (group, stratum)."""
     h = design.n_strata
     gh = entry_group * h + design.cluster_stratum[entry_cluster]
-    return bincount_f(gh, weights=weights, minlength=n_groups * h).reshape(n_groups, h).astype(
-        np.float64
+    return (
+        bincount_f(gh, weights=weights, minlength=n_groups * h)
+        .reshape(n_groups, h)
+        .astype(np.float64)
     )
 
 
 def domain_df(design: SurveyDesign, layout: Layout) -> FloatArray:
     """Clusters minus strata among the rows of each domain (missing outcomes included)."""
     clusters = bincount_f(layout.entry_domain, minlength=layout.n_domains)
-    strata = (presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains) > 0)
+    strata = presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains) > 0
     return np.asarray(clusters - strata.sum(axis=1), dtype=np.float64)
 
 
@@ -626,7 +633,10 @@ def domain_variance(design: SurveyDesign, layout: Layout, sums: OutcomeSums) -> 
     present = None
     if design.lonely_psu == "average" and design.calibration is None:
         present = presence(
-            design, layout.entry_domain, layout.entry_cluster, layout.n_domains,
+            design,
+            layout.entry_domain,
+            layout.entry_cluster,
+            layout.n_domains,
             sums.entry_observed,
         )
     return combine_strata(design, ssc, ssu, present)
@@ -649,8 +659,15 @@ def _finish(
     else:
         n_rows_beta = np.full(n.size, design.n_rows)
     low, high, notes = design_intervals(
-        sums.mean, se, df, n, n_rows_beta, sums.spread,
-        method=method, level=level, proportion=sums.proportion,
+        sums.mean,
+        se,
+        df,
+        n,
+        n_rows_beta,
+        sums.spread,
+        method=method,
+        level=level,
+        proportion=sums.proportion,
     )
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = sums.spread * n / (n - 1)

@@ -220,10 +220,9 @@ def poststratify(
         g = int(cell_of_pop[i])
         members = [int(k) for k, gg in zip(keep, group_of_kept, strict=True) if gg == g]
         merged.append(
-            "" if g < 0 or len(members) == 1
-            else "merged with " + "; ".join(
-                "/".join(pop_labels[k]) for k in members if k != i
-            )
+            ""
+            if g < 0 or len(members) == 1
+            else "merged with " + "; ".join("/".join(pop_labels[k]) for k in members if k != i)
         )
     report["collapsed"] = merged
     calibration = Calibration(
@@ -321,9 +320,7 @@ def rake(
         levels = sorted({lab[j] for lab in labels})
         missing = [lev for lev in levels if table.get(lev, 0.0) == 0.0]
         if missing:
-            raise AnalysisError(
-                f"margin {var!r} has no population count for level {missing[0]!r}"
-            )
+            raise AnalysisError(f"margin {var!r} has no population count for level {missing[0]!r}")
         empty = [lev for lev, v in table.items() if v > 0 and lev not in levels]
         if empty:
             raise AnalysisError(
@@ -467,4 +464,3 @@ def weighting_report(design: SurveyDesign) -> pd.DataFrame:
     if design.calibration is None:
         return pd.DataFrame()
     return design.calibration.report.copy()
-

@@ -61,7 +61,11 @@ class ResponseFlag(Base):
 
 
 class PointHourly(Base):
-    """Responses at a point in one hour (hours since the Unix epoch, UTC), with satisfaction."""
+    """Responses at a point in one hour (hours since the Unix epoch, UTC), with satisfaction.
+
+    Counts responses that counted in estimates when the sweep examined them, so that an
+    attack it caught does not raise the point's own norm for the next one.
+    """
 
     __tablename__ = "point_activity_hourly"
 

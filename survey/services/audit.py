@@ -27,6 +27,11 @@ ACTION_NAMES: dict[str, str] = {
     "export_points": "导出点位统计",
     "export_qr": "导出二维码",
     "print_qr": "打印二维码",
+    "flag_confirm": "确认答卷异常",
+    "flag_clear": "排除答卷嫌疑",
+    "point_window": "设置点位采集时段",
+    "integrity_sweep": "质量扫描",
+    "export_responses": "导出答卷",
 }
 
 

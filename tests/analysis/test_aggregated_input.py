@@ -32,7 +32,11 @@ def _pair(weighting: str, lonely_psu: str = "adjust") -> tuple[A.SurveyDesign, A
     # shuffle the aggregated rows: the result must not depend on their order
     agg_frame = agg_frame.sample(frac=1.0, random_state=7).reset_index(drop=True)
     agg = A.design_from_aggregates(
-        agg_frame, strata="district", psu="point", weights="weight", outcomes=specs,
+        agg_frame,
+        strata="district",
+        psu="point",
+        weights="weight",
+        outcomes=specs,
         lonely_psu=lonely_psu,
     )
     designs = []
@@ -56,7 +60,10 @@ def _same(left: pd.DataFrame, right: pd.DataFrame, by: list[str]) -> None:
         # with the column's magnitude
         scale = max(float(np.nanmax(np.abs(expected))) if expected.notna().any() else 1.0, 1.0)
         assert_allclose(
-            left[column].astype(float), expected, rtol=1e-10, atol=1e-12 * scale,
+            left[column].astype(float),
+            expected,
+            rtol=1e-10,
+            atol=1e-12 * scale,
             err_msg=column,
         )
     assert left["note"].tolist() == right["note"].tolist()
@@ -77,8 +84,11 @@ def test_units_and_aggregates_agree(weighting: str, by: list[str]) -> None:
 @pytest.mark.parametrize("rule", ["certainty", "average", "remove"])
 def test_lonely_rules_agree(rule: str) -> None:
     units, agg = _pair("poststratify", rule)
-    _same(A.svy_estimate(units, "aware", "district"), A.svy_estimate(agg, "aware", "district"),
-          ["district"])
+    _same(
+        A.svy_estimate(units, "aware", "district"),
+        A.svy_estimate(agg, "aware", "district"),
+        ["district"],
+    )
 
 
 @pytest.mark.parametrize("weighting", ["none", "rake"])
@@ -87,8 +97,13 @@ def test_contrasts_agree(weighting: str) -> None:
     left = A.svy_contrast(units, "score", "week", 1, 3, by="district")
     right = A.svy_contrast(agg, "score", "week", 1, 3, by="district")
     for column in ["difference", "se", "ci_low", "ci_high", "p_value", "cov", "df"]:
-        assert_allclose(left[column].astype(float), right[column].astype(float),
-                        rtol=1e-10, atol=1e-12, err_msg=column)
+        assert_allclose(
+            left[column].astype(float),
+            right[column].astype(float),
+            rtol=1e-10,
+            atol=1e-12,
+            err_msg=column,
+        )
 
 
 def test_weights_agree_after_calibration() -> None:
@@ -100,14 +115,21 @@ def test_weights_agree_after_calibration() -> None:
 def test_aggregates_need_complete_columns() -> None:
     frame, specs = A.aggregate_units(DATA, keys=KEYS, outcomes=["aware"], weights="weight")
     with pytest.raises(A.AnalysisError, match="unknown column"):
-        A.design_from_aggregates(frame.drop(columns="aware_sum2"), strata="district",
-                                 psu="point", weights="weight", outcomes=specs)
+        A.design_from_aggregates(
+            frame.drop(columns="aware_sum2"),
+            strata="district",
+            psu="point",
+            weights="weight",
+            outcomes=specs,
+        )
     bad = frame.assign(n=0)
     with pytest.raises(A.AnalysisError, match=">= 1"):
-        A.design_from_aggregates(bad, strata="district", psu="point", weights="weight",
-                                 outcomes=specs)
-    agg = A.design_from_aggregates(frame, strata="district", psu="point", weights="weight",
-                                   outcomes=specs)
+        A.design_from_aggregates(
+            bad, strata="district", psu="point", weights="weight", outcomes=specs
+        )
+    agg = A.design_from_aggregates(
+        frame, strata="district", psu="point", weights="weight", outcomes=specs
+    )
     with pytest.raises(A.AnalysisError, match="unknown outcome"):
         A.svy_estimate(agg, "score")
     assert np.isclose(agg.n_rows, len(DATA))
@@ -139,10 +161,12 @@ def test_random_designs_properties(
     data["weight"] = 1.0 + (data["psu"] + data["cell"]) % 3
     data.loc[rng.random(n) < 0.1, "y"] = np.nan
     units = A.design_from_units(data, strata="stratum", psu="psu", weights="weight")
-    frame, specs = A.aggregate_units(data, keys=["g", "stratum", "psu", "cell"],
-                                     outcomes=["y"], weights="weight")
-    agg = A.design_from_aggregates(frame, strata="stratum", psu="psu", weights="weight",
-                                   outcomes=specs)
+    frame, specs = A.aggregate_units(
+        data, keys=["g", "stratum", "psu", "cell"], outcomes=["y"], weights="weight"
+    )
+    agg = A.design_from_aggregates(
+        frame, strata="stratum", psu="psu", weights="weight", outcomes=specs
+    )
     if calibrate:
         population = pd.DataFrame({"cell": [0, 1], "N": [500.0, 700.0]})
         units = A.poststratify(units, population, min_cell_n=0)
@@ -169,8 +193,9 @@ def test_hash_paths_agree_with_dense_paths(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(design_module, "DENSE_CELLS_LIMIT", 5)
     monkeypatch.setattr(estimate_module, "DENSE_CELLS_LIMIT", 5)
     units, _ = _pair("poststratify")
-    _same(A.svy_estimate(units, "score", ["district", "channel"]), expected,
-          ["district", "channel"])
+    _same(
+        A.svy_estimate(units, "score", ["district", "channel"]), expected, ["district", "channel"]
+    )
     again = A.svy_contrast(units, "aware", "week", 1, 2, by="district")
     assert_allclose(again["se"], contrast["se"], rtol=1e-12)
 
@@ -217,8 +242,10 @@ def test_default_aggregate_column_names() -> None:
     data = DATA.dropna(subset=["score"])
     frame, _ = A.aggregate_units(data, keys=KEYS, outcomes=["score"], weights="weight")
     frame = frame.rename(columns={"score_sum": "sum_y", "score_sum2": "sum_y2"})
-    agg = A.design_from_aggregates(frame.drop(columns="score_n"), strata="district",
-                                   psu="point", weights="weight")
+    agg = A.design_from_aggregates(
+        frame.drop(columns="score_n"), strata="district", psu="point", weights="weight"
+    )
     units = A.design_from_units(data, strata="district", psu="point", weights="weight")
-    _same(A.svy_estimate(units, "score", "channel"), A.svy_estimate(agg, "y", "channel"),
-          ["channel"])
+    _same(
+        A.svy_estimate(units, "score", "channel"), A.svy_estimate(agg, "y", "channel"), ["channel"]
+    )

@@ -45,8 +45,18 @@ def _compare(printed: pd.DataFrame, expected: pd.DataFrame, by: list[str]) -> No
 
 
 def test_design_estimate_csv(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(capsys, "estimate", SURVEY, "--outcome", "aware", "--by",
-                         "district,channel", *DESIGN, "--poststratify", POP)
+    code, out, err = run(
+        capsys,
+        "estimate",
+        SURVEY,
+        "--outcome",
+        "aware",
+        "--by",
+        "district,channel",
+        *DESIGN,
+        "--poststratify",
+        POP,
+    )
     assert code == 0 and err == ""
     design = A.poststratify(
         A.design_from_units(DATA, strata="district", psu="point", weights="weight"),
@@ -58,14 +68,32 @@ def test_design_estimate_csv(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_design_estimate_json_rake_beta(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "estimate", SURVEY, "--outcome", "participated", "--by", "week",
-                       *DESIGN, "--rake", MARGINS, "--method", "beta", "--format", "json",
-                       "--level", "0.9", "--lonely-psu", "certainty")
+    code, out, _ = run(
+        capsys,
+        "estimate",
+        SURVEY,
+        "--outcome",
+        "participated",
+        "--by",
+        "week",
+        *DESIGN,
+        "--rake",
+        MARGINS,
+        "--method",
+        "beta",
+        "--format",
+        "json",
+        "--level",
+        "0.9",
+        "--lonely-psu",
+        "certainty",
+    )
     assert code == 0
     printed = pd.DataFrame(json.loads(out))
     design = A.rake(
-        A.design_from_units(DATA, strata="district", psu="point", weights="weight",
-                            lonely_psu="certainty"),
+        A.design_from_units(
+            DATA, strata="district", psu="point", weights="weight", lonely_psu="certainty"
+        ),
         pd.read_csv(MARGINS),
     )
     expected = A.svy_estimate(design, "participated", "week", method="beta", level=0.9)
@@ -86,10 +114,11 @@ def test_without_design_wilson_and_t(capsys: pytest.CaptureFixture[str]) -> None
     counts = DATA.groupby("channel")["aware"].agg(["sum", "count"])
     expected = A.proportion_ci(counts["sum"], counts["count"], method="wilson")
     assert_array_equal(printed["ci_low"], expected["ci_low"].to_numpy())
-    assert_array_equal(printed["n_missing"], DATA.groupby("channel")["aware"].apply(
-        lambda s: s.isna().sum()).to_numpy())
-    code, out, _ = run(capsys, "estimate", SURVEY, "--outcome", "weight",
-                       "--method", "mean")
+    assert_array_equal(
+        printed["n_missing"],
+        DATA.groupby("channel")["aware"].apply(lambda s: s.isna().sum()).to_numpy(),
+    )
+    code, out, _ = run(capsys, "estimate", SURVEY, "--outcome", "weight", "--method", "mean")
     assert code == 0  # design method without design: each row its own cluster
     t_interval = A.mean_ci(DATA, "weight")
     printed = _csv(out)
@@ -106,8 +135,10 @@ def test_without_design_wilson_and_t(capsys: pytest.CaptureFixture[str]) -> None
         (["--outcome", "aware", "--by", "street"], "unknown column street"),
         (["--outcome", "district"], "not numeric"),
         (["--outcome", "aware", "--weights", "bad_w"], "weights column 'bad_w' must be"),
-        (["--outcome", "aware", "--psu", "point", "--poststratify", "POPCUT"],
-         "missing from the population file"),
+        (
+            ["--outcome", "aware", "--psu", "point", "--poststratify", "POPCUT"],
+            "missing from the population file",
+        ),
         (["--outcome", "aware", "--poststratify", "NOFILE"], "does not exist"),
         (["--outcome", "score", "--method", "logit", "--psu", "point"], "needs a 0/1 outcome"),
         (["--outcome", "aware", "--method", "wilson", "--psu", "point"], "ignores the design"),
@@ -139,7 +170,9 @@ def test_sample_size(capsys: pytest.CaptureFixture[str]) -> None:
 def test_module_entry_point() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "analysis", "estimate", str(SURVEY), "--outcome", "nope"],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
         cwd=Path(__file__).resolve().parents[2],
     )
     assert proc.returncode == 2 and "unknown column nope" in proc.stderr

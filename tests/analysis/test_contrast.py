@@ -48,8 +48,7 @@ def test_groups_in_different_strata_have_zero_covariance() -> None:
     res = A.svy_contrast(design, "score", "district", "A", "B").iloc[0]
     est = A.svy_estimate(design, "score", "district").set_index("district")
     assert res["cov"] == pytest.approx(0.0, abs=1e-14)
-    assert_allclose(res["se"] ** 2, est.loc["A", "se"] ** 2 + est.loc["B", "se"] ** 2,
-                    rtol=1e-12)
+    assert_allclose(res["se"] ** 2, est.loc["A", "se"] ** 2 + est.loc["B", "se"] ** 2, rtol=1e-12)
     assert res["df"] == est.loc["A", "df"] + est.loc["B", "df"]
 
 

@@ -162,8 +162,9 @@ def test_lonely_psu_fail_raises() -> None:
     message = REFERENCE[REFERENCE.case == "lonely_fail"]["method"].iloc[0]
     assert "only one PSU" in message  # what R says
     with pytest.raises(A.NotEstimableError, match="only one cluster"):
-        A.design_from_units(DATA, strata="district", psu="point", weights="weight",
-                            lonely_psu="fail")
+        A.design_from_units(
+            DATA, strata="district", psu="point", weights="weight", lonely_psu="fail"
+        )
 
 
 CONTRASTS = {
@@ -182,8 +183,9 @@ def test_contrasts_match_r(design: str, name: str) -> None:
     outcome = ref["outcome"].iloc[0]
     r = ref.set_index("stat")["value"]
     spec = CONTRASTS[name]
-    res = A.svy_contrast(DESIGNS[design], outcome, spec["compare"], spec["first"],
-                         spec["second"], by=spec["by"])
+    res = A.svy_contrast(
+        DESIGNS[design], outcome, spec["compare"], spec["first"], spec["second"], by=spec["by"]
+    )
     row = res[res["district"] == "A"].iloc[0] if spec["by"] else res.iloc[0]
     assert_allclose(row["difference"], r["difference"], rtol=RTOL)
     assert_allclose(row["se"], r["se"], rtol=RTOL)
@@ -200,8 +202,14 @@ def test_contrasts_match_r(design: str, name: str) -> None:
 @pytest.mark.parametrize("rule", ["adjust", "certainty"])
 def test_finite_population_correction_matches_r(rule: str) -> None:
     npop = 3 * DATA.groupby("district")["point"].transform("nunique")
-    design = A.design_from_units(DATA.assign(npop=npop), strata="district", psu="point",
-                                 weights="weight", fpc="npop", lonely_psu=rule)
+    design = A.design_from_units(
+        DATA.assign(npop=npop),
+        strata="district",
+        psu="point",
+        weights="weight",
+        fpc="npop",
+        lonely_psu=rule,
+    )
     sel = REFERENCE[REFERENCE.case == f"fpc_{rule}"]
     assert len(sel) > 0
     for (by, outcome), part in sel.groupby(["by", "outcome"]):

@@ -135,9 +135,7 @@ def test_rake_errors() -> None:
     no_f = MARGINS[~((MARGINS.margin == "district") & (MARGINS.level == "F"))]
     with pytest.raises(A.AnalysisError, match="no population count for level 'F'"):
         A.rake(_design(), no_f)
-    extra = pd.concat(
-        [MARGINS, pd.DataFrame({"margin": ["gender"], "level": ["x"], "N": [10]})]
-    )
+    extra = pd.concat([MARGINS, pd.DataFrame({"margin": ["gender"], "level": ["x"], "N": [10]})])
     with pytest.raises(A.AnalysisError, match="no respondents"):
         A.rake(_design(), extra)
 
@@ -180,8 +178,15 @@ def test_gram_expansion_equals_dense_totals(weighting: str, as_sparse: bool) -> 
     q = E.cluster_matrix(design)
     if as_sparse:
         q = sparse.csr_matrix(q)
-    args = (design, layout.entry_domain, layout.entry_cluster, sums.entry_influence,
-            layout.n_domains, sums.adjustment, q)
+    args = (
+        design,
+        layout.entry_domain,
+        layout.entry_cluster,
+        sums.entry_influence,
+        layout.n_domains,
+        sums.adjustment,
+        q,
+    )
     fast = E._expanded_sums(*args)
     dense = E._dense_sums(*args)
     scale = float(dense[1].max())

@@ -9,5 +9,6 @@ from survey.web.admin import audit  # noqa: E402,F401
 from survey.web.admin import auth  # noqa: E402,F401
 from survey.web.admin import points  # noqa: E402,F401
 from survey.web.admin import qr  # noqa: E402,F401
+from survey.web.admin import quality  # noqa: E402,F401
 from survey.web.admin import regions  # noqa: E402,F401
 from survey.web.admin import views  # noqa: E402,F401
