@@ -65,10 +65,10 @@ def flag_codes(flags: int) -> str:
     return ";".join(k.code for k in KINDS if flags & int(k.flag))
 
 
-def _latest_definition(questionnaire: Questionnaire) -> Definition:
+def _latest_definition(questionnaire_id: int) -> Definition:
     version = db.session.execute(
         select(QuestionnaireVersion)
-        .where(QuestionnaireVersion.questionnaire_id == questionnaire.id)
+        .where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
         .order_by(QuestionnaireVersion.version.desc())
         .limit(1)
     ).scalar_one()
@@ -86,8 +86,17 @@ def answer_columns(defn: Definition) -> list[str]:
 
 
 def rows(questionnaire: Questionnaire, user: User | None = None) -> Iterator[list[Any]]:
-    """The header, then one row per response (the user's scope; None: everything)."""
-    defn = _latest_definition(questionnaire)
+    """The header, then one row per response (the user's scope; None: everything).
+
+    The scope is fixed before the first row, so the rows can be streamed after the request's
+    objects are gone.
+    """
+    scope = region_condition(user) if user is not None else None
+    return _rows(questionnaire.id, scope)
+
+
+def _rows(questionnaire_id: int, scope: Any) -> Iterator[list[Any]]:
+    defn = _latest_definition(questionnaire_id)
     columns = answer_columns(defn)
     yield [*FIXED_COLUMNS, *columns]
     district = Region.__table__.alias("district")
@@ -117,11 +126,11 @@ def rows(questionnaire: Questionnaire, user: User | None = None) -> Iterator[lis
         .outerjoin(Channel, Channel.id == Response.channel_id)
         .outerjoin(residence, residence.c.id == Response.residence_region_id)
         .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
-        .where(Response.questionnaire_id == questionnaire.id)
+        .where(Response.questionnaire_id == questionnaire_id)
         .order_by(Response.id)
     )
-    if user is not None:
-        query = query.where(region_condition(user))
+    if scope is not None:
+        query = query.where(scope)
     last = 0
     while True:
         chunk = db.session.execute(query.where(Response.id > last).limit(CHUNK)).all()
@@ -178,10 +187,14 @@ def _answers(ids: list[int]) -> dict[int, dict[str, list[str]]]:
 
 def csv_chunks(questionnaire: Questionnaire, user: User | None = None) -> Iterator[bytes]:
     """The export as Excel-friendly CSV (UTF-8 with BOM, CRLF), in chunks of bytes."""
+    return _csv(rows(questionnaire, user))
+
+
+def _csv(source: Iterator[list[Any]]) -> Iterator[bytes]:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
     yield "\ufeff".encode()
-    for n, row in enumerate(rows(questionnaire, user), start=1):
+    for n, row in enumerate(source, start=1):
         writer.writerow([cell_text(v) for v in row])
         if n % 500 == 0:
             yield buffer.getvalue().encode("utf-8")

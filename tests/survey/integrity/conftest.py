@@ -120,4 +120,6 @@ def flags_of(response_id: int) -> dict[str, ResponseFlag]:
 
 
 def bits_of(response_id: int) -> int:
-    return int(db.session.execute(db.select(Response.flags).where(Response.id == response_id)).scalar_one())
+    return int(
+        db.session.execute(db.select(Response.flags).where(Response.id == response_id)).scalar_one()
+    )
