@@ -58,7 +58,7 @@ DEFAULTS: dict[str, Any] = {
     # The city's answer distribution the answer signals compare with: refreshed after this
     # many seconds, from this many recent responses that count in estimates.
     "INTEGRITY_BASELINE_SECONDS": 600,
-    "INTEGRITY_BASELINE_SAMPLE": 3000,
+    "INTEGRITY_BASELINE_SAMPLE": 1500,
     # Session cookies for staff.
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
