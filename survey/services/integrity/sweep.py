@@ -40,6 +40,7 @@ from flask import Flask
 from flask import current_app
 from sqlalchemy import Table
 from sqlalchemy import bindparam
+from sqlalchemy import case
 from sqlalchemy import func
 from sqlalchemy import insert
 from sqlalchemy import or_
@@ -193,8 +194,13 @@ def _take_lease() -> int | None:
 
 
 def _release(watermark: int, swept_at: dt.datetime | None) -> None:
+    """Give the lease back; the watermark only ever moves forward."""
     lock_for_write()
-    values: dict[str, Any] = {"lease_until": None, "watermark": watermark}
+    mark = _STATE.c.watermark
+    values: dict[str, Any] = {
+        "lease_until": None,
+        "watermark": case((mark < watermark, watermark), else_=mark),
+    }
     if swept_at is not None:
         values["swept_at"] = swept_at
     db.session.connection().execute(update(_STATE).where(_STATE.c.id == 1).values(**values))
