@@ -21,12 +21,48 @@ DEFAULTS: dict[str, Any] = {
     # Device cookie that enforces one response per resident per questionnaire.
     "DEVICE_COOKIE_NAME": "sv_device",
     "DEVICE_COOKIE_MAX_AGE": 2 * 365 * 24 * 3600,
-    # A response finished faster than this is flagged as too fast (seconds).
-    "MIN_PLAUSIBLE_SECONDS": 30,
     # Proxies in front of the app allowed to set X-Forwarded-* (1 behind one TLS proxy).
     "TRUSTED_PROXIES": 0,
     # Content-Security-Policy of every response (None: survey.web.hardening.DEFAULT_CSP).
     "CONTENT_SECURITY_POLICY": None,
+    # Integrity (survey.services.integrity; README "Survey integrity"). A response is too fast
+    # below the reading-time model of its visible questions: characters read per second,
+    # seconds per answer, characters typed per second, and a floor in seconds.
+    "INTEGRITY_READING_CPS": 25.0,
+    "INTEGRITY_SECONDS_PER_ANSWER": 0.5,
+    "INTEGRITY_TYPING_CPS": 3.0,
+    "MIN_PLAUSIBLE_SECONDS": 10,
+    # Channels whose residents are expected to live in the point's district (weak signal).
+    "INTEGRITY_LOCAL_CHANNELS": "notice_board,door_to_door",
+    # The sweep over new responses: every N seconds in each web process (0: only through
+    # `survey integrity sweep`, e.g. from cron), responses younger than the settle time
+    # wait for the next sweep, at most this many responses per sweep.
+    "INTEGRITY_SWEEP_SECONDS": 60,
+    "INTEGRITY_SETTLE_SECONDS": 10,
+    "INTEGRITY_SWEEP_BATCH": 5000,
+    # Detector thresholds (survey.services.integrity.patterns.Thresholds).
+    "INTEGRITY_LOOKBACK_MINUTES": 60,
+    "INTEGRITY_BATCH_SECONDS": 10,
+    "INTEGRITY_BATCH_MIN": 8,
+    "INTEGRITY_BATCH_SERVED_SPREAD": 120,
+    "INTEGRITY_SERIAL_GAP_SECONDS": 30,
+    "INTEGRITY_SERIAL_MIN": 4,
+    "INTEGRITY_BURST_MINUTES": 10,
+    "INTEGRITY_BURST_MIN": 20,
+    "INTEGRITY_BURST_FACTOR": 5.0,
+    "INTEGRITY_NETWORK_MINUTES": 10,
+    "INTEGRITY_NETWORK_DEVICES": 15,
+    "INTEGRITY_ANSWER_WINDOW": 40,
+    "INTEGRITY_UNIFORM_SHARE": 0.6,
+    "INTEGRITY_UNIFORM_CITY_FACTOR": 3.0,
+    "INTEGRITY_SKEW_RATIO": 0.6,
+    "INTEGRITY_JUMP_DELTA": 0.3,
+    "INTEGRITY_ODD_HOUR_SHARE": 0.01,
+    "INTEGRITY_ODD_HOUR_MIN": 6,
+    # The city's answer distribution the answer signals compare with: refreshed after this
+    # many seconds, from this many recent responses that count in estimates.
+    "INTEGRITY_BASELINE_SECONDS": 600,
+    "INTEGRITY_BASELINE_SAMPLE": 1500,
     # Session cookies for staff. SESSION_COOKIE_SECURE and REMEMBER_COOKIE_SECURE follow
     # the scheme of BASE_URL unless set (see load_config).
     "SESSION_COOKIE_HTTPONLY": True,
@@ -64,6 +100,7 @@ DEFAULTS: dict[str, Any] = {
     # Rendered QR posters (PNG about 2 KB, SVG about 6 KB): a 2,000-point batch exported
     # again is served from memory.
     "CACHE_POSTERS_SIZE": 2048,
+    "CACHE_INTEGRITY_SIZE": 256,
     # SQLALCHEMY_ENGINE_OPTIONS default per database in load_config (pre-ping on servers only).
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
 }

@@ -1,5 +1,6 @@
 """The ``survey`` command line; one module per command group (db, questionnaire, demo and
-bootstrap, user, qr). A refused operation prints its message and exits with status 2."""
+bootstrap, user, qr, integrity and responses). A refused operation prints its message and
+exits with status 2."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ def init_app(app: Flask) -> None:
     from survey.cli.db import db_group
     from survey.cli.demo import bootstrap_command
     from survey.cli.demo import demo_command
+    from survey.cli.integrity import integrity_group
+    from survey.cli.integrity import responses_group
     from survey.cli.qr import qr_group
     from survey.cli.questionnaire import questionnaire_group
     from survey.cli.users import user_group
@@ -35,5 +38,7 @@ def init_app(app: Flask) -> None:
         bootstrap_command,
         user_group,
         qr_group,
+        integrity_group,
+        responses_group,
     ):
         app.cli.add_command(command)

@@ -3,6 +3,10 @@
 from survey.models.base import Base
 from survey.models.channel import DEFAULT_CHANNELS
 from survey.models.channel import Channel
+from survey.models.integrity import IntegrityState
+from survey.models.integrity import PointHourly
+from survey.models.integrity import PointWindow
+from survey.models.integrity import ResponseFlag
 from survey.models.point import CollectionPoint
 from survey.models.point import PointScanDaily
 from survey.models.population import PopulationCount
@@ -32,14 +36,18 @@ __all__ = [
     "Base",
     "Channel",
     "CollectionPoint",
+    "IntegrityState",
     "LoginThrottle",
+    "PointHourly",
     "PointScanDaily",
+    "PointWindow",
     "PopulationCount",
     "QualityFlag",
     "Questionnaire",
     "QuestionnaireVersion",
     "Region",
     "Response",
+    "ResponseFlag",
     "Target",
     "User",
 ]

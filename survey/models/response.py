@@ -20,12 +20,36 @@ from survey.models.base import intpk
 
 
 class QualityFlag(enum.IntFlag):
-    """Bit flags on ``Response.flags``; flagged responses are kept and reported, not deleted."""
+    """Bit flags on ``Response.flags``; flagged responses are kept and reported, not deleted.
 
-    TOO_FAST = 1  # completed faster than MIN_PLAUSIBLE_SECONDS
-    STRAIGHT_LINE = 2  # the same answer on every satisfaction item
+    A bit is set while its flag stands (``response_flags`` holds each flag's strength,
+    evidence and review; a flag cleared by a reviewer loses its bit). ``EXCLUDED`` sums them
+    up: set while the response has a strong flag not cleared, or any flag a reviewer
+    confirmed. Estimates leave out the responses with ``EXCLUDED`` by default (see
+    ``survey.services.integrity.counts_in_estimates``). The catalogue of codes, strengths
+    and Chinese explanations is ``survey.services.integrity.catalogue``.
+    """
+
+    # Per response, computed when it is stored.
+    TOO_FAST = 1  # faster than the reading-time model of its visible questions
+    STRAIGHT_LINE = 2  # the same answer on every satisfaction item of one scale
     NO_TIMING = 4  # served time missing or unverifiable
+    # Per point, over time (the integrity sweep).
     BURST = 8  # part of an unusual burst from one collection point
+    # Per response (continued).
+    HONEYPOT = 16  # filled in the field people never see
+    RESIDENCE = 32  # declared residence outside the district of a local point
+    OUT_OF_WINDOW = 64  # submitted outside the point's collection window
+    # Per point and across responses (the integrity sweep).
+    PRELOADED = 128  # many forms submitted within seconds of each other
+    SERIAL = 256  # one network and browser filling forms one after another
+    UNIFORM = 512  # near-identical answer vectors at one point
+    SKEWED = 1024  # answer spread per question far below the city's
+    SATISFACTION_JUMP = 2048  # a point's satisfaction suddenly far above its history
+    ODD_HOURS = 4096  # many responses at hours when the city hardly answers
+    SHARED_NETWORK = 8192  # many devices from one network prefix within minutes
+    # Summary: left out of estimates by default.
+    EXCLUDED = 1 << 30
 
 
 class Response(Base):
@@ -40,6 +64,8 @@ class Response(Base):
         Index("ix_responses_version_channel", "questionnaire_version_id", "channel_id"),
         Index("ix_responses_version_week", "questionnaire_version_id", "week_start"),
         Index("ix_responses_version_district", "questionnaire_version_id", "district_id"),
+        # The integrity sweep reads a point's recent responses.
+        Index("ix_responses_point_submitted", "point_id", "submitted_at"),
     )
 
     id: Mapped[intpk]
@@ -62,6 +88,10 @@ class Response(Base):
     device_hash: Mapped[str | None] = mapped_column(String(64))
     # Form instance id issued with the page: makes a retried POST idempotent.
     form_instance: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Keyed hashes (HMAC) of the client's network prefix (/24 or /48) and browser family:
+    # never the address or the user-agent itself (survey.services.network).
+    network_hash: Mapped[str | None] = mapped_column(String(32))
+    agent_hash: Mapped[str | None] = mapped_column(String(32))
     # Demographics for weighting (codes as in the questionnaire definition).
     age_group: Mapped[str | None] = mapped_column(String(16))
     sex: Mapped[str | None] = mapped_column(String(16))

@@ -11,6 +11,7 @@ form instance has answered, is read from the database on every request.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,13 +28,19 @@ from survey.errors import Conflict
 from survey.errors import Gone
 from survey.errors import NotFound
 from survey.extensions import db
+from survey.models import Channel
 from survey.models import CollectionPoint
+from survey.models import PointWindow
 from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import Response
 from survey.models.point import is_past
 from survey.services import transaction
 from survey.services.codes import normalise_code
+from survey.services.integrity.screening import ReadingModel
+from survey.services.integrity.screening import Screen
+from survey.services.integrity.screening import Window
+from survey.services.network import client_hashes
 from survey.services.questionnaires import definition_of
 from survey.services.region_options import RegionOptions
 from survey.services.region_options import query_region_options
@@ -58,6 +65,22 @@ class PointInfo:
     region_path: str
     region_id: int
     channel_id: int
+    channel_code: str
+    # The point's optional collection window (point_windows), read with the same query.
+    window_starts_at: dt.datetime | None = None
+    window_ends_at: dt.datetime | None = None
+    window_daily_start: int | None = None
+    window_daily_end: int | None = None
+
+    def window(self) -> Window | None:
+        """The collection window, or None when the point has none."""
+        found = Window(
+            self.window_starts_at,
+            self.window_ends_at,
+            self.window_daily_start,
+            self.window_daily_end,
+        )
+        return found or None
 
     def takes_answers(self) -> bool:
         """Active, not revoked, not expired, and its questionnaire version is open."""
@@ -83,9 +106,16 @@ _POINT_BY_CODE = (
         Region.path,
         CollectionPoint.region_id,
         CollectionPoint.channel_id,
+        Channel.code,
+        PointWindow.starts_at,
+        PointWindow.ends_at,
+        PointWindow.daily_start,
+        PointWindow.daily_end,
     )
     .join(QuestionnaireVersion, CollectionPoint.questionnaire_version_id == QuestionnaireVersion.id)
     .join(Region, CollectionPoint.region_id == Region.id)
+    .join(Channel, CollectionPoint.channel_id == Channel.id)
+    .outerjoin(PointWindow, PointWindow.point_id == CollectionPoint.id)
     .where(CollectionPoint.code == bindparam("code"))
 )
 _EARLIER = (
@@ -179,6 +209,73 @@ def placement(point: PointInfo) -> Placement:
         district_id=district,
         channel_id=point.channel_id,
     )
+
+
+def screen(
+    point: PointInfo,
+    config: Mapping[str, Any],
+    *,
+    honeypot: str,
+    address: str | None,
+    user_agent: str | None,
+) -> Screen:
+    """What this request adds to the per-response integrity checks (no query when cached)."""
+    network_hash, agent_hash = client_hashes(address, user_agent)
+    local = point.channel_code in _local_channels(str(config["INTEGRITY_LOCAL_CHANNELS"]))
+    return Screen(
+        model=_reading_model(config),
+        honeypot_length=len(honeypot.strip()),
+        network_hash=network_hash,
+        agent_hash=agent_hash,
+        window=point.window(),
+        local_point=local,
+        district_of_region=_district_map(point) if local else {},
+    )
+
+
+def _local_channels(setting: str) -> frozenset[str]:
+    return cached("region_options", ("local_channels", setting), lambda: _split(setting))
+
+
+def _split(setting: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in setting.split(",") if part.strip())
+
+
+def _reading_model(config: Mapping[str, Any]) -> ReadingModel:
+    keys = (
+        "INTEGRITY_READING_CPS",
+        "INTEGRITY_SECONDS_PER_ANSWER",
+        "INTEGRITY_TYPING_CPS",
+        "MIN_PLAUSIBLE_SECONDS",
+    )
+    values = tuple(config[k] for k in keys)
+    return cached(
+        "definitions", ("reading_model", values), lambda: ReadingModel.from_config(config)
+    )
+
+
+def _district_map(point: PointInfo) -> Mapping[int, int]:
+    """District id of every district and street of the point's city (cached per city)."""
+    ancestors = [int(p) for p in point.region_path.strip("/").split("/") if p]
+    if not ancestors:
+        return {}
+    city_id = ancestors[0]
+    return cached("region_options", ("district_map", city_id), lambda: _query_district_map(city_id))
+
+
+def _query_district_map(city_id: int) -> dict[int, int]:
+    rows = db.session.execute(
+        db.select(Region.id, Region.level, Region.parent_id).where(
+            Region.path.startswith(f"/{city_id}/"), Region.level.in_(("district", "street"))
+        )
+    ).all()
+    out: dict[int, int] = {}
+    for region_id, level, parent_id in rows:
+        if level == "district":
+            out[region_id] = region_id
+        elif parent_id is not None:
+            out[region_id] = parent_id
+    return out
 
 
 def device_answered(point: PointInfo, device_hash: str) -> bool:

@@ -21,20 +21,19 @@ from questionnaires import OTHER_VALUE
 from questionnaires import Definition
 from questionnaires import score_answers
 from questionnaires import visible_keys
+from survey.cache import cached
 from survey.extensions import db
 from survey.models import Answer
 from survey.models import CollectionPoint
-from survey.models import QualityFlag
 from survey.models import Region
 from survey.models import Response
 from survey.models.base import utcnow
+from survey.services.integrity import screening
+from survey.services.integrity.screening import Screen
 from survey.services.regions import district_of
 from survey.timeutil import week_start
 
 AnswerValue = str | Sequence[str] | None
-
-#: Fewest answered satisfaction scale items for a straight-line pattern to mean anything.
-STRAIGHT_LINE_MIN_ITEMS = 4
 
 
 @dataclass(frozen=True)
@@ -73,8 +72,8 @@ def store_response(
     device_hash: str | None,
     form_instance: str | None,
     submitted_at: dt.datetime | None = None,
-    min_plausible_seconds: float = 30.0,
     source: str = "qr",
+    screen: Screen | None = None,
 ) -> Response:
     """Add the response of ``answers`` (question key -> value or values) at ``point``; flush.
 
@@ -85,6 +84,8 @@ def store_response(
     the device or form instance already has a response (the caller rolls back). The rows are
     written with Core inserts (cheaper than the unit of work on the hot path): the returned
     ``Response`` carries the stored values and its id but is not attached to the session.
+    ``screen`` brings what the request knows for the per-response integrity signals (see
+    ``survey.services.integrity.screening``); without it the default reading model applies.
     """
     submitted = submitted_at or utcnow()
     others = others or {}
@@ -98,9 +99,28 @@ def store_response(
     if "residence" in demo:
         residence_id = _region_id(kept.get(demo["residence"]), region_ids)
 
-    duration, flags = _timing_flags(served_at, submitted, min_plausible_seconds)
-    if _straight_line(defn, kept):
-        flags |= QualityFlag.STRAIGHT_LINE
+    screen = screen or Screen()
+    duration, flags = screening.timing(served_at, submitted)
+    seconds = cached(
+        "definitions",
+        ("reading", defn.checksum, screen.model),
+        lambda: screen.model.question_seconds(defn),
+    )
+    minimum = screen.model.minimum(
+        seconds,
+        [q.key for q in defn.questions if q.key in visible],
+        screening.typed_chars(defn, kept, others),
+    )
+    flags |= screening.store_flags(
+        duration=duration,
+        minimum=minimum,
+        straight=screening.straight_line(defn, kept) is not None,
+        screen=screen,
+        residence_outside_district=screening.residence_outside(
+            screen, residence_id, place.district_id
+        ),
+        submitted=submitted,
+    )
 
     response = Response(
         questionnaire_id=place.questionnaire_id,
@@ -117,6 +137,8 @@ def store_response(
         flags=int(flags),
         device_hash=device_hash,
         form_instance=form_instance,
+        network_hash=screen.network_hash,
+        agent_hash=screen.agent_hash,
         age_group=_single(kept.get(demo["age_group"])) if "age_group" in demo else None,
         sex=_single(kept.get(demo["sex"])) if "sex" in demo else None,
         residence_region_id=residence_id,
@@ -127,18 +149,6 @@ def store_response(
     )
     _insert(response, answer_rows(defn, kept, others))
     return response
-
-
-def _timing_flags(
-    served_at: dt.datetime | None, submitted: dt.datetime, min_plausible_seconds: float
-) -> tuple[float | None, QualityFlag]:
-    """Completion time in seconds (None when unverifiable) and the timing flags."""
-    if served_at is None or served_at > submitted + dt.timedelta(seconds=5):
-        return None, QualityFlag.NO_TIMING
-    duration = round(max((submitted - served_at).total_seconds(), 0.0), 1)
-    if duration < min_plausible_seconds:
-        return duration, QualityFlag.TOO_FAST
-    return duration, QualityFlag(0)
 
 
 def _insert(response: Response, rows: list[dict[str, Any]]) -> None:
@@ -249,17 +259,3 @@ def _region_id(code: AnswerValue, region_ids: Mapping[str, int] | None) -> int |
     if region_ids is not None and code in region_ids:
         return region_ids[code]
     return db.session.execute(db.select(Region.id).where(Region.code == code)).scalar_one_or_none()
-
-
-def _straight_line(defn: Definition, answers: Mapping[str, AnswerValue]) -> bool:
-    """Same option on every answered satisfaction scale item that shares the same scale."""
-    items = [q for q in defn.metric_questions("satisfaction") if q.type == "scale"]
-    by_scale: dict[tuple[str, ...], list[str]] = {}
-    for q in items:
-        value = answers.get(q.key)
-        if isinstance(value, str) and value:
-            by_scale.setdefault(q.option_values, []).append(value)
-    return any(
-        len(values) >= STRAIGHT_LINE_MIN_ITEMS and len(set(values)) == 1
-        for values in by_scale.values()
-    )

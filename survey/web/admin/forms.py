@@ -177,3 +177,31 @@ class PasswordForm(FlaskForm):
         validators=[DataRequired("请输入密码"), Length(min=MIN_PASSWORD_LENGTH, max=200)],
     )
     confirm = PasswordField("再次输入", validators=[EqualTo("password", "两次输入的密码不一致")])
+
+
+class ReviewForm(FlaskForm):
+    """Confirm or clear the flags ticked on a page (their ids come as ``flag`` fields)."""
+
+    decision = HiddenField()
+    next = HiddenField()
+
+
+class WindowForm(FlaskForm):
+    """A point's collection window: dates and daily hours, each optional."""
+
+    starts_at = DateTimeLocalField(
+        "开始时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    ends_at = DateTimeLocalField(
+        "结束时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+    )
+    hours = StringField(
+        "每日时段（可选，如 08:00-20:00）",
+        validators=[
+            Optional(),
+            Length(max=20),
+            Regexp(
+                r"^\s*\d{1,2}:\d{2}\s*[-–—~]\s*\d{1,2}:\d{2}\s*$", message="格式应为 HH:MM-HH:MM"
+            ),
+        ],
+    )

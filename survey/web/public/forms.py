@@ -48,6 +48,9 @@ from survey.services.region_options import RegionOptions
 #: Hidden fields every submission carries besides the answers.
 CSRF_FIELD = "csrf_token"
 INSTANCE_FIELD = "_inst"
+#: The honeypot: a text field no person sees (hidden without CSS or JavaScript, and from
+#: screen readers) that form-filling scripts fill in. Not a possible question key.
+HONEYPOT_FIELD = "contact-note"
 #: Longest free text accepted for a "其他" option.
 OTHER_MAX_LENGTH = 100
 
@@ -339,6 +342,7 @@ def _build(defn: Definition, regions: RegionOptions) -> type[QuestionnaireForm]:
     rules: dict[str, tuple[frozenset[str] | None, bool]] = {
         CSRF_FIELD: (None, False),
         INSTANCE_FIELD: (None, False),
+        HONEYPOT_FIELD: (None, False),
     }
     checks: list[CheckRule] = []
     attrs: dict[str, Any] = {"definition": defn, "screen_rules": rules}

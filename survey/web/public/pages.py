@@ -17,6 +17,7 @@ from questionnaires import Definition
 from survey.cache import cached
 from survey.services.resident import PointInfo
 from survey.web.public.forms import CSRF_FIELD
+from survey.web.public.forms import HONEYPOT_FIELD
 from survey.web.public.forms import INSTANCE_FIELD
 from survey.web.public.forms import QuestionnaireForm
 
@@ -42,6 +43,7 @@ def form_page(
         instance=instance,
         csrf_field=CSRF_FIELD,
         instance_field=INSTANCE_FIELD,
+        honeypot_field=HONEYPOT_FIELD,
     )
 
 
@@ -61,6 +63,7 @@ def blank_page(
             instance=_INSTANCE_SLOT,
             csrf_field=CSRF_FIELD,
             instance_field=INSTANCE_FIELD,
+            honeypot_field=HONEYPOT_FIELD,
         )
         before, rest = html.split(_CSRF_SLOT)
         between, after = rest.split(_INSTANCE_SLOT)

@@ -31,6 +31,7 @@ from survey.services import resident
 from survey.services import transaction
 from survey.services.form_tokens import load_instance
 from survey.services.form_tokens import sign_instance
+from survey.services.integrity.sweep import sweeper_of
 from survey.services.resident import AlreadyAnswered
 from survey.services.resident import AlreadyStored
 from survey.services.resident import PointInfo
@@ -39,6 +40,7 @@ from survey.web.errors import render_error
 from survey.web.extensions import csrf
 from survey.web.public import bp
 from survey.web.public.forms import CSRF_FIELD
+from survey.web.public.forms import HONEYPOT_FIELD
 from survey.web.public.forms import INSTANCE_FIELD
 from survey.web.public.forms import QuestionnaireForm
 from survey.web.public.forms import form_class
@@ -123,13 +125,20 @@ def submit(code: str) -> ResponseReturnValue:
                 region_ids=dict(resident.region_options(point, defn).ids),
                 served_at=instance.served_at,
                 device_hash=dhash,
-                min_plausible_seconds=float(current_app.config["MIN_PLAUSIBLE_SECONDS"]),
+                screen=resident.screen(
+                    point,
+                    current_app.config,
+                    honeypot=data.get(HONEYPOT_FIELD, ""),
+                    address=request.remote_addr,
+                    user_agent=request.headers.get("User-Agent"),
+                ),
             )
         except AlreadyStored:
             return redirect(thanks_url, 303)
         except AlreadyAnswered:
             return _already(point, 409)
         transaction.commit()
+        sweeper_of(current_app).ensure_running()  # cross-response signals, in the background
         response = redirect(thanks_url, 303)
     _no_store(response)
     if new_device:

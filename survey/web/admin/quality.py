@@ -1,0 +1,245 @@
+"""The quality page: points ranked by suspicion, their evidence and timeline, flags by code,
+reviews (confirm or clear, write access only), the sweep on demand, the responses export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response
+from flask import abort
+from flask import current_app
+from flask import flash
+from flask import redirect
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask import url_for
+from flask.typing import ResponseReturnValue
+
+from survey.errors import SurveyError
+from survey.models.integrity import REVIEW_NAMES
+from survey.services import access
+from survey.services import audit
+from survey.services import choices
+from survey.services import response_export
+from survey.services import transaction
+from survey.services.integrity import catalogue
+from survey.services.integrity import is_excluded
+from survey.services.integrity import quality as quality_service
+from survey.services.integrity.review import review
+from survey.services.integrity.sweep import sweep_all
+from survey.services.integrity.windows import parse_hours
+from survey.services.integrity.windows import set_window
+from survey.services.integrity.windows import window_of
+from survey.web.admin import bp
+from survey.web.admin.forms import ActionForm
+from survey.web.admin.forms import ReviewForm
+from survey.web.admin.forms import WindowForm
+from survey.web.admin.helpers import local_to_utc
+from survey.web.admin.helpers import safe_next
+from survey.web.admin.helpers import staff
+from survey.web.filters import int_arg
+from survey.web.filters import parse_id
+
+PAGE_SIZE = 100
+DAY_CHOICES = (1, 7, 30, 90)
+
+
+def _days() -> int:
+    raw = request.args.get("days", "7")
+    return int(raw) if raw.isdigit() and int(raw) in DAY_CHOICES else 7
+
+
+@bp.app_template_filter("flag_names")
+def flag_names_filter(flags: int) -> str:
+    """Jinja: the Chinese names of the flags that stand on a response."""
+    names = [k.name for k in catalogue.KINDS if flags & int(k.flag)]
+    return "、".join(names)
+
+
+@bp.app_template_filter("excluded")
+def excluded_filter(flags: int) -> bool:
+    """Jinja: True when the response is left out of estimates."""
+    return is_excluded(flags)
+
+
+@bp.get("/quality")
+def quality() -> ResponseReturnValue:
+    """Points ranked by suspicion, with their evidence, and the totals of the scope."""
+    user = staff()
+    days = _days()
+    return render_template(
+        "admin/quality.html",
+        summary=quality_service.summary(user, days),
+        ranked=quality_service.ranked_points(user, days),
+        days=days,
+        day_choices=DAY_CHOICES,
+        name_of=catalogue.name_of,
+        action_form=ActionForm(),
+    )
+
+
+@bp.get("/quality/points/<int:point_id>")
+def quality_point(point_id: int) -> ResponseReturnValue:
+    """One point's evidence: its timeline of responses per hour and its flags."""
+    user = staff()
+    point = access.point_in_scope(user, point_id)
+    code, status = _code_status()
+    flags = quality_service.flag_list(
+        user, code=code, status=status, point_id=point.id, limit=PAGE_SIZE
+    )
+    window = window_of(point)
+    form = WindowForm(
+        starts_at=_local(window.starts_at) if window else None,
+        ends_at=_local(window.ends_at) if window else None,
+        hours=window.describe_hours() if window else "",
+    )
+    return render_template(
+        "admin/quality_point.html",
+        point=point,
+        timeline=quality_service.timeline(point),
+        flags=flags,
+        code=code,
+        status=status,
+        codes=quality_service.codes_in_use(),
+        statuses=REVIEW_NAMES,
+        review_form=ReviewForm(),
+        window=window,
+        window_form=form,
+        next_url=request.full_path,
+    )
+
+
+@bp.get("/quality/flags")
+def quality_flags() -> ResponseReturnValue:
+    """Flags in scope, filterable by code, review status and point, newest first."""
+    user = staff()
+    code, status = _code_status()
+    point_id = int_arg(request.args, "point")
+    point = access.point_in_scope(user, point_id) if point_id else None
+    page = request.args.get("page", "1")
+    page_number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    flags = quality_service.flag_list(
+        user,
+        code=code,
+        status=status,
+        point_id=point.id if point else None,
+        limit=PAGE_SIZE + 1,
+        offset=(page_number - 1) * PAGE_SIZE,
+    )
+    return render_template(
+        "admin/quality_flags.html",
+        flags=flags[:PAGE_SIZE],
+        has_more=len(flags) > PAGE_SIZE,
+        page=page_number,
+        code=code,
+        status=status,
+        point=point,
+        codes=quality_service.codes_in_use(),
+        statuses=REVIEW_NAMES,
+        review_form=ReviewForm(),
+        next_url=request.full_path,
+    )
+
+
+def _code_status() -> tuple[str, str]:
+    code = request.args.get("code", "")
+    status = request.args.get("status", "")
+    if code and code not in catalogue.BY_CODE:
+        abort(400)
+    if status and status not in REVIEW_NAMES:
+        abort(400)
+    return code, status
+
+
+@bp.post("/quality/review")
+def quality_review() -> ResponseReturnValue:
+    """Confirm or clear the ticked flags (audit-logged), then go back to the page."""
+    user = staff()
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    ids = request.form.getlist("flag")
+    if len(ids) > 1000:
+        abort(400)
+    target = safe_next(form.next.data, url_for("admin.quality"))
+    try:
+        changed = review(user, [parse_id(i) for i in ids], form.decision.data or "")
+    except SurveyError as exc:
+        transaction.rollback()
+        if exc.status != 400:
+            raise
+        flash(str(exc), "error")
+        return redirect(target)
+    transaction.commit()
+    verb = "确认异常" if form.decision.data == "confirm" else "排除嫌疑"
+    flash(f"已{verb} {changed} 条标记。", "ok")
+    return redirect(target)
+
+
+@bp.post("/quality/sweep")
+def quality_sweep() -> ResponseReturnValue:
+    """Run the integrity sweep now (it also runs by itself every few minutes)."""
+    user = staff()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    result = sweep_all()
+    if result.busy:
+        flash("另一个进程正在扫描，请稍后刷新。", "warn")
+    else:
+        audit.record(user, "integrity_sweep", "", None, examined=result.examined)
+        transaction.commit()
+        flash(f"已检查 {result.examined} 份新答卷，新增 {result.flags_added} 个标记。", "ok")
+    return redirect(url_for("admin.quality"))
+
+
+@bp.post("/quality/points/<int:point_id>/window")
+def quality_window(point_id: int) -> ResponseReturnValue:
+    """Set or clear a point's collection window (audit-logged)."""
+    user = staff()
+    point = access.point_in_scope(user, point_id)
+    form = WindowForm()
+    target = url_for("admin.quality_point", point_id=point.id)
+    if not form.validate_on_submit():
+        flash("；".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(target)
+    try:
+        daily = parse_hours(form.hours.data) if (form.hours.data or "").strip() else None
+        set_window(
+            user, point, local_to_utc(form.starts_at.data), local_to_utc(form.ends_at.data), daily
+        )
+    except SurveyError as exc:
+        transaction.rollback()
+        flash(str(exc), "error")
+        return redirect(target)
+    transaction.commit()
+    flash(f"已保存点位 {point.code} 的采集时段。", "ok")
+    return redirect(target)
+
+
+@bp.get("/responses/export.csv")
+def responses_export() -> ResponseReturnValue:
+    """Every response in scope of one questionnaire as CSV (flags, excluded, answers)."""
+    user = staff()
+    key = request.args.get("questionnaire", "") or current_app.config.get(
+        "DEFAULT_QUESTIONNAIRE", "civilized-city"
+    )
+    questionnaire = choices.questionnaire_by_key(key)
+    count = response_export.count_rows(questionnaire, user)
+    audit.record(
+        user, "export_responses", "questionnaire", questionnaire.id, format="csv", count=count
+    )
+    transaction.commit()
+    body = stream_with_context(response_export.csv_chunks(questionnaire, user))
+    response = Response(body, mimetype="text/csv; charset=utf-8")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=responses-{questionnaire.key}.csv"
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _local(moment: Any) -> Any:
+    from survey.timeutil import CST
+
+    return moment.astimezone(CST).replace(tzinfo=None) if moment else None
