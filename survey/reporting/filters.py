@@ -51,11 +51,10 @@ METRIC_NAMES: Final[dict[str, str]] = {
 #: value to the report functions to change it.
 MIN_RESPONSES: Final = 30
 
-#: Quality flags that exclude a response from reports unless flagged responses are included.
-#: Every flag excludes for now; the integrity work may narrow this (one place to change).
-EXCLUDING_FLAGS: Final[int] = int(
-    QualityFlag.TOO_FAST | QualityFlag.STRAIGHT_LINE | QualityFlag.NO_TIMING | QualityFlag.BURST
-)
+#: The one exclusion rule of every estimate: a response whose ``EXCLUDED`` bit is set (a strong
+#: integrity flag nobody cleared, or any flag a reviewer confirmed; see
+#: ``survey.services.integrity``) is left out unless flagged responses are included.
+EXCLUDING_FLAGS: Final[int] = int(QualityFlag.EXCLUDED)
 
 
 def excluded_condition(flags: ColumnElement[Any]) -> ColumnElement[bool]:

@@ -17,8 +17,11 @@ from sqlalchemy import insert
 
 from survey.extensions import db
 from survey.models import CollectionPoint
+from survey.models import QualityFlag
 from survey.models import Region
 from survey.models import Response
+
+EXCLUDED = int(QualityFlag.EXCLUDED)
 
 # Monday of the current period's first week; the period is two weeks, the previous period
 # the two weeks before.
@@ -72,7 +75,12 @@ def _draw(rng: np.random.Generator, points: list[CollectionPoint], n: int) -> pd
             "participation": rng.binomial(1, p * 0.6).astype(float),
             "satisfaction": rng.binomial(8, p) / 8,
             "satisfaction_score": np.round(rng.binomial(40, p) * 2.5, 1),
-            "flags": np.where(rng.random(n) < 0.05, rng.choice([1, 2, 8], n), 0),
+            # Weak flags alone (1, 2, 8) count in estimates; with the EXCLUDED bit they do not.
+            "flags": np.where(
+                rng.random(n) < 0.08,
+                rng.choice([1, 2, 8, 1 | EXCLUDED, 8 | EXCLUDED, 2 | EXCLUDED], n),
+                0,
+            ),
         }
     )
     for column in ("awareness", "participation", "satisfaction", "satisfaction_score"):

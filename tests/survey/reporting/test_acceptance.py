@@ -22,6 +22,7 @@ from survey.reporting import RATE_METRICS
 from survey.reporting import ReportFilter
 from survey.reporting import dashboard
 from survey.reporting.weighting import UNWEIGHTED_WEIGHT
+from tests.survey.reporting.conftest import EXCLUDED
 from tests.survey.reporting.conftest import PERIOD_END
 from tests.survey.reporting.conftest import PERIOD_START
 from tests.survey.reporting.conftest import Generated
@@ -30,9 +31,9 @@ TOL = 1e-9
 
 
 def current_units(units: pd.DataFrame) -> pd.DataFrame:
-    """The current period's responses without excluding flags (every flag excludes)."""
+    """The current period's responses without the EXCLUDED bit (weak flags still count)."""
     keep = (units["week_start"] >= PERIOD_START) & (units["week_start"] <= PERIOD_END)
-    return units[keep & (units["flags"] == 0)].copy()
+    return units[keep & (units["flags"] & EXCLUDED == 0)].copy()
 
 
 def population(gen: Generated, districts: list[int]) -> pd.DataFrame:
