@@ -2,8 +2,9 @@
 
 Werkzeug's ``int`` converter matches any Unicode digits (``\\d``) of any length; an id
 beyond 64 bits then reaches the database driver and fails there (500). Registered as
-``int`` on the app before any route, :class:`IdIntegerConverter` matches 1 to 19 ASCII digits up
-to ``2**63 - 1``: anything else in an id's place matches no route (404).
+``int`` on the app before any route, :class:`IdIntegerConverter` matches 1 to 10 ASCII digits
+up to ``MAX_ID`` (``2**31 - 1``, the largest INTEGER key on PostgreSQL): anything else in an
+id's place matches no route (404).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from survey.web.filters import MAX_ID
 class IdIntegerConverter(IntegerConverter):
     """``<int:...>`` for database ids: ASCII digits only, at most ``MAX_ID``."""
 
-    regex = r"[0-9]{1,19}"
+    regex = r"[0-9]{1,10}"
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)

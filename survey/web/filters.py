@@ -17,14 +17,14 @@ from survey.services import access
 from survey.services import choices
 from survey.services.point_stats import PointFilter
 
-#: Largest id a query argument may name (ids are 64-bit integers in the database).
-MAX_ID = 2**63 - 1
+#: Largest id a query argument or path may name (INTEGER keys: 32 bits on PostgreSQL).
+MAX_ID = 2**31 - 1
 
 
 def parse_id(raw: str) -> int:
     """A positive id typed in a query argument (ASCII digits, 64-bit), else 400."""
     raw = raw.strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_ID:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
         abort(400)
     return int(raw)
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import IO
@@ -23,6 +24,7 @@ from typing import Any
 
 from flask import Flask
 from flask import Response
+from flask import abort
 from flask import request
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
@@ -57,12 +59,23 @@ def init_app(app: Flask) -> None:
     headers = security_headers(app)
     secure_headers = [*headers, ("Strict-Transport-Security", HSTS)]
 
+    @app.before_request
+    def _refuse_control_characters() -> None:
+        # No page takes control characters in its query string (PostgreSQL cannot even
+        # compare a text with NUL): a 400 here instead of an error in the database.
+        if _CONTROL.search(request.query_string.decode("latin-1")):
+            abort(400)
+
     @app.after_request
     def _security_headers(response: Response) -> Response:
         # extend, not setdefault: werkzeug's setdefault raises and catches a KeyError per
         # missing header, and no view sets these headers itself.
         response.headers.extend(secure_headers if request.is_secure else headers)
         return response
+
+
+#: Percent-encoded C0 control characters (tab, CR and LF included: no filter value has them).
+_CONTROL = re.compile(r"%(?:[01][0-9a-fA-F]|7[fF])")
 
 
 def trusted_proxies(value: Any) -> int:

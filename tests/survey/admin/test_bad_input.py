@@ -21,6 +21,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from survey.web.filters import MAX_ID
 from tests.survey.admin.conftest import AuthActions
 from tests.survey.admin.conftest import point_ids_in
 
@@ -88,8 +89,10 @@ def test_malformed_path_ids_are_404(
 
 def test_largest_id_is_a_plain_404(staff: Flask, client: FlaskClient, auth: AuthActions) -> None:
     auth.login()
-    assert client.get(f"/admin/points/{2**63 - 1}").status_code == 404
-    assert client.get(f"/admin/points?region={2**63 - 1}").status_code == 404
+    assert client.get(f"/admin/points/{MAX_ID}").status_code == 404
+    assert client.get(f"/admin/points?region={MAX_ID}").status_code == 404
+    assert client.get(f"/admin/points/{MAX_ID + 1}").status_code == 404
+    assert client.get(f"/admin/points?region={MAX_ID + 1}").status_code == 400
     assert client.get(f"/admin/audit?page={10**6}").status_code == 200
 
 
