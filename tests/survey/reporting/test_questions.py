@@ -132,7 +132,7 @@ class _Gen:
 
 
 def test_multiple_choice_shares_are_of_respondents_and_can_pass_100(answered: Flask) -> None:
-    report, defn = report_for(answered, "none")
+    report, _ = report_for(answered, "none")
     by_key = {q.key: q for q in report.questions}
     multiple = by_key["aware_report"]
     assert multiple.type == "multiple"
@@ -146,7 +146,7 @@ def test_multiple_choice_shares_are_of_respondents_and_can_pass_100(answered: Fl
 
 
 def test_seen_follows_skip_logic_and_non_substantive_share(answered: Flask) -> None:
-    report, defn = report_for(answered, "none")
+    report, _ = report_for(answered, "none")
     by_key = {q.key: q for q in report.questions}
     volunteered = {o.value: o.count for o in by_key["volunteered"].options}
     follow_up = by_key["volunteer_frequency"]
