@@ -13,6 +13,7 @@ from dataclasses import field
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from docx.shared import Cm
 from docx.shared import Pt
 from sqlalchemy import Connection
@@ -205,9 +206,8 @@ def docx_bytes(briefing: Briefing) -> bytes:
     document = Document()
     style = document.styles["Normal"]
     style.font.size = Pt(11)  # type: ignore[attr-defined]
-    style.element.rPr.rFonts.set(  # type: ignore[attr-defined]
-        "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}eastAsia", "宋体"
-    )
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()  # type: ignore[attr-defined]
+    fonts.set(qn("w:eastAsia"), "宋体")  # Chinese text in a Chinese font
     heading = document.add_heading(briefing.title, level=1)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     document.add_paragraph(f"{briefing.area} · {briefing.period_text}")

@@ -163,7 +163,7 @@ def channel_export(rows: Sequence[ChannelRow]) -> ExportTable:
         for metric in METRICS:
             cells += estimate_cells(row.metrics.get(metric))
         out.append(cells)
-    return ExportTable("channels", "按渠道", columns, out)
+    return ExportTable("channel", "按渠道", columns, out)
 
 
 def trend_export(series: dict[str, TrendSeries]) -> ExportTable:
@@ -178,7 +178,7 @@ def trend_export(series: dict[str, TrendSeries]) -> ExportTable:
         for metric in METRICS:
             cells += estimate_cells(series[metric].points[i].estimate)
         rows.append(cells)
-    return ExportTable("trend", "每周趋势", columns, rows)
+    return ExportTable("week", "每周趋势", columns, rows)
 
 
 def question_export(q: QuestionStat, weighted: bool) -> ExportTable:

@@ -74,9 +74,7 @@ def test_crosstab_page_with_test_sentence(
     answered_staff: Flask, client: FlaskClient, auth: AuthActions
 ) -> None:
     auth.login()
-    body = client.get("/admin/crosstab?question=aware_campaign&by=district").get_data(
-        as_text=True
-    )
+    body = client.get("/admin/crosstab?question=aware_campaign&by=district").get_data(as_text=True)
     assert "Rao–Scott 校正卡方检验" in body
     assert "临江区" in body and "合计" in body
     multiple = client.get("/admin/crosstab?question=aware_report&by=age_group")
