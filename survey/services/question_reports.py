@@ -7,6 +7,7 @@ version asked for, else the newest version of the questionnaire.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ from survey.reporting.question_results import QuestionReport
 from survey.reporting.question_results import TextAnswer
 from survey.reporting.question_results import TextPage
 from survey.reporting.questions import question_stats
+from survey.services import choices
 from survey.services import reports
 from survey.services.questionnaires import definition_of
 from survey.services.reports import ReportRequest
@@ -116,3 +118,45 @@ def all_free_text(vf: VersionFilter, key: str, search: str) -> Iterator[TextAnsw
     """Every matching free-text answer (streamed)."""
     _text_question(vf.definition, key)
     return iter_text_answers(db.session, vf.filter, key, search=search)
+
+
+def command_line_filter(
+    key: str,
+    *,
+    version: int | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    region_code: str | None = None,
+    channel_code: str | None = None,
+    weighting: str = "none",
+    include_flagged: bool = False,
+) -> VersionFilter:
+    """The filter of a command-line report (the whole database: no officer's scope).
+
+    Unknown questionnaire, version, region or channel: ``NotFound``; a bad weighting or a
+    period that ends before it starts: ``InvalidInput``.
+    """
+    questionnaire = choices.questionnaire_by_key(key)
+    if version is None:
+        chosen = newest_version(questionnaire.id)
+    else:
+        found = db.session.execute(
+            db.select(QuestionnaireVersion).where(
+                QuestionnaireVersion.questionnaire_id == questionnaire.id,
+                QuestionnaireVersion.version == version,
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            raise NotFound(f"问卷 {key} 没有第 {version} 版 / no version {version}")
+        chosen = found
+    flt = ReportFilter(
+        questionnaire_id=questionnaire.id,
+        version_id=chosen.id,
+        date_from=date_from,
+        date_to=date_to,
+        region_path=choices.region_by_code(region_code).path if region_code else None,
+        channel_id=choices.channel_by_code(channel_code).id if channel_code else None,
+        weighting=weighting,  # type: ignore[arg-type]
+        include_flagged=include_flagged,
+    )
+    return VersionFilter(flt, chosen, definition_of(chosen))
