@@ -33,11 +33,12 @@ def _question_figure(stat: QuestionStat) -> Figure:
         ax.barh(i, est.estimate * 100, color=colour, alpha=0.85, height=0.6)
         if est.ci_low is not None and est.ci_high is not None and not est.too_few:
             ax.plot([est.ci_low * 100, est.ci_high * 100], [i, i], color="#333333", lw=1.2)
-        ax.text(est.estimate * 100 + 1, i, f"{est.estimate * 100:.1f}%", va="center", fontsize=8)
+        right = max(est.estimate, est.ci_high or 0.0) * 100
+        ax.text(right + 1, i, f"{est.estimate * 100:.1f}%", va="center", fontsize=8)
     ax.set_yticks(range(len(labels)))
     ax.set_yticklabels([textwrap.shorten(x, 18, placeholder="…") for x in labels])
     ax.invert_yaxis()
-    ax.set_xlim(0, 105)
+    ax.set_xlim(0, 112)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
     title = textwrap.shorten(f"{stat.number}. {stat.text}", 40, placeholder="…")
     ax.set_title(title, fontsize=10)
