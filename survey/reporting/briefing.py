@@ -32,6 +32,7 @@ from survey.reporting.regions import RegionIndex
 from survey.reporting.results import Dashboard
 from survey.reporting.results import Estimate
 from survey.reporting.results import MetricResult
+from survey.reporting.results import TrendSeries
 from survey.reporting.statement import base_conditions
 
 #: Why flagged responses are left out, in words (the quality flags of the responses).
@@ -58,10 +59,9 @@ class Briefing:
 
 
 def latest_week(bind: Session | Connection, flt: ReportFilter) -> dt.date | None:
-    """Monday of the newest week with responses in the filter's area (None: none)."""
-    conditions = base_conditions(
-        flt.with_(date_from=None, date_to=None), RegionIndex.load(bind), False
-    )
+    """Monday of the newest week with responses in the filter's area, up to its end date
+    (None: none)."""
+    conditions = base_conditions(flt.with_(date_from=None), RegionIndex.load(bind), False)
     found = bind.execute(select(func.max(Response.week_start)).where(*conditions)).scalar_one()
     if isinstance(found, str):  # SQLite returns the aggregate of a date column as text
         return dt.date.fromisoformat(found)
@@ -129,9 +129,16 @@ def _figure_cell(metric: str, e: Estimate) -> str:
 
 
 def build_briefing(
-    board: Dashboard, flt: ReportFilter, area: str, title: str, *, charts: bool = True
+    board: Dashboard,
+    flt: ReportFilter,
+    area: str,
+    title: str,
+    *,
+    charts: bool = True,
+    trend: dict[str, TrendSeries] | None = None,
 ) -> Briefing:
-    """The briefing of a dashboard computed for ``flt`` over ``area`` (e.g. 全市, 临江区)."""
+    """The briefing of a dashboard computed for ``flt`` over ``area`` (e.g. 全市, 临江区);
+    the charts show ``trend`` (e.g. the weeks before the period too), else the board's."""
     this, last = period_words(flt)
     start = flt.date_from.isoformat() if flt.date_from else "最早"
     end = flt.date_to.isoformat() if flt.date_to else "最新"
@@ -175,7 +182,8 @@ def build_briefing(
         + (f"（{info.message}）" if info.message else "")
         + "。括号内为 95% 置信区间；样本少于 30 份的单元只写“样本不足”。",
     ]
-    pngs = {m: trend_chart(board.trend[m], "png", dpi=130) for m in METRICS} if charts else {}
+    series = trend or board.trend
+    pngs = {m: trend_chart(series[m], "png", dpi=130) for m in METRICS} if charts else {}
     return Briefing(
         title=title,
         area=area,

@@ -37,6 +37,7 @@ from survey.reporting.tables import trend_export
 from survey.reporting.xlsx import workbook_bytes
 from survey.services.csv_files import csv_bytes
 from survey.services.question_reports import VersionFilter
+from survey.timeutil import CST
 
 #: Tables a ``--by`` (and a CSV download) can name, besides a question's table.
 TABLE_NAMES: Final[dict[str, str]] = {
@@ -199,14 +200,23 @@ def tables_json(b: ReportBundle) -> bytes:
     return json.dumps(body, ensure_ascii=False, indent=1, default=str).encode("utf-8")
 
 
-def briefing_filter(vf: VersionFilter) -> VersionFilter:
-    """The briefing's filter: the asked period, else the newest week with responses."""
+#: Weeks the briefing's trend charts show (ending with the briefing's period).
+TREND_WEEKS: Final = 8
+
+
+def briefing_filter(vf: VersionFilter, today: dt.date | None = None) -> VersionFilter:
+    """The briefing's filter: the asked period, else the newest complete week with
+    responses (the current week only when nothing came before it)."""
     flt = vf.filter
     if flt.date_from is not None or flt.date_to is not None:
         return vf
     week = latest_week(db.session, flt)
     if week is None:
         return vf
+    today = today or dt.datetime.now(CST).date()
+    if week >= today - dt.timedelta(days=today.weekday()):
+        earlier = latest_week(db.session, flt.with_(date_to=week - dt.timedelta(days=1)))
+        week = earlier or week
     return VersionFilter(
         flt.with_(date_from=week, date_to=week + dt.timedelta(days=6)), vf.version, vf.definition
     )
@@ -218,7 +228,12 @@ def briefing(vf: VersionFilter, *, charts: bool = True) -> Briefing:
     flt = vf.filter.with_(level="district")
     board = reporting.dashboard(db.session, flt)
     title = f"{vf.definition.title} 两率一度情况简报"
-    return build_briefing(board, flt, area_name(flt), title, charts=charts)
+    trend = None
+    if charts and flt.date_to is not None:
+        start = flt.date_to - dt.timedelta(weeks=TREND_WEEKS) + dt.timedelta(days=1)
+        if flt.date_from is None or start < flt.date_from:
+            trend = reporting.trend(db.session, flt.with_(date_from=start))
+    return build_briefing(board, flt, area_name(flt), title, charts=charts, trend=trend)
 
 
 def briefing_docx(vf: VersionFilter) -> bytes:
