@@ -181,3 +181,25 @@ def test_table_csv_and_json(
     assert client.get("/admin/exports/table-nonsense.csv").status_code == 400
     menu = client.get("/admin/exports").get_data(as_text=True)
     assert "Excel 报表" in menu and "SPSS" in menu
+
+
+def test_briefing_defaults_to_the_newest_complete_week(answered_staff: Flask) -> None:  # noqa: F811
+    import datetime as dt
+
+    from survey.services import exports
+    from survey.services import question_reports
+
+    with answered_staff.app_context():
+        vf = question_reports.command_line_filter("civilized-city")
+        in_week = exports.briefing_filter(vf, today=dt.date(2026, 12, 2)).filter
+        assert (in_week.date_from, in_week.date_to) == (
+            dt.date(2026, 11, 23),
+            dt.date(2026, 11, 29),
+        )
+        later = exports.briefing_filter(vf, today=dt.date(2026, 12, 8)).filter
+        assert later.date_from == dt.date(2026, 11, 30)
+        asked = vf.filter.with_(date_from=dt.date(2026, 11, 9), date_to=dt.date(2026, 11, 15))
+        kept = exports.briefing_filter(
+            question_reports.VersionFilter(asked, vf.version, vf.definition)
+        )
+        assert kept.filter.date_from == dt.date(2026, 11, 9)
