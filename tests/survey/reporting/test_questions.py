@@ -17,12 +17,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from analysis import svy_chisq
 from analysis import svy_estimate
 from questionnaires import Definition
 from survey import demo
 from survey.extensions import db
 from survey.models import QuestionnaireVersion
 from survey.reporting import ReportFilter
+from survey.reporting.crosstab import crosstab
 from survey.reporting.question_results import QuestionReport
 from survey.reporting.questions import question_stats
 from survey.services.questionnaires import definition_of
@@ -72,9 +74,11 @@ def unit_rows(app: Flask, defn: Definition) -> pd.DataFrame:
         for o in q.options:
             chose = units.index.isin(mine.loc[mine["value"] == o.value, "response_id"])
             columns[f"{q.key}={o.value}"] = np.where(who, chose.astype(float), np.nan)
+        if q.type != "multiple":
+            single = mine.drop_duplicates("response_id").set_index("response_id")["value"]
+            columns[f"answer:{q.key}"] = single.reindex(units.index).astype(object)
         if q.type == "scale":
             scores = {o.value: o.score for o in q.options if o.substantive}
-            single = mine.drop_duplicates("response_id").set_index("response_id")["value"]
             columns[f"{q.key}:score"] = single.map(scores).reindex(units.index).astype(float)
     return pd.concat([units, pd.DataFrame(columns, index=units.index)], axis=1).reset_index()
 
@@ -160,3 +164,40 @@ def test_seen_follows_skip_logic_and_non_substantive_share(answered: Flask) -> N
     assert scale.non_substantive.estimate == pytest.approx(unsure.count / scale.answered)
     assert by_key["aware_campaign"].non_substantive is None
     assert scale.score is not None and 0 < (scale.score.estimate or 0) < 100
+
+
+@pytest.mark.parametrize(
+    ("question", "by", "column", "weighting"),
+    [
+        ("aware_campaign", "district", "stratum", "poststratify"),
+        ("aware_report", "age_group", "age_group", "none"),
+        ("sat_overall", "question:volunteered", "answer:volunteered", "rake"),
+    ],
+)
+def test_crosstab_equals_unit_level_analysis(
+    answered: Flask, question: str, by: str, column: str, weighting: str
+) -> None:
+    qid, vid, defn = version_and_definition(answered)
+    flt = ReportFilter(questionnaire_id=qid, version_id=vid, weighting=weighting)
+    with answered.app_context():
+        table = crosstab(db.session, flt, defn, question, by)
+    units = unit_rows(answered, defn)
+    design = unit_design(units, weighting, _Gen(answered))
+    q = defn.question(question)
+    for j, o in enumerate(q.options):
+        want = svy_estimate(design, f"{question}={o.value}", column).set_index(column)
+        for row in table.rows:
+            check(row.cells[j], want.loc[row.key], f"{question}={o.value} {row.label}")
+        check(table.total.cells[j], svy_estimate(design, f"{question}={o.value}").iloc[0], "total")
+    if q.type == "multiple":
+        assert len(table.tests) == len(q.options)
+        pairs = [(t, f"{question}={o.value}") for t, o in zip(table.tests, q.options, strict=True)]
+    else:
+        pairs = [(table.tests[0], f"answer:{question}")]
+    for test, answer in pairs:
+        want = svy_chisq(design, column, answer)
+        assert test.p_value is not None
+        assert abs(test.statistic - want.statistic) <= TOL * max(1.0, want.statistic)
+        assert abs(test.p_value - want.p_value) <= TOL
+        assert abs(test.ndf - want.ndf) <= TOL * want.ndf
+        assert ("差异显著" in test.sentence) == (want.p_value < 0.05)
