@@ -43,6 +43,7 @@ from survey.reporting.filters import METRICS
 from survey.reporting.regions import RegionIndex
 from survey.reporting.statement import base_conditions
 from survey.reporting.statement import included_condition
+from survey.reporting.statement import unindexed
 from survey.services.csv_files import csv_lines
 from survey.timeutil import CST
 
@@ -136,6 +137,24 @@ def _question_variables(
     return out
 
 
+def _conditions(flt: ReportFilter, regions: RegionIndex) -> list[Any]:
+    """The report's conditions, the questionnaire's kept off SQLite's indexes: the export
+    reads in id order, and with the questionnaire index SQLite would sort every matching
+    response again for each batch instead of walking the id range."""
+    conditions: list[Any] = [unindexed(Response.questionnaire_id) == flt.questionnaire_id]
+    for condition in base_conditions(flt, regions, with_previous=False):
+        if not _is_questionnaire_condition(condition):
+            conditions.append(condition)
+    if not flt.include_flagged:
+        conditions.append(included_condition(Response.flags))
+    return conditions
+
+
+def _is_questionnaire_condition(condition: Any) -> bool:
+    left = getattr(condition, "left", None)
+    return left is not None and getattr(left, "key", None) == "questionnaire_id"
+
+
 def _query(flt: ReportFilter, regions: RegionIndex) -> Any:
     excluded = case((excluded_condition(Response.flags), 1), else_=0)
     query = (
@@ -153,10 +172,8 @@ def _query(flt: ReportFilter, regions: RegionIndex) -> Any:
             *(getattr(Response, m) for m in METRICS),
         )
         .outerjoin(CollectionPoint, CollectionPoint.id == Response.point_id)
-        .where(*base_conditions(flt, regions, with_previous=False))
+        .where(*_conditions(flt, regions))
     )
-    if not flt.include_flagged:
-        query = query.where(included_condition(Response.flags))
     return query.order_by(Response.id)
 
 
@@ -239,11 +256,12 @@ def iter_rows(flt: ReportFilter, defn: Definition) -> Iterator[list[Any]]:
             return
         ids = [int(r[0]) for r in batch]
         by_response: dict[int, list[Any]] = {}
-        for a in conn.execute(
+        answers = conn.execute(
             select(
                 Answer.response_id, Answer.question_key, Answer.value, Answer.text, Answer.number
             ).where(Answer.response_id.in_(ids))
-        ):
+        ).all()
+        for a in answers:
             by_response.setdefault(int(a[0]), []).append(a)
         for r in batch:
             cells = _answer_cells(

@@ -4,8 +4,10 @@ raw responses for analysts (CSV streamed, SPSS, Stata, codebook)."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from flask import Response
 from flask import abort
@@ -20,6 +22,7 @@ from survey.services import exports
 from survey.services import question_reports
 from survey.services import response_export
 from survey.services.csv_files import csv_bytes
+from survey.services.reports import ReportRequest
 from survey.web.admin import bp
 from survey.web.admin.helpers import staff
 from survey.web.admin.questions import page_context
@@ -35,12 +38,12 @@ MIMETYPES = {
 }
 
 
-def _filter() -> tuple[question_reports.VersionFilter, object]:
+def _filter() -> tuple[question_reports.VersionFilter, ReportRequest]:
     req = report_request(request.args)
     return question_reports.version_filter(staff(), req), req
 
 
-def download(body: object, name: str, fmt: str) -> Response:
+def download(body: Any, name: str, fmt: str) -> Response:
     """A file download that is never cached."""
     response = Response(body, mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -55,7 +58,7 @@ def exports_menu() -> ResponseReturnValue:
     return render_template(
         "admin/exports.html",
         tables=exports.TABLE_NAMES,
-        **page_context(vf, req),  # type: ignore[arg-type]
+        **page_context(vf, req),
     )
 
 
@@ -83,8 +86,6 @@ def export_table(name: str, fmt: str) -> ResponseReturnValue:
     table = exports.table_by_name(exports.bundle(vf, questions=questions), name)
     if fmt == "csv":
         return download(exports.table_csv(table), f"{table.name}.csv", "csv")
-    import json
-
     body = json.dumps(table.to_dict(), ensure_ascii=False, default=str).encode("utf-8")
     return download(body, f"{table.name}.json", "json")
 

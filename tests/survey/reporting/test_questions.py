@@ -36,9 +36,9 @@ NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
 
 @pytest.fixture
 def answered(seeded: Flask) -> Flask:
-    """The demo city with 1,500 generated responses and their answers."""
+    """The demo city with 1,000 generated responses and their answers."""
     with seeded.app_context():
-        demo.add_responses(1500, seed=7, weeks=4, now=NOW)
+        demo.add_responses(1000, seed=7, weeks=4, now=NOW)
     return seeded
 
 
