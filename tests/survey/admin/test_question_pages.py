@@ -82,6 +82,10 @@ def test_crosstab_page_with_test_sentence(
     assert "选择“" in multiple.get_data(as_text=True)
     by_question = client.get("/admin/crosstab?question=aware_campaign&by=question:volunteered")
     assert by_question.status_code == 200
+    for by in ("street", "channel", "week", "sex"):
+        other = client.get(f"/admin/crosstab?question=sat_overall&by={by}&weighting=rake")
+        assert other.status_code == 200, by
+        assert "差异" in other.get_data(as_text=True)
     assert client.get("/admin/crosstab?question=aware_campaign&by=nonsense").status_code == 400
     assert client.get("/admin/crosstab?question=suggestions&by=district").status_code == 400
 
