@@ -11,6 +11,8 @@ from analysis._errors import NotEstimableError
 
 # --- design-based estimation (design, weighting, domains, contrasts) ---
 # isort: split
+from analysis._chisq import ChisqResult
+from analysis._chisq import svy_chisq
 from analysis._contrast import svy_contrast
 from analysis._design import DEFAULT_LONELY_PSU
 from analysis._design import LONELY_PSU_RULES
@@ -47,6 +49,7 @@ __all__ = [
     "LONELY_PSU_RULES",
     "AggregateOutcome",
     "AnalysisError",
+    "ChisqResult",
     "NotEstimableError",
     "SurveyDesign",
     "aggregate_units",
@@ -61,6 +64,7 @@ __all__ = [
     "rake",
     "rank_intervals",
     "sample_size",
+    "svy_chisq",
     "svy_contrast",
     "svy_estimate",
     "target_status",

@@ -159,7 +159,7 @@ def test_responses_export_from_the_staff_area(
     _attack(staff, "999902", 3)
     _attack(staff, "999901", 2)
     auth.login("linjiang")
-    response = client.get("/admin/responses/export.csv")
+    response = client.get("/admin/exports/responses.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 2  # the officer's scope only
