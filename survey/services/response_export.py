@@ -36,6 +36,7 @@ from survey.models import Channel
 from survey.models import CollectionPoint
 from survey.models import QualityFlag
 from survey.models import Response
+from survey.models import User
 from survey.reporting import ReportFilter
 from survey.reporting import excluded_condition
 from survey.reporting.filters import METRIC_NAMES
@@ -43,6 +44,7 @@ from survey.reporting.filters import METRICS
 from survey.reporting.regions import RegionIndex
 from survey.reporting.statement import base_conditions
 from survey.reporting.statement import unindexed
+from survey.services import audit
 from survey.services.csv_files import csv_lines
 from survey.timeutil import CST
 
@@ -352,3 +354,15 @@ def write_stats_file(flt: ReportFilter, defn: Definition, path: Path, fmt: str) 
             variable_value_labels=value_labels,
         )
     return len(data)
+
+
+def record_export(actor: User | None, flt: ReportFilter, fmt: str) -> None:
+    """Audit-log a raw export (who, which questionnaire, format, how many rows). Flushes."""
+    audit.record(
+        actor,
+        "export_responses",
+        "questionnaire",
+        flt.questionnaire_id,
+        format=fmt,
+        count=count_rows(flt),
+    )

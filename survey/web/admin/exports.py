@@ -21,6 +21,7 @@ from survey.reporting.filters import METRIC_NAMES
 from survey.services import exports
 from survey.services import question_reports
 from survey.services import response_export
+from survey.services import transaction
 from survey.services.csv_files import csv_bytes
 from survey.services.reports import ReportRequest
 from survey.web.admin import bp
@@ -113,6 +114,8 @@ def export_responses(fmt: str) -> ResponseReturnValue:
     if fmt not in ("csv", "sav", "dta"):
         abort(404)
     vf, _ = _filter()
+    response_export.record_export(staff(), vf.filter, fmt)
+    transaction.commit()
     if fmt == "csv":
         body = stream_with_context(response_export.csv_chunks(vf.filter, vf.definition))
         return download(body, "responses.csv", "csv")
