@@ -12,6 +12,7 @@ from analysis._errors import NotEstimableError
 # --- design-based estimation (design, weighting, domains, contrasts) ---
 # isort: split
 from analysis._contrast import svy_contrast
+from analysis._contrast import svy_contrasts
 from analysis._design import DEFAULT_LONELY_PSU
 from analysis._design import LONELY_PSU_RULES
 from analysis._design import AggregateOutcome
@@ -20,6 +21,7 @@ from analysis._design import aggregate_units
 from analysis._design import design_from_aggregates
 from analysis._design import design_from_units
 from analysis._estimate import svy_estimate
+from analysis._estimate import svy_estimates
 from analysis._intervals_design import DESIGN_METHODS
 from analysis._weighting import kish_n_eff
 from analysis._weighting import poststratify
@@ -62,7 +64,9 @@ __all__ = [
     "rank_intervals",
     "sample_size",
     "svy_contrast",
+    "svy_contrasts",
     "svy_estimate",
+    "svy_estimates",
     "target_status",
     "trim_weights",
     "weighting_report",
