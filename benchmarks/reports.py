@@ -140,7 +140,9 @@ def measure(url: str, repeat: int, weighting: str) -> dict[str, Any]:
         same_where = (
             select(Response.district_id, func.count())
             .where(
-                *base_conditions(flt, regions, with_previous=True),
+                *base_conditions(
+                    flt, regions, with_previous=True, listed=engine.dialect.name == "sqlite"
+                ),
                 included_condition(Response.flags),
             )
             .group_by(Response.district_id)

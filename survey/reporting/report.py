@@ -13,11 +13,9 @@ from survey.reporting.channels import channel_rows
 from survey.reporting.channels import point_infos
 from survey.reporting.channels import point_rows
 from survey.reporting.channels import scans_by_point
-from survey.reporting.compare import changes
 from survey.reporting.compare import ranks_for
 from survey.reporting.compare import targets_for
 from survey.reporting.context import ReportContext
-from survey.reporting.estimates import within_point
 from survey.reporting.filters import METRIC_NAMES
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import MIN_RESPONSES
@@ -143,15 +141,13 @@ def trend(
 def headline(ctx: ReportContext) -> Headline:
     """The figures of the whole report area, with change and target status."""
     metrics: dict[str, MetricResult] = {}
-    joint = ctx.joint
+    changes = ctx.changes(None)
     for metric in METRICS:
         estimate = ctx.estimates(metric, None)[None]
         target = None
         if metric in ctx.targets:
             target = targets_for({None: estimate}, ctx.targets[metric], min_n=ctx.min_n)[None]
-        change = None
-        if joint is not None and joint.design is not None:
-            change = changes(joint.design, metric, level=ctx.level).get(None)
+        change = changes[metric].get(None)
         metrics[metric] = MetricResult(estimate, target=target, change=change)
     flt = ctx.flt
     previous = flt.previous()
@@ -170,7 +166,7 @@ def group_table(ctx: ReportContext, *, with_changes: bool = True) -> GroupTable:
     changes since the previous period."""
     keys = ctx.level_keys()
     per_metric: dict[str, dict[Hashable, MetricResult]] = {}
-    joint = ctx.joint if with_changes else None
+    changes = ctx.changes("group") if with_changes else {m: {} for m in METRICS}
     for metric in METRICS:
         found = ctx.estimates(metric, "group")
         estimates = {k: found.get(k) or Estimate.empty(metric) for k in keys}
@@ -178,9 +174,7 @@ def group_table(ctx: ReportContext, *, with_changes: bool = True) -> GroupTable:
         if metric in ctx.targets:
             target = targets_for(estimates, ctx.targets[metric], min_n=ctx.min_n)
         ranks = ranks_for(estimates, level=ctx.level)
-        change = {}
-        if joint is not None and joint.design is not None:
-            change = changes(joint.design, metric, "group", level=ctx.level)
+        change = changes[metric]
         per_metric[metric] = {
             k: MetricResult(estimates[k], target.get(k), ranks.get(k), change.get(k)) for k in keys
         }
@@ -224,7 +218,7 @@ def _channel_and_point_rows(ctx: ReportContext) -> tuple[list[ChannelRow], list[
     channels = channel_rows(
         frame, flagged, scans, infos, names, by_channel, ctx.flt.include_flagged
     )
-    by_point = {m: within_point(frame, m, min_n=ctx.min_n, level=ctx.level) for m in METRICS}
+    by_point = ctx.point_estimates()
     points = point_rows(
         frame, flagged, scans, infos, names, ctx.regions, by_point, ctx.flt.include_flagged
     )
