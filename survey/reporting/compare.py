@@ -102,42 +102,56 @@ def _no_change(metric: str, reason: str) -> Change:
 def targets_for(
     estimates: Mapping[Hashable, Estimate], threshold: float, *, min_n: int, level: float = 0.95
 ) -> dict[Hashable, TargetResult]:
-    """Target status of every estimate (``target_status``, direction >=).
+    """Target status of every estimate against one threshold (see :func:`target_results`)."""
+    keys = list(estimates)
+    results = target_results([(estimates[k], threshold) for k in keys], min_n=min_n, level=level)
+    return dict(zip(keys, results, strict=True))
+
+
+def target_results(
+    items: Sequence[tuple[Estimate, float]], *, min_n: int, level: float = 0.95
+) -> list[TargetResult]:
+    """Target status of each (estimate, threshold), direction >=, in one ``target_status``
+    call.
 
     A group with too few responses is 待定 whatever its interval says, and needs at least the
     responses that bring it to ``min_n``.
     """
-    if not estimates:
-        return {}
-    keys = list(estimates)
+    if not items:
+        return []
     frame = pd.DataFrame(
         {
-            "estimate": [_nan(estimates[k].estimate) for k in keys],
-            "se": [_nan(estimates[k].se) for k in keys],
-            "ci_low": [_nan(estimates[k].ci_low) for k in keys],
-            "ci_high": [_nan(estimates[k].ci_high) for k in keys],
-            "n": [estimates[k].n for k in keys],
-            "df": [_nan(estimates[k].df) for k in keys],
+            "estimate": [_nan(e.estimate) for e, _ in items],
+            "se": [_nan(e.se) for e, _ in items],
+            "ci_low": [_nan(e.ci_low) for e, _ in items],
+            "ci_high": [_nan(e.ci_high) for e, _ in items],
+            "n": [e.n for e, _ in items],
+            "df": [_nan(e.df) for e, _ in items],
         }
     )
-    result = target_status(frame, threshold, ">=", level=level)
-    out: dict[Hashable, TargetResult] = {}
-    for key, row in zip(keys, result.itertuples(index=False), strict=True):
-        est = estimates[key]
-        status = str(row.status)
-        more = None if pd.isna(row.more_needed) else int(row.more_needed)
-        note = str(row.status_note or "")
+    thresholds = [float(t) for _, t in items]
+    result = target_status(frame, thresholds, ">=", level=level)
+    statuses = result["status"].tolist()
+    more_needed = result["more_needed"].tolist()
+    notes = result["status_note"].tolist()
+    out = []
+    for i, (est, threshold) in enumerate(items):
+        status = str(statuses[i])
+        more = None if pd.isna(more_needed[i]) else int(more_needed[i])
+        note = str(notes[i] or "")
         if est.too_few:
             status = "undecided"
             more = max(min_n - est.n, more or 0, 1)
             note = est.reason
-        out[key] = TargetResult(
-            metric=est.metric,
-            threshold=float(threshold),
-            status=status,
-            label=TARGET_LABELS[status],
-            more_needed=more,
-            note=note,
+        out.append(
+            TargetResult(
+                metric=est.metric,
+                threshold=threshold,
+                status=status,
+                label=TARGET_LABELS[status],
+                more_needed=more,
+                note=note,
+            )
         )
     return out
 

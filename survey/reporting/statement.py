@@ -272,10 +272,25 @@ def load_statistics(
     )
 
 
+#: Key columns with few distinct text values: categorical in the frame (cheap to group by).
+CATEGORICAL_KEYS: tuple[str, ...] = ("age_group", "sex")
+
+
 def _frame(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
-    """Rows to a frame, column by column (much faster than from_records on Row objects)."""
+    """Rows to a frame, column by column (much faster than from_records on Row objects):
+    counts and sums straight to NumPy, age group and sex categorical."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pd.DataFrame({name: list(values) for name, values in zip(names, columns, strict=True)})
+    data: dict[str, Any] = {}
+    for name, values in zip(names, columns, strict=True):
+        if name.endswith(("_sum", "_sum2")):
+            data[name] = np.array(values, dtype=np.float64)  # None (all missing) -> NaN
+        elif name in ("n", "flagged") or name.endswith("_n"):
+            data[name] = np.array(values, dtype=np.int64)
+        elif name in CATEGORICAL_KEYS:
+            data[name] = pd.Categorical(values)
+        else:
+            data[name] = list(values)
+    return pd.DataFrame(data)
 
 
 def _normalise(frame: pd.DataFrame, flt: ReportFilter, with_previous: bool) -> None:
@@ -293,6 +308,4 @@ def _normalise(frame: pd.DataFrame, flt: ReportFilter, with_previous: bool) -> N
     frame["cluster"] = point.fillna(-frame["region_id"].astype("Float64")).astype(np.int64)
     for column in frame.columns:
         if column.endswith(("_sum", "_sum2")):
-            frame[column] = frame[column].astype("float64").fillna(0.0)
-        elif column == "n" or column.endswith("_n") or column == "flagged":
-            frame[column] = frame[column].astype(np.int64)
+            frame[column] = frame[column].fillna(0.0)
