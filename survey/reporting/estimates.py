@@ -26,7 +26,7 @@ from survey.reporting.results import Estimate
 # Notes of ``analysis`` (prefixes) and what they mean for a reader of the dashboard.
 NOTE_REASONS: tuple[tuple[str, str], ...] = (
     ("not estimable: no non-missing", "无有效答卷"),
-    ("not estimable: design df is 0", "点位太少（仅一个点位），无法计算误差范围"),
+    ("not estimable: design df is 0", "点位太少（每个区县仅一个点位），无法计算误差范围"),
     ("not estimable: SE is 0", "点位太少，无法计算误差范围"),
     ("not estimable: no stratum", "点位太少，无法计算误差范围"),
     ("no responses", "无有效答卷"),

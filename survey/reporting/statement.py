@@ -309,3 +309,19 @@ def _normalise(frame: pd.DataFrame, flt: ReportFilter, with_previous: bool) -> N
     for column in frame.columns:
         if column.endswith(("_sum", "_sum2")):
             frame[column] = frame[column].fillna(0.0)
+
+
+def newest_week(
+    bind: Session | Connection, flt: ReportFilter, *, before: dt.date | None = None
+) -> dt.date | None:
+    """Monday of the newest week with responses in the filter's area, questionnaire,
+    version and channel (any period, flagged or not), up to the week before ``before``
+    when given; None when there is none. One seek on ``ix_responses_report``."""
+    regions = RegionIndex.load(bind)
+    conditions = base_conditions(flt.with_(date_from=None, date_to=None), regions, False)
+    if before is not None:
+        conditions.append(Response.week_start < monday(before))
+    found = bind.execute(select(func.max(Response.week_start)).where(*conditions)).scalar_one()
+    if isinstance(found, str):  # SQLite returns the maximum of a date column as text
+        return dt.date.fromisoformat(found)
+    return found  # type: ignore[no-any-return]
