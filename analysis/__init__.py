@@ -11,7 +11,10 @@ from analysis._errors import NotEstimableError
 
 # --- design-based estimation (design, weighting, domains, contrasts) ---
 # isort: split
+from analysis._chisq import ChisqResult
+from analysis._chisq import svy_chisq
 from analysis._contrast import svy_contrast
+from analysis._contrast import svy_contrasts
 from analysis._design import DEFAULT_LONELY_PSU
 from analysis._design import LONELY_PSU_RULES
 from analysis._design import AggregateOutcome
@@ -20,6 +23,7 @@ from analysis._design import aggregate_units
 from analysis._design import design_from_aggregates
 from analysis._design import design_from_units
 from analysis._estimate import svy_estimate
+from analysis._estimate import svy_estimates
 from analysis._intervals_design import DESIGN_METHODS
 from analysis._weighting import kish_n_eff
 from analysis._weighting import poststratify
@@ -47,6 +51,7 @@ __all__ = [
     "LONELY_PSU_RULES",
     "AggregateOutcome",
     "AnalysisError",
+    "ChisqResult",
     "NotEstimableError",
     "SurveyDesign",
     "aggregate_units",
@@ -61,8 +66,11 @@ __all__ = [
     "rake",
     "rank_intervals",
     "sample_size",
+    "svy_chisq",
     "svy_contrast",
+    "svy_contrasts",
     "svy_estimate",
+    "svy_estimates",
     "target_status",
     "trim_weights",
     "weighting_report",

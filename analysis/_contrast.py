@@ -9,6 +9,7 @@ is included, as R's ``svycontrast`` over the joint influence functions.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -17,6 +18,7 @@ from scipy import stats
 
 from analysis._design import SurveyDesign
 from analysis._errors import AnalysisError
+from analysis._estimate import Layout
 from analysis._estimate import build_layout
 from analysis._estimate import combine_strata
 from analysis._estimate import domain_variance
@@ -28,7 +30,7 @@ from analysis._validation import as_name_list
 from analysis._validation import bincount_f
 from analysis._validation import check_level
 
-__all__ = ["CONTRAST_COLUMNS", "svy_contrast"]
+__all__ = ["CONTRAST_COLUMNS", "svy_contrast", "svy_contrasts"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -97,7 +99,60 @@ def svy_contrast(
     precise than independent samples would.
     """
     level = check_level(level)
-    by_list = as_name_list(by)
+    setup = _setup(design, as_name_list(by), compare, first, second)
+    return _contrast(design, setup, outcome, level)
+
+
+def svy_contrasts(
+    design: SurveyDesign,
+    outcomes: Sequence[str],
+    compare: str,
+    first: object,
+    second: object,
+    by: str | Sequence[str] | None = None,
+    *,
+    level: float = 0.95,
+) -> dict[str, pd.DataFrame]:
+    """:func:`svy_contrast` of several outcomes, sharing the domains and their cells.
+
+    Parameters and result frames are those of :func:`svy_contrast` (each outcome's frame
+    is exactly what :func:`svy_contrast` returns for it); the result maps each outcome,
+    in the order given, to its frame.
+
+    Raises
+    ------
+    AnalysisError
+        As :func:`svy_contrast`; also for an empty or repeated outcome list.
+    """
+    names = [str(o) for o in ([outcomes] if isinstance(outcomes, str) else outcomes)]
+    if not names:
+        raise AnalysisError("no outcomes to compare")
+    if len(set(names)) != len(names):
+        raise AnalysisError("an outcome is listed twice")
+    level = check_level(level)
+    setup = _setup(design, as_name_list(by), compare, first, second)
+    return {name: _contrast(design, setup, name, level) for name in names}
+
+
+@dataclass(frozen=True)
+class _Setup:
+    """The outcome-free part of a contrast: domains, their pairing and the groups."""
+
+    compare: str
+    first: object
+    second: object
+    layout: Layout
+    group_keys: pd.DataFrame
+    n_groups: int
+    pair: npt.NDArray[np.int64]
+    sign: FloatArray
+    dom_first: npt.NDArray[np.int64]
+    dom_second: npt.NDArray[np.int64]
+
+
+def _setup(
+    design: SurveyDesign, by_list: list[str], compare: str, first: object, second: object
+) -> _Setup:
     if compare in by_list:
         raise AnalysisError(f"{compare!r} cannot be both compared and a by column")
     layout = build_layout(design, [*by_list, compare])
@@ -118,13 +173,31 @@ def svy_contrast(
     n_groups = len(group_keys)
     if n_groups == 0 or not (is_first.any() or is_second.any()):
         raise AnalysisError(f"neither {first!r} nor {second!r} occurs in column {compare!r}")
-    n_dom = layout.n_domains
-    pair = np.where(is_first | is_second, group, -1).astype(np.int64)
-    sign = np.where(is_second, 1.0, np.where(is_first, -1.0, 0.0))
     dom_first = np.full(n_groups, -1, dtype=np.int64)
     dom_second = np.full(n_groups, -1, dtype=np.int64)
     dom_first[group[is_first]] = np.flatnonzero(is_first)
     dom_second[group[is_second]] = np.flatnonzero(is_second)
+    return _Setup(
+        compare=compare,
+        first=first,
+        second=second,
+        layout=layout,
+        group_keys=group_keys,
+        n_groups=n_groups,
+        pair=np.where(is_first | is_second, group, -1).astype(np.int64),
+        sign=np.where(is_second, 1.0, np.where(is_first, -1.0, 0.0)),
+        dom_first=dom_first,
+        dom_second=dom_second,
+    )
+
+
+def _contrast(design: SurveyDesign, setup: _Setup, outcome: str, level: float) -> pd.DataFrame:
+    layout = setup.layout
+    n_groups = setup.n_groups
+    n_dom = layout.n_domains
+    pair, sign = setup.pair, setup.sign
+    dom_first, dom_second = setup.dom_first, setup.dom_second
+    compare, first, second = setup.compare, setup.first, setup.second
 
     sums = outcome_sums(design, layout, outcome)
     var_dom = domain_variance(design, layout, sums)
@@ -182,7 +255,7 @@ def svy_contrast(
         ],
         default="",
     ).tolist()
-    out = group_keys.copy()
+    out = setup.group_keys.copy()
     out["n_1"] = n_1.astype(np.int64)
     out["n_2"] = n_2.astype(np.int64)
     out["estimate_1"] = est_1

@@ -140,6 +140,9 @@ class SurveyDesign:
         Whether weights were trimmed after calibration.
     design_columns : tuple of str
         Columns that define the design (strata, cluster, weight, counts).
+    cache : dict
+        Internal: outcome arrays read from ``data`` (valid because ``data`` is never
+        modified; a design made by :meth:`replace_weights` starts with an empty cache).
     """
 
     data: pd.DataFrame
@@ -157,6 +160,7 @@ class SurveyDesign:
     calibration: Calibration | None = None
     trimmed: bool = False
     design_columns: tuple[str, ...] = ()
+    cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_clusters(self) -> int:
@@ -199,6 +203,16 @@ class SurveyDesign:
         AnalysisError
             If the outcome is unknown or not numeric.
         """
+        key = f"outcome:{outcome}"
+        cached = self.cache.get(key)
+        if cached is None:
+            cached = self._outcome_arrays(outcome)
+            self.cache[key] = cached
+        return cached  # type: ignore[return-value]
+
+    def _outcome_arrays(
+        self, outcome: str
+    ) -> tuple[FloatArray, FloatArray | None, IntArray, FloatArray]:
         if self.aggregated:
             spec = self.outcomes.get(outcome)
             if spec is None:
@@ -233,7 +247,7 @@ class SurveyDesign:
         """Return a copy with some attributes replaced (used by the weighting functions)."""
         from dataclasses import replace
 
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes, cache={})  # type: ignore[arg-type]
 
 
 def raw_codes(values: pd.Series) -> tuple[IntArray, pd.Index]:

@@ -52,9 +52,20 @@ def _covariance_factor(cov: FloatArray, k: int) -> FloatArray:
 
 
 def _ranks(values: FloatArray, descending: bool) -> npt.NDArray[np.int64]:
-    """Row-wise competition ranks ("min" method, 1 = best) of a 2-D array."""
+    """Row-wise competition ranks ("min" method, 1 = best) of a 2-D array.
+
+    Simulated draws almost never tie, so the ranks come from one ``argsort``; rows with a
+    tie (zero variances) are ranked by ``rankdata``, which gives tied values the best rank.
+    """
     key = -values if descending else values
-    return np.asarray(stats.rankdata(key, method="min", axis=-1), dtype=np.int64)
+    order = np.argsort(key, axis=-1, kind="stable")
+    ranks = np.empty(key.shape, dtype=np.int64)
+    np.put_along_axis(ranks, order, np.arange(1, key.shape[-1] + 1, dtype=np.int64), axis=-1)
+    ordered = np.take_along_axis(key, order, axis=-1)
+    tied = np.any(ordered[..., 1:] == ordered[..., :-1], axis=-1)
+    if np.any(tied):
+        ranks[tied] = np.asarray(stats.rankdata(key[tied], method="min", axis=-1), dtype=np.int64)
+    return ranks
 
 
 def rank_intervals(

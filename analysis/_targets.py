@@ -32,7 +32,7 @@ _REQUIRED: Final = ("estimate", "se", "ci_low", "ci_high", "n")
 
 def target_status(
     estimates: pd.DataFrame,
-    target: float,
+    target: float | npt.ArrayLike,
     direction: TargetDirection | str = ">=",
     *,
     level: float = 0.95,
@@ -47,8 +47,9 @@ def target_status(
         estimators. Optional columns: ``df`` (degrees of freedom of a t interval; missing or
         infinite means normal), ``level`` (per-row confidence level, overriding ``level``)
         and ``deff`` (informative only: ``se`` already contains the design effect).
-    target : float
-        The target, on the scale of ``estimate`` (e.g. 0.9 for an awareness rate of 90%).
+    target : float or array_like
+        The target, on the scale of ``estimate`` (e.g. 0.9 for an awareness rate of 90%);
+        or one target per row (e.g. the rows of several metrics, each with its own).
     direction : {">=", "<="}, default ">="
         ``">="`` when the goal is to reach at least ``target`` (awareness, satisfaction),
         ``"<="`` when the goal is to stay at most ``target`` (e.g. a complaint rate).
@@ -113,10 +114,12 @@ def target_status(
     if missing:
         raise AnalysisError(f"estimates lacks column(s): {', '.join(missing)}")
     try:
-        goal = float(target)
+        goal = np.asarray(target, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise AnalysisError(f"target must be a number, got {target!r}") from exc
-    if not np.isfinite(goal):
+    if goal.ndim > 1 or (goal.ndim == 1 and goal.shape[0] != len(estimates)):
+        raise AnalysisError(f"target must be a number or one number per row ({len(estimates)})")
+    if not np.isfinite(goal).all():
         raise AnalysisError("target must be finite")
     default_level = check_level(level)
 

@@ -1,6 +1,6 @@
 """The ``survey`` command line; one module per command group (db, questionnaire, demo and
-bootstrap, user, qr, integrity and responses). A refused operation prints its message and
-exits with status 2."""
+bootstrap, user, qr, integrity, report and responses). A refused operation prints its
+message and exits with status 2."""
 
 from __future__ import annotations
 
@@ -26,9 +26,10 @@ def init_app(app: Flask) -> None:
     from survey.cli.demo import bootstrap_command
     from survey.cli.demo import demo_command
     from survey.cli.integrity import integrity_group
-    from survey.cli.integrity import responses_group
     from survey.cli.qr import qr_group
     from survey.cli.questionnaire import questionnaire_group
+    from survey.cli.report import report_command
+    from survey.cli.report import responses_group
     from survey.cli.users import user_group
 
     for command in (
@@ -39,6 +40,7 @@ def init_app(app: Flask) -> None:
         user_group,
         qr_group,
         integrity_group,
+        report_command,
         responses_group,
     ):
         app.cli.add_command(command)

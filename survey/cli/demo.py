@@ -40,10 +40,15 @@ def bootstrap_command(demo_responses: int) -> None:
     """Everything ``make run`` needs: migrate, seed, demo data, admin, sample link."""
     from survey import demo
     from survey.bootstrap import bootstrap
+    from survey.services import transaction
 
     info = bootstrap()
     if demo_responses > 0 and info.response_count == 0:
+        # a fresh database: demo responses, and demo targets so that the dashboard shows
+        # 达标 / 未达标 / 待定 (marked as demo values in the audit log)
         demo.add_responses(demo_responses, seed=20261122, progress=True)
+        if demo.ensure_demo_targets():
+            transaction.commit()
     base = current_app.config["BASE_URL"]
     click.echo("")
     click.echo("=" * 64)

@@ -1,8 +1,6 @@
-"""``survey integrity`` (sweep, status, window) and ``survey responses export``."""
+"""``survey integrity``: the sweep over new responses, its status, point windows."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
@@ -76,34 +74,3 @@ def window_command(
         set_window(None, point, parse_local(starts), parse_local(ends), daily)
     transaction.commit()
     click.echo(f"已设置点位 {point.code} 的采集时段 / window of {point.code} saved")
-
-
-@click.group("responses")
-def responses_group() -> None:
-    """Responses of a questionnaire."""
-
-
-@responses_group.command("export")
-@click.option("--questionnaire", "key", required=True, help="Questionnaire key.")
-@click.option("--format", "fmt", type=click.Choice(["csv"]), default="csv", show_default=True)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@with_appcontext
-@reported
-def export_command(key: str, fmt: str, out: Path) -> None:
-    """Write one row per response (flags, excluded, metrics, answers) to OUT."""
-    from survey.services import audit
-    from survey.services import choices
-    from survey.services import response_export
-    from survey.services import transaction
-
-    questionnaire = choices.questionnaire_by_key(key)
-    count = 0
-    with out.open("wb") as fh:
-        for chunk in response_export.csv_chunks(questionnaire):
-            fh.write(chunk)
-    count = response_export.count_rows(questionnaire)
-    audit.record(
-        None, "export_responses", "questionnaire", questionnaire.id, format=fmt, count=count
-    )
-    transaction.commit()
-    click.echo(f"已导出 {count} 份答卷到 {out} / wrote {count} responses")

@@ -1,9 +1,11 @@
 """Indexes that serve the reports' ``GROUP BY`` (declared here, next to no model, so the
 response model stays as it is; they attach to the ``responses`` table on import).
 
-``ix_responses_report`` covers every column a report reads, in the order of its grouping
-keys: SQLite then aggregates in index order without sorting a million rows, and PostgreSQL can
-aggregate an index-only scan; a district filter seeks on its second column.
+``ix_responses_report`` covers every column a report reads, the week first (a report reads a
+period: both databases seek to it) and then the other grouping keys in the order of the
+report's ``GROUP BY``: SQLite aggregates in index order without sorting, PostgreSQL
+aggregates a parallel index-only scan; a district filter seeks per week on SQLite
+(``week_start IN (...) AND district_id = ?``).
 ``ix_responses_flagged`` is partial (flagged responses only, a few per cent), so counting the
 responses a report leaves out costs next to nothing.
 """
@@ -17,11 +19,11 @@ from survey.models.response import Response
 
 REPORT_INDEX_COLUMNS: tuple[str, ...] = (
     "questionnaire_id",
+    "week_start",
     "district_id",
     "point_id",
     "region_id",
     "channel_id",
-    "week_start",
     "age_group",
     "sex",
     "flags",
@@ -34,11 +36,11 @@ REPORT_INDEX_COLUMNS: tuple[str, ...] = (
 )
 FLAGGED_INDEX_COLUMNS: tuple[str, ...] = (
     "questionnaire_id",
+    "week_start",
     "district_id",
     "point_id",
     "region_id",
     "channel_id",
-    "week_start",
     "flags",
     "questionnaire_version_id",
     "submitted_at",

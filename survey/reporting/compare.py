@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from collections.abc import Mapping
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from analysis import SurveyDesign
 from analysis import rank_intervals
-from analysis import svy_contrast
+from analysis import svy_contrasts
 from analysis import target_status
 from survey.reporting.estimates import number
 from survey.reporting.results import TARGET_LABELS
@@ -19,6 +20,18 @@ from survey.reporting.results import Estimate
 from survey.reporting.results import RankResult
 from survey.reporting.results import TargetResult
 
+CHANGE_FIELDS: tuple[str, ...] = (
+    "n_1",
+    "n_2",
+    "estimate_1",
+    "estimate_2",
+    "difference",
+    "se",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "note",
+)
 CHANGE_REASONS: tuple[tuple[str, str], ...] = (
     ("not estimable: no responses for period=0", "上期无答卷，无法比较"),
     ("not estimable: no responses for period=1", "本期无答卷，无法比较"),
@@ -27,10 +40,11 @@ CHANGE_REASONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def changes(
-    design: SurveyDesign, metric: str, by: str | None = None, *, level: float = 0.95
-) -> dict[Hashable, Change]:
-    """Change of ``metric`` from period 0 (previous) to 1 (current), per ``by`` group.
+def changes_by(
+    design: SurveyDesign, metrics: Sequence[str], by: str | None = None, *, level: float = 0.95
+) -> dict[str, dict[Hashable, Change]]:
+    """Change of every metric from period 0 (previous) to 1 (current), per ``by`` group,
+    from one ``svy_contrasts`` pass.
 
     The design holds both periods (calibrated per period), so the covariance of the two
     estimates through shared collection points is part of the standard error.
@@ -38,26 +52,38 @@ def changes(
     periods = set(design.data["period"].unique().tolist())
     if periods != {0, 1}:
         reason = "上期无答卷，无法比较" if 1 in periods else "本期无答卷，无法比较"
-        return {None: _no_change(metric, reason)} if by is None else {}
-    frame = svy_contrast(design, metric, "period", 0, 1, by, level=level)
+        return {m: ({None: _no_change(m, reason)} if by is None else {}) for m in metrics}
+    frames = svy_contrasts(design, list(metrics), "period", 0, 1, by, level=level)
+    return {m: _changes_from_frame(m, frames[m], by) for m in metrics}
+
+
+def changes(
+    design: SurveyDesign, metric: str, by: str | None = None, *, level: float = 0.95
+) -> dict[Hashable, Change]:
+    """:func:`changes_by` of one metric."""
+    return changes_by(design, [metric], by, level=level)[metric]
+
+
+def _changes_from_frame(metric: str, frame: pd.DataFrame, by: str | None) -> dict[Hashable, Change]:
     keys = frame[by].tolist() if by is not None else [None]
+    cols = {c: frame[c].tolist() for c in CHANGE_FIELDS}
     out: dict[Hashable, Change] = {}
-    for key, row in zip(keys, frame.itertuples(index=False), strict=True):
-        low, high = number(row.ci_low), number(row.ci_high)
+    for i, key in enumerate(keys):
+        low, high = number(cols["ci_low"][i]), number(cols["ci_high"][i])
         ok = low is not None and high is not None
         out[int(key) if isinstance(key, np.integer) else key] = Change(
             metric=metric,
-            previous=number(row.estimate_1),
-            current=number(row.estimate_2),
-            n_previous=int(row.n_1),
-            n_current=int(row.n_2),
-            difference=number(row.difference),
-            se=number(row.se),
+            previous=number(cols["estimate_1"][i]),
+            current=number(cols["estimate_2"][i]),
+            n_previous=int(cols["n_1"][i]),
+            n_current=int(cols["n_2"][i]),
+            difference=number(cols["difference"][i]),
+            se=number(cols["se"][i]),
             ci_low=low,
             ci_high=high,
-            p_value=number(row.p_value),
+            p_value=number(cols["p_value"][i]),
             significant=bool(ok and (low > 0 or high < 0)),  # type: ignore[operator]
-            reason="" if ok else _change_reason(str(row.note)),
+            reason="" if ok else _change_reason(str(cols["note"][i])),
         )
     return out
 
@@ -76,42 +102,56 @@ def _no_change(metric: str, reason: str) -> Change:
 def targets_for(
     estimates: Mapping[Hashable, Estimate], threshold: float, *, min_n: int, level: float = 0.95
 ) -> dict[Hashable, TargetResult]:
-    """Target status of every estimate (``target_status``, direction >=).
+    """Target status of every estimate against one threshold (see :func:`target_results`)."""
+    keys = list(estimates)
+    results = target_results([(estimates[k], threshold) for k in keys], min_n=min_n, level=level)
+    return dict(zip(keys, results, strict=True))
+
+
+def target_results(
+    items: Sequence[tuple[Estimate, float]], *, min_n: int, level: float = 0.95
+) -> list[TargetResult]:
+    """Target status of each (estimate, threshold), direction >=, in one ``target_status``
+    call.
 
     A group with too few responses is 待定 whatever its interval says, and needs at least the
     responses that bring it to ``min_n``.
     """
-    if not estimates:
-        return {}
-    keys = list(estimates)
+    if not items:
+        return []
     frame = pd.DataFrame(
         {
-            "estimate": [_nan(estimates[k].estimate) for k in keys],
-            "se": [_nan(estimates[k].se) for k in keys],
-            "ci_low": [_nan(estimates[k].ci_low) for k in keys],
-            "ci_high": [_nan(estimates[k].ci_high) for k in keys],
-            "n": [estimates[k].n for k in keys],
-            "df": [_nan(estimates[k].df) for k in keys],
+            "estimate": [_nan(e.estimate) for e, _ in items],
+            "se": [_nan(e.se) for e, _ in items],
+            "ci_low": [_nan(e.ci_low) for e, _ in items],
+            "ci_high": [_nan(e.ci_high) for e, _ in items],
+            "n": [e.n for e, _ in items],
+            "df": [_nan(e.df) for e, _ in items],
         }
     )
-    result = target_status(frame, threshold, ">=", level=level)
-    out: dict[Hashable, TargetResult] = {}
-    for key, row in zip(keys, result.itertuples(index=False), strict=True):
-        est = estimates[key]
-        status = str(row.status)
-        more = None if pd.isna(row.more_needed) else int(row.more_needed)
-        note = str(row.status_note or "")
+    thresholds = [float(t) for _, t in items]
+    result = target_status(frame, thresholds, ">=", level=level)
+    statuses = result["status"].tolist()
+    more_needed = result["more_needed"].tolist()
+    notes = result["status_note"].tolist()
+    out = []
+    for i, (est, threshold) in enumerate(items):
+        status = str(statuses[i])
+        more = None if pd.isna(more_needed[i]) else int(more_needed[i])
+        note = str(notes[i] or "")
         if est.too_few:
             status = "undecided"
             more = max(min_n - est.n, more or 0, 1)
             note = est.reason
-        out[key] = TargetResult(
-            metric=est.metric,
-            threshold=float(threshold),
-            status=status,
-            label=TARGET_LABELS[status],
-            more_needed=more,
-            note=note,
+        out.append(
+            TargetResult(
+                metric=est.metric,
+                threshold=threshold,
+                status=status,
+                label=TARGET_LABELS[status],
+                more_needed=more,
+                note=note,
+            )
         )
     return out
 

@@ -20,13 +20,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.models import Target
-from survey.reporting.estimates import estimate_by
+from survey.reporting.compare import changes_by
+from survey.reporting.estimates import estimates_by
+from survey.reporting.estimates import within_points
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.population import population_counts
 from survey.reporting.regions import NOTHING
 from survey.reporting.regions import RegionIndex
 from survey.reporting.regions import effective_path
+from survey.reporting.results import Change
 from survey.reporting.results import Estimate
 from survey.reporting.statement import Statistics
 from survey.reporting.statement import load_statistics
@@ -100,7 +103,9 @@ class ReportContext:
         """The weighted design of both periods (each calibrated on its own), or None."""
         if not self.flt.has_period:
             return None
-        return weighted_design(self.stats.frame, self.flt.weighting, self.population, self.regions)
+        return weighted_design(
+            self.stats.frame, self.flt.weighting, self.population, self.regions, info=False
+        )
 
     @cached_property
     def current_flagged(self) -> pd.DataFrame:
@@ -109,21 +114,44 @@ class ReportContext:
         return flagged[flagged["period"] == 1].reset_index(drop=True)
 
     def estimates(self, metric: str, by: str | None) -> dict[Hashable, Estimate]:
-        """Estimates of the current period by a column of the design (cached)."""
-        key = f"estimates:{metric}:{by}"
+        """Estimates of the current period by a column of the design."""
+        return self.all_estimates(by)[metric]
+
+    def all_estimates(self, by: str | None) -> dict[str, dict[Hashable, Estimate]]:
+        """Estimates of every metric by a column of the design (one ``analysis`` pass,
+        cached)."""
+        key = f"estimates:{by}"
         if key not in self._cache:
             design = self.current.design
             if design is None:
-                self._cache[key] = {None: Estimate.empty(metric)} if by is None else {}
+                self._cache[key] = {
+                    m: ({None: Estimate.empty(m)} if by is None else {}) for m in METRICS
+                }
             else:
-                self._cache[key] = estimate_by(
-                    design, metric, by, min_n=self.min_n, level=self.level
+                self._cache[key] = estimates_by(
+                    design, METRICS, by, min_n=self.min_n, level=self.level
                 )
         return self._cache[key]  # type: ignore[return-value]
 
-    def all_estimates(self, by: str | None) -> dict[str, dict[Hashable, Estimate]]:
-        """:meth:`estimates` of every metric."""
-        return {m: self.estimates(m, by) for m in METRICS}
+    def changes(self, by: str | None) -> dict[str, dict[Hashable, Change]]:
+        """Change of every metric since the previous period by a column of the design (one
+        ``analysis`` pass, cached); empty without a previous period."""
+        key = f"changes:{by}"
+        if key not in self._cache:
+            joint = self.joint
+            if joint is None or joint.design is None:
+                self._cache[key] = {m: {} for m in METRICS}
+            else:
+                self._cache[key] = changes_by(joint.design, METRICS, by, level=self.level)
+        return self._cache[key]  # type: ignore[return-value]
+
+    def point_estimates(self) -> dict[str, dict[Hashable, Estimate]]:
+        """Within-point estimates of every metric (cached)."""
+        if "points" not in self._cache:
+            self._cache["points"] = within_points(
+                self.current_frame, METRICS, min_n=self.min_n, level=self.level
+            )
+        return self._cache["points"]  # type: ignore[return-value]
 
     def level_keys(self) -> list[int]:
         """Regions at the report level inside the report's area (listed even without

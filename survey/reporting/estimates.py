@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -18,14 +19,14 @@ import pandas as pd
 
 from analysis import SurveyDesign
 from analysis import mean_ci
-from analysis import svy_estimate
+from analysis import svy_estimates
 from survey.reporting.filters import RATE_METRICS
 from survey.reporting.results import Estimate
 
 # Notes of ``analysis`` (prefixes) and what they mean for a reader of the dashboard.
 NOTE_REASONS: tuple[tuple[str, str], ...] = (
     ("not estimable: no non-missing", "无有效答卷"),
-    ("not estimable: design df is 0", "点位太少（仅一个点位），无法计算误差范围"),
+    ("not estimable: design df is 0", "点位太少（每个区县仅一个点位），无法计算误差范围"),
     ("not estimable: SE is 0", "点位太少，无法计算误差范围"),
     ("not estimable: no stratum", "点位太少，无法计算误差范围"),
     ("no responses", "无有效答卷"),
@@ -56,32 +57,64 @@ def reason_for(n: int, interval_ok: bool, note: str, min_n: int) -> str:
 
 
 def estimate_from_row(metric: str, row: Any, method: str, min_n: int) -> Estimate:
-    """An :class:`Estimate` from one row of an ``analysis`` result."""
-    n = int(row.n)
-    low, high = number(row.ci_low), number(row.ci_high)
+    """An :class:`Estimate` from one row of an ``analysis`` result (any object with its
+    columns as attributes)."""
+    return _estimate(metric, method, min_n, **{c: getattr(row, c, None) for c in RESULT_FIELDS})
+
+
+#: Columns of an ``analysis`` result an :class:`Estimate` is made of.
+RESULT_FIELDS: tuple[str, ...] = (
+    "n",
+    "n_missing",
+    "estimate",
+    "se",
+    "ci_low",
+    "ci_high",
+    "deff",
+    "n_eff",
+    "df",
+    "note",
+)
+
+
+def _estimate(metric: str, method: str, min_n: int, **row: Any) -> Estimate:
+    n = int(row["n"])
+    low, high = number(row["ci_low"]), number(row["ci_high"])
     if metric in RATE_METRICS and method != "logit":
         low = None if low is None else max(low, 0.0)
         high = None if high is None else min(high, 1.0)
-    note = str(getattr(row, "note", "") or "")
+    note = str(row.get("note") or "")
     reason = reason_for(n, low is not None and high is not None, note, min_n)
-    deff = number(getattr(row, "deff", None))
-    df = number(getattr(row, "df", None))
+    df = number(row.get("df"))
     return Estimate(
         metric=metric,
-        estimate=number(row.estimate),
-        se=number(row.se),
+        estimate=number(row["estimate"]),
+        se=number(row["se"]),
         ci_low=low,
         ci_high=high,
         n=n,
-        n_missing=int(getattr(row, "n_missing", 0)),
-        deff=deff,
-        n_eff=number(getattr(row, "n_eff", None)),
+        n_missing=int(row.get("n_missing") or 0),
+        deff=number(row.get("deff")),
+        n_eff=number(row.get("n_eff")),
         df=None if df is None else int(df),
         method=method,
         too_few=bool(reason),
         reason=reason,
         note=note,
     )
+
+
+def estimates_from_frame(
+    metric: str, frame: pd.DataFrame, key: str | None, method: str, min_n: int
+) -> dict[Hashable, Estimate]:
+    """One :class:`Estimate` per row of an ``analysis`` result, by the row's ``key`` value
+    (None: the frame's single row)."""
+    columns = {c: frame[c].tolist() for c in RESULT_FIELDS if c in frame.columns}
+    keys = frame[key].tolist() if key is not None else [None]
+    out: dict[Hashable, Estimate] = {}
+    for i, k in enumerate(keys):
+        out[_key(k)] = _estimate(metric, method, min_n, **{c: v[i] for c, v in columns.items()})
+    return out
 
 
 def interval_method(design: SurveyDesign, metric: str) -> str:
@@ -94,36 +127,59 @@ def interval_method(design: SurveyDesign, metric: str) -> str:
     return "logit" if bool(np.all(total == squares)) else "mean"
 
 
+def estimates_by(
+    design: SurveyDesign,
+    metrics: Sequence[str],
+    by: str | None,
+    *,
+    min_n: int,
+    level: float = 0.95,
+) -> dict[str, dict[Hashable, Estimate]]:
+    """Estimates of every metric per value of column ``by`` (key None: the whole design),
+    from one ``svy_estimates`` pass."""
+    methods = {m: interval_method(design, m) for m in metrics}
+    frames = svy_estimates(design, list(metrics), by, method=methods, level=level)
+    return {m: estimates_from_frame(m, frames[m], by, methods[m], min_n) for m in metrics}
+
+
 def estimate_by(
     design: SurveyDesign, metric: str, by: str | None, *, min_n: int, level: float = 0.95
 ) -> dict[Hashable, Estimate]:
     """Estimates of ``metric`` per value of column ``by`` (key None: the whole design)."""
-    method = interval_method(design, metric)
-    frame = svy_estimate(design, metric, by, method=method, level=level)
-    keys = frame[by].tolist() if by is not None else [None]
-    return {
-        _key(key): estimate_from_row(metric, row, method, min_n)
-        for key, row in zip(keys, frame.itertuples(index=False), strict=True)
-    }
+    return estimates_by(design, [metric], by, min_n=min_n, level=level)[metric]
+
+
+def within_points(
+    frame: pd.DataFrame, metrics: Sequence[str], *, min_n: int, level: float = 0.95
+) -> dict[str, dict[Hashable, Estimate]]:
+    """Unweighted within-point estimates (the point's responses as a simple random sample).
+
+    A collection point is one cluster, so the design gives it no interval (df 0); this is
+    the interval of the point's own mean, which says how precisely the point is measured.
+    One ``mean_ci`` call covers every metric and point.
+    """
+    columns = [f"{m}_{part}" for m in metrics for part in ("n", "sum", "sum2")]
+    sums = frame.groupby("cluster", sort=True)[columns].sum()
+    parts = []
+    for m in metrics:
+        part = sums[[f"{m}_n", f"{m}_sum", f"{m}_sum2"]]
+        part.columns = pd.Index(["n", "sum", "sum_sq"])
+        parts.append(part.assign(metric=m))
+    summary = pd.concat(parts).set_index("metric", append=True)
+    result = mean_ci(summary, level=level)
+    out: dict[str, dict[Hashable, Estimate]] = {m: {} for m in metrics}
+    values = {c: result[c].tolist() for c in RESULT_FIELDS if c in result.columns}
+    for i, (cluster, metric) in enumerate(result.index.tolist()):
+        row = {c: v[i] for c, v in values.items()}
+        out[metric][_key(cluster)] = _estimate(metric, "point", min_n, **row)
+    return out
 
 
 def within_point(
     frame: pd.DataFrame, metric: str, *, min_n: int, level: float = 0.95
 ) -> dict[Hashable, Estimate]:
-    """Unweighted within-point estimates (the point's responses as a simple random sample).
-
-    A collection point is one cluster, so the design gives it no interval (df 0); this is
-    the interval of the point's own mean, which says how precisely the point is measured.
-    """
-    sums = frame.groupby("cluster", sort=True)[[f"{metric}_n", f"{metric}_sum", f"{metric}_sum2"]]
-    summary = sums.sum()
-    summary.columns = pd.Index(["n", "sum", "sum_sq"])
-    result = mean_ci(summary, level=level)
-    method = "point"
-    out: dict[Hashable, Estimate] = {}
-    for key, row in zip(result.index.tolist(), result.itertuples(index=False), strict=True):
-        out[_key(key)] = estimate_from_row(metric, row, method, min_n)
-    return out
+    """:func:`within_points` of one metric."""
+    return within_points(frame, [metric], min_n=min_n, level=level)[metric]
 
 
 def _key(value: Any) -> Hashable:

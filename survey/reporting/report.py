@@ -13,11 +13,9 @@ from survey.reporting.channels import channel_rows
 from survey.reporting.channels import point_infos
 from survey.reporting.channels import point_rows
 from survey.reporting.channels import scans_by_point
-from survey.reporting.compare import changes
 from survey.reporting.compare import ranks_for
-from survey.reporting.compare import targets_for
+from survey.reporting.compare import target_results
 from survey.reporting.context import ReportContext
-from survey.reporting.estimates import within_point
 from survey.reporting.filters import METRIC_NAMES
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import MIN_RESPONSES
@@ -142,17 +140,17 @@ def trend(
 
 def headline(ctx: ReportContext) -> Headline:
     """The figures of the whole report area, with change and target status."""
-    metrics: dict[str, MetricResult] = {}
-    joint = ctx.joint
-    for metric in METRICS:
-        estimate = ctx.estimates(metric, None)[None]
-        target = None
-        if metric in ctx.targets:
-            target = targets_for({None: estimate}, ctx.targets[metric], min_n=ctx.min_n)[None]
-        change = None
-        if joint is not None and joint.design is not None:
-            change = changes(joint.design, metric, level=ctx.level).get(None)
-        metrics[metric] = MetricResult(estimate, target=target, change=change)
+    changes = ctx.changes(None)
+    estimates = {m: ctx.estimates(m, None)[None] for m in METRICS}
+    with_target = [m for m in METRICS if m in ctx.targets]
+    found = target_results(
+        [(estimates[m], ctx.targets[m]) for m in with_target], min_n=ctx.min_n, level=ctx.level
+    )
+    targets = dict(zip(with_target, found, strict=True))
+    metrics = {
+        m: MetricResult(estimates[m], target=targets.get(m), change=changes[m].get(None))
+        for m in METRICS
+    }
     flt = ctx.flt
     previous = flt.previous()
     return Headline(
@@ -169,20 +167,27 @@ def group_table(ctx: ReportContext, *, with_changes: bool = True) -> GroupTable:
     """Figures by region at the filter's level, with targets, ranks and (optionally)
     changes since the previous period."""
     keys = ctx.level_keys()
-    per_metric: dict[str, dict[Hashable, MetricResult]] = {}
-    joint = ctx.joint if with_changes else None
+    changes = ctx.changes("group") if with_changes else {m: {} for m in METRICS}
+    estimates: dict[str, dict[Hashable, Estimate]] = {}
     for metric in METRICS:
         found = ctx.estimates(metric, "group")
-        estimates = {k: found.get(k) or Estimate.empty(metric) for k in keys}
-        target = {}
-        if metric in ctx.targets:
-            target = targets_for(estimates, ctx.targets[metric], min_n=ctx.min_n)
-        ranks = ranks_for(estimates, level=ctx.level)
-        change = {}
-        if joint is not None and joint.design is not None:
-            change = changes(joint.design, metric, "group", level=ctx.level)
+        estimates[metric] = {k: found.get(k) or Estimate.empty(metric) for k in keys}
+    pairs = [(m, k) for m in METRICS if m in ctx.targets for k in keys]
+    found_targets = target_results(
+        [(estimates[m][k], ctx.targets[m]) for m, k in pairs], min_n=ctx.min_n, level=ctx.level
+    )
+    targets = dict(zip(pairs, found_targets, strict=True))
+    per_metric: dict[str, dict[Hashable, MetricResult]] = {}
+    for metric in METRICS:
+        ranks = ranks_for(estimates[metric], level=ctx.level)
         per_metric[metric] = {
-            k: MetricResult(estimates[k], target.get(k), ranks.get(k), change.get(k)) for k in keys
+            k: MetricResult(
+                estimates[metric][k],
+                targets.get((metric, k)),
+                ranks.get(k),
+                changes[metric].get(k),
+            )
+            for k in keys
         }
     responses = ctx.current_frame.groupby("group")["n"].sum()
     flagged = ctx.current_flagged.groupby("group")["flagged"].sum()
@@ -224,7 +229,7 @@ def _channel_and_point_rows(ctx: ReportContext) -> tuple[list[ChannelRow], list[
     channels = channel_rows(
         frame, flagged, scans, infos, names, by_channel, ctx.flt.include_flagged
     )
-    by_point = {m: within_point(frame, m, min_n=ctx.min_n, level=ctx.level) for m in METRICS}
+    by_point = ctx.point_estimates()
     points = point_rows(
         frame, flagged, scans, infos, names, ctx.regions, by_point, ctx.flt.include_flagged
     )

@@ -7,8 +7,9 @@ number of non-missing values, their sum and their sum of squares: what
 so they add no rows; report groups at any level, periods, channels and weeks are all unions of
 these rows, so one statement serves the whole dashboard. Responses are never loaded.
 
-The key order follows the covering index ``ix_responses_report`` so that SQLite aggregates in
-index order without sorting; PostgreSQL hashes.
+The key order follows the covering index ``ix_responses_report`` (questionnaire, week, then the
+other keys): both databases seek to the period's weeks, SQLite aggregates in index order
+without sorting, PostgreSQL aggregates a parallel index-only scan (see ``planner``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement
 from sqlalchemy import Connection
 from sqlalchemy import Select
+from sqlalchemy import and_
 from sqlalchemy import case
 from sqlalchemy import false
 from sqlalchemy import func
@@ -44,14 +46,17 @@ from survey.reporting.regions import effective_path
 
 #: Grouping columns, in the order of the covering index.
 KEY_COLUMNS: tuple[str, ...] = (
+    "week_start",
     "district_id",
     "point_id",
     "region_id",
     "channel_id",
-    "week_start",
     "age_group",
     "sex",
 )
+#: A bounded period spanning at most this many weeks is written as a list of Mondays on
+#: SQLite (one index seek per week, which also lets a district filter seek).
+MAX_LISTED_WEEKS = 260
 #: Columns of the sufficient statistics per metric, after ``n``.
 STAT_COLUMNS: tuple[str, ...] = tuple(
     f"{m}_{part}" for m in METRICS for part in ("n", "sum", "sum2")
@@ -129,17 +134,52 @@ def period_bounds(flt: ReportFilter, with_previous: bool) -> tuple[dt.date | Non
     return start, flt.date_to
 
 
-def period_condition(flt: ReportFilter, with_previous: bool) -> list[ColumnElement[bool]]:
-    """Conditions on the period (by week start or by local submission day)."""
+def monday(day: dt.date) -> dt.date:
+    """The Monday of ``day``'s week."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_condition(
+    start: dt.date | None, end: dt.date | None, *, listed: bool
+) -> ColumnElement[bool] | None:
+    """``week_start`` within ``[start, end]`` (either end optional; None: no condition).
+
+    ``listed`` (for SQLite) writes a bounded period as its list of Mondays (``week_start`` is
+    always a Monday, so the rows are those of the range): SQLite then seeks once per week on
+    ``ix_responses_report`` (questionnaire, week, district, ...), a district condition seeks
+    too, and the rows still come in index order. PostgreSQL gets the range.
+    """
+    week = Response.week_start
+    if listed and start is not None and end is not None:
+        first = start + dt.timedelta(days=(7 - start.weekday()) % 7)
+        count = (end - first).days // 7 + 1
+        if count <= 0:
+            return false()
+        if count <= MAX_LISTED_WEEKS:
+            return week.in_([first + dt.timedelta(weeks=i) for i in range(count)])
+    parts = []
+    if start is not None:
+        parts.append(week >= start)
+    if end is not None:
+        parts.append(week <= end)
+    return and_(*parts) if parts else None
+
+
+def period_condition(
+    flt: ReportFilter, with_previous: bool, *, listed: bool = False
+) -> list[ColumnElement[bool]]:
+    """Conditions on the period (by week start or by local submission day).
+
+    With the submission day as basis the weeks that hold those days are a condition too
+    (implied by the days, but it lets the database seek to them). ``listed``: see
+    :func:`week_condition`.
+    """
     start, end = period_bounds(flt, with_previous)
-    out: list[ColumnElement[bool]] = []
     if flt.date_basis == "week":
-        week = unindexed(Response.week_start)
-        if start is not None:
-            out.append(week >= start)
-        if end is not None:
-            out.append(week <= end)
-        return out
+        week = week_condition(start, end, listed=listed)
+        return [] if week is None else [week]
+    week = week_condition(None if start is None else monday(start), end, listed=listed)
+    out: list[ColumnElement[bool]] = [] if week is None else [week]
     submitted = unindexed(Response.submitted_at)
     if start is not None:
         out.append(submitted >= local_midnight_utc(start))
@@ -149,13 +189,14 @@ def period_condition(flt: ReportFilter, with_previous: bool) -> list[ColumnEleme
 
 
 def base_conditions(
-    flt: ReportFilter, regions: RegionIndex, with_previous: bool
+    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
 ) -> list[ColumnElement[bool]]:
-    """Every condition of the filter except the one on flags."""
+    """Every condition of the filter except the one on flags (``listed``: weeks as a list,
+    for SQLite; see :func:`week_condition`)."""
     conditions: list[ColumnElement[bool]] = [Response.questionnaire_id == flt.questionnaire_id]
     if flt.version_id is not None:
         conditions.append(unindexed(Response.questionnaire_version_id) == flt.version_id)
-    conditions += period_condition(flt, with_previous)
+    conditions += period_condition(flt, with_previous, listed=listed)
     where_region = region_condition(flt, regions)
     if where_region is not None:
         conditions.append(where_region)
@@ -171,8 +212,10 @@ def _period_key(flt: ReportFilter, with_previous: bool) -> ColumnElement[Any] | 
     return case((Response.submitted_at >= local_midnight_utc(flt.date_from), 1), else_=0)
 
 
-def report_statement(flt: ReportFilter, regions: RegionIndex, with_previous: bool) -> Select[Any]:
-    """The single ``GROUP BY`` of a report (SQLAlchemy Core, the same on both databases)."""
+def report_statement(
+    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
+) -> Select[Any]:
+    """The single ``GROUP BY`` of a report (SQLAlchemy Core; ``listed`` for SQLite)."""
     keys: list[Any] = [getattr(Response, c) for c in KEY_COLUMNS]
     period = _period_key(flt, with_previous)
     if period is not None:
@@ -185,19 +228,21 @@ def report_statement(flt: ReportFilter, regions: RegionIndex, with_previous: boo
             func.sum(column).label(f"{metric}_sum"),
             func.sum(column * column).label(f"{metric}_sum2"),
         ]
-    conditions = base_conditions(flt, regions, with_previous)
+    conditions = base_conditions(flt, regions, with_previous, listed=listed)
     if not flt.include_flagged:
         conditions.append(included_condition(Response.flags))
     return select(*keys, *aggregates).where(*conditions).group_by(*keys)
 
 
-def flagged_statement(flt: ReportFilter, regions: RegionIndex, with_previous: bool) -> Select[Any]:
+def flagged_statement(
+    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
+) -> Select[Any]:
     """Count of responses with an excluding flag (few; served by the partial index)."""
     keys: list[Any] = [getattr(Response, c) for c in KEY_COLUMNS[:5]]
     period = _period_key(flt, with_previous)
     if period is not None:
         keys.append(period.label("period"))
-    conditions = base_conditions(flt, regions, with_previous)
+    conditions = base_conditions(flt, regions, with_previous, listed=listed)
     conditions.append(excluded_condition(Response.flags))
     return select(*keys, func.count().label("flagged")).where(*conditions).group_by(*keys)
 
@@ -212,11 +257,12 @@ def load_statistics(
     """Run the report statement (and the flagged count) and return the aggregated rows."""
     regions = regions or RegionIndex.load(bind)
     conn = bind if isinstance(bind, Connection) else bind.connection()
-    rows = conn.execute(report_statement(flt, regions, with_previous)).all()
+    listed = conn.dialect.name == "sqlite"
+    rows = conn.execute(report_statement(flt, regions, with_previous, listed=listed)).all()
     period = _period_key(flt, with_previous) is not None
     names = [*KEY_COLUMNS, *(["period"] if period else []), "n", *STAT_COLUMNS]
     frame = _frame(rows, names)
-    flagged_rows = conn.execute(flagged_statement(flt, regions, with_previous)).all()
+    flagged_rows = conn.execute(flagged_statement(flt, regions, with_previous, listed=listed)).all()
     flagged_names = [*KEY_COLUMNS[:5], *(["period"] if period else []), "flagged"]
     flagged = _frame(flagged_rows, flagged_names)
     for table in (frame, flagged):
@@ -226,10 +272,25 @@ def load_statistics(
     )
 
 
+#: Key columns with few distinct text values: categorical in the frame (cheap to group by).
+CATEGORICAL_KEYS: tuple[str, ...] = ("age_group", "sex")
+
+
 def _frame(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
-    """Rows to a frame, column by column (much faster than from_records on Row objects)."""
+    """Rows to a frame, column by column (much faster than from_records on Row objects):
+    counts and sums straight to NumPy, age group and sex categorical."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    return pd.DataFrame({name: list(values) for name, values in zip(names, columns, strict=True)})
+    data: dict[str, Any] = {}
+    for name, values in zip(names, columns, strict=True):
+        if name.endswith(("_sum", "_sum2")):
+            data[name] = np.array(values, dtype=np.float64)  # None (all missing) -> NaN
+        elif name in ("n", "flagged") or name.endswith("_n"):
+            data[name] = np.array(values, dtype=np.int64)
+        elif name in CATEGORICAL_KEYS:
+            data[name] = pd.Categorical(values)
+        else:
+            data[name] = list(values)
+    return pd.DataFrame(data)
 
 
 def _normalise(frame: pd.DataFrame, flt: ReportFilter, with_previous: bool) -> None:
@@ -247,6 +308,20 @@ def _normalise(frame: pd.DataFrame, flt: ReportFilter, with_previous: bool) -> N
     frame["cluster"] = point.fillna(-frame["region_id"].astype("Float64")).astype(np.int64)
     for column in frame.columns:
         if column.endswith(("_sum", "_sum2")):
-            frame[column] = frame[column].astype("float64").fillna(0.0)
-        elif column == "n" or column.endswith("_n") or column == "flagged":
-            frame[column] = frame[column].astype(np.int64)
+            frame[column] = frame[column].fillna(0.0)
+
+
+def newest_week(
+    bind: Session | Connection, flt: ReportFilter, *, before: dt.date | None = None
+) -> dt.date | None:
+    """Monday of the newest week with responses in the filter's area, questionnaire,
+    version and channel (any period, flagged or not), up to the week before ``before``
+    when given; None when there is none. One seek on ``ix_responses_report``."""
+    regions = RegionIndex.load(bind)
+    conditions = base_conditions(flt.with_(date_from=None, date_to=None), regions, False)
+    if before is not None:
+        conditions.append(Response.week_start < monday(before))
+    found = bind.execute(select(func.max(Response.week_start)).where(*conditions)).scalar_one()
+    if isinstance(found, str):  # SQLite returns the maximum of a date column as text
+        return dt.date.fromisoformat(found)
+    return found  # type: ignore[no-any-return]

@@ -76,12 +76,18 @@ def weightable(frame: pd.DataFrame, population: pd.DataFrame, method: str) -> pd
 
 
 def weighted_design(
-    frame: pd.DataFrame, method: str, population: pd.DataFrame, regions: RegionIndex
+    frame: pd.DataFrame,
+    method: str,
+    population: pd.DataFrame,
+    regions: RegionIndex,
+    *,
+    info: bool = True,
 ) -> WeightedDesign:
     """Build the design of ``frame`` weighted by ``method`` ('none', 'poststratify', 'rake').
 
     When the population cannot support the weighting (no counts, raking that does not
-    converge) the design stays unweighted and ``info.message`` says why.
+    converge) the design stays unweighted and ``info.message`` says why. ``info=False``
+    leaves out the cell report and merges (a design used for changes only).
     """
     if frame.empty or int(frame["n"].sum()) == 0:
         return WeightedDesign(None, WeightingInfo.plain(method, message="无有效答卷"))
@@ -104,16 +110,16 @@ def weighted_design(
         design = _calibrate(unweighted_design(used, 1.0), method, population)
     except AnalysisError as exc:
         return _fallback(frame, method, f"无法{WEIGHTING_NAMES[method]}：{exc}")
-    info = WeightingInfo(
+    result = WeightingInfo(
         requested=method,
         applied=method,
         kish_n_eff=kish_n_eff(design),
         dropped=dropped,
-        collapsed=tuple(collapsed_cells(design, regions)),
-        cells=tuple(_cell_rows(design)),
+        collapsed=tuple(collapsed_cells(design, regions)) if info else (),
+        cells=tuple(_cell_rows(design)) if info else (),
         message=f"{dropped} 份答卷缺少加权所需信息，未计入加权估计" if dropped else "",
     )
-    return WeightedDesign(design, info)
+    return WeightedDesign(design, result)
 
 
 def _calibrate(design: SurveyDesign, method: str, population: pd.DataFrame) -> SurveyDesign:

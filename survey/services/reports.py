@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from dataclasses import replace
 
 from survey import reporting
 from survey.errors import InvalidInput
@@ -21,7 +22,12 @@ from survey.models import QuestionnaireVersion
 from survey.models import User
 from survey.reporting import ReportFilter
 from survey.reporting import charts
+from survey.reporting.statement import newest_week
 from survey.services import access
+from survey.timeutil import CST
+
+#: Weeks the dashboard shows when no period is asked for (compared with as many before).
+DEFAULT_WEEKS = 4
 
 
 @dataclass(frozen=True)
@@ -82,6 +88,22 @@ def report_filter(user: User, req: ReportRequest) -> ReportFilter:
         scope_path=root.path if root is not None else None,
         level=req.level,  # type: ignore[arg-type]
     )
+
+
+def default_period(
+    user: User, req: ReportRequest, *, today: dt.date | None = None
+) -> ReportRequest:
+    """``req`` over the dashboard's default period: the last :data:`DEFAULT_WEEKS` complete
+    weeks up to the newest complete week with responses in the user's scope (the current,
+    unfinished week only when it is the only one with responses), so that the change since
+    the previous period compares whole weeks."""
+    flt = report_filter(user, req)
+    today = today or dt.datetime.now(CST).date()
+    end = newest_week(db.session, flt, before=today) or newest_week(db.session, flt)
+    if end is None:
+        end = today - dt.timedelta(days=today.weekday())
+    start = end - dt.timedelta(weeks=DEFAULT_WEEKS - 1)
+    return replace(req, date_from=start, date_to=end + dt.timedelta(days=6))
 
 
 def choices(flt: ReportFilter) -> ReportChoices:

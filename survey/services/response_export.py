@@ -1,216 +1,368 @@
-"""The responses export: one row per response with its placement, timing, quality flags,
-whether estimates leave it out, its metric indicators and its answers.
+"""The raw responses for analysts: one row per response, streamed from the database.
 
-Columns: ``id``, ``point_code``, ``district``, ``channel``, ``source``, ``submitted_at``
-(China time, ISO 8601), ``duration_seconds``, ``flags`` (codes of the flags that stand,
-separated by ``;``, empty when none), ``excluded`` (1 when left out of estimates by default),
-``version``, ``age_group``, ``sex``, ``residence`` (region code), the four metric columns,
-then one column per question of the definition (multiple choice: values separated by ``;``;
-"其他" text in ``KEY__other``). No device, network or browser hash is ever exported. Rows
-are produced in chunks, so a large export does not load every response at once.
+Columns: the response id, point code, region, district, channel, source, submission time
+(China time), duration, the quality flags (the ``flags`` bits and one 0/1 column per
+``QualityFlag``), ``excluded`` (whether reports leave it out: the one rule,
+``survey.reporting.excluded_condition``), the metric columns, then every answer: one
+column per question (its option code, text or number; 其他 text in ``KEY__other``) and one
+0/1 column per option of a multiple-choice question (empty when the question was not
+answered). Responses are read in id order, a batch at a time (keyset pagination), with
+their answers, so the CSV never holds more than a batch in memory. SPSS ``.sav`` and Stata
+``.dta`` (pyreadstat) carry Chinese variable and value labels; options are numbered in
+questionnaire order there. The codebook lists every column with its meaning and codes.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
+import datetime as dt
+import re
+from collections.abc import Callable
 from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+from sqlalchemy import case
 from sqlalchemy import select
 
-from questionnaires import OTHER_VALUE
 from questionnaires import Definition
+from questionnaires import Question
 from survey.extensions import db
 from survey.models import Answer
 from survey.models import Channel
 from survey.models import CollectionPoint
-from survey.models import Questionnaire
-from survey.models import QuestionnaireVersion
-from survey.models import Region
+from survey.models import QualityFlag
 from survey.models import Response
 from survey.models import User
-from survey.services.access import region_condition
-from survey.services.csv_files import cell_text
-from survey.services.integrity import is_excluded
-from survey.services.integrity.catalogue import KINDS
-from survey.services.questionnaires import definition_of
+from survey.reporting import ReportFilter
+from survey.reporting import excluded_condition
+from survey.reporting.filters import METRIC_NAMES
+from survey.reporting.filters import METRICS
+from survey.reporting.regions import RegionIndex
+from survey.reporting.statement import base_conditions
+from survey.reporting.statement import unindexed
+from survey.services import audit
+from survey.services.csv_files import csv_lines
 from survey.timeutil import CST
 
-FIXED_COLUMNS: tuple[str, ...] = (
-    "id",
-    "point_code",
-    "district",
-    "channel",
-    "source",
-    "submitted_at",
-    "duration_seconds",
-    "flags",
-    "excluded",
-    "version",
-    "age_group",
-    "sex",
-    "residence",
-    "awareness",
-    "participation",
-    "satisfaction",
-    "satisfaction_score",
-)
-CHUNK = 2000
+#: Responses read per batch.
+BATCH = 2000
+SOURCE_NAMES: dict[str, str] = {"qr": "扫码", "link": "链接", "import": "导入", "paper": "纸质录入"}
+FLAG_NAMES: dict[str, str] = {
+    "TOO_FAST": "作答过快",
+    "STRAIGHT_LINE": "雷同作答",
+    "NO_TIMING": "计时缺失",
+    "BURST": "集中涌入",
+}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One column of the export: name, Chinese label, kind and value labels."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text | int | float | code (an option code, numbered in sav/dta)
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def _safe_name(raw: str, used: set[str]) -> str:
+    """A variable name SPSS and Stata accept (letters, digits, _; at most 32), unique."""
+    name = re.sub(r"[^A-Za-z0-9_]", "_", raw)
+    if not name or not name[0].isalpha():
+        name = "v_" + name
+    name = name[:32]
+    base, i = name, 2
+    while name.lower() in used:
+        name = f"{base[: 32 - len(str(i)) - 1]}_{i}"
+        i += 1
+    used.add(name.lower())
+    return name
+
+
+def flag_members() -> list[QualityFlag]:
+    """Every quality flag, in bit order (``EXCLUDED`` is the ``excluded`` column)."""
+    return sorted((f for f in QualityFlag if f != QualityFlag.EXCLUDED), key=lambda f: int(f))
 
 
 def flag_codes(flags: int) -> str:
-    """The codes of the bits set in ``flags`` (``EXCLUDED`` aside), separated by ``;``."""
-    return ";".join(k.code for k in KINDS if flags & int(k.flag))
+    """The codes of the flags set in ``flags``, separated by ``;`` (empty when none)."""
+    return ";".join(f.name or "" for f in flag_members() if flags & int(f))
 
 
-def _latest_definition(questionnaire_id: int) -> Definition:
-    version = db.session.execute(
-        select(QuestionnaireVersion)
-        .where(QuestionnaireVersion.questionnaire_id == questionnaire_id)
-        .order_by(QuestionnaireVersion.version.desc())
-        .limit(1)
-    ).scalar_one()
-    return definition_of(version)
-
-
-def answer_columns(defn: Definition) -> list[str]:
-    """Answer columns in question order ("其他" text right after its question)."""
-    out: list[str] = []
+def variables(defn: Definition) -> tuple[list[Variable], dict[tuple[str, str | None], str]]:
+    """The columns of the export and, per (question, option or None), its column name."""
+    used: set[str] = set()
+    out = [
+        Variable(_safe_name("id", used), "答卷编号", "int"),
+        Variable(_safe_name("point_code", used), "点位编码"),
+        Variable(_safe_name("region", used), "区域"),
+        Variable(_safe_name("region_code", used), "区域编码"),
+        Variable(_safe_name("district", used), "区县"),
+        Variable(_safe_name("channel", used), "渠道"),
+        Variable(_safe_name("source", used), "来源"),
+        Variable(_safe_name("submitted_at", used), "提交时间（北京时间）"),
+        Variable(_safe_name("duration_seconds", used), "作答用时（秒）", "float"),
+        Variable(_safe_name("flags", used), "质量标记（代码，以分号分隔）"),
+    ]
+    for flag in flag_members():
+        name = flag.name or str(int(flag))
+        label = FLAG_NAMES.get(name, name)
+        out.append(Variable(_safe_name(f"flag_{name.lower()}", used), f"标记：{label}", "int"))
+    out.append(Variable(_safe_name("excluded", used), "是否排除出估计（1=排除）", "int"))
+    for metric in METRICS:
+        out.append(Variable(_safe_name(metric, used), METRIC_NAMES[metric], "float"))
+    columns: dict[tuple[str, str | None], str] = {}
     for q in defn.questions:
-        out.append(q.key)
-        if q.other_key:
-            out.append(q.other_key)
+        out += _question_variables(q, used, columns)
+    return out, columns
+
+
+def _question_variables(
+    q: Question, used: set[str], columns: dict[tuple[str, str | None], str]
+) -> list[Variable]:
+    out = []
+    if q.type == "multiple":
+        for o in q.options:
+            name = _safe_name(f"{q.key}__{o.value}", used)
+            columns[(q.key, o.value)] = name
+            out.append(Variable(name, f"{q.text}：{o.label}（1=选择）", "int"))
+    else:
+        name = _safe_name(q.key, used)
+        columns[(q.key, None)] = name
+        kind = {"number": "float", "text": "text", "region": "text"}.get(q.type, "code")
+        values = {o.value: o.label for o in q.options}
+        out.append(Variable(name, q.text, kind, values))
+    if q.allow_other:
+        name = _safe_name(f"{q.key}__other", used)
+        columns[(q.key, "__other")] = name
+        out.append(Variable(name, f"{q.text}：其他（请注明）"))
     return out
 
 
-def rows(questionnaire: Questionnaire, user: User | None = None) -> Iterator[list[Any]]:
-    """The header, then one row per response (the user's scope; None: everything).
+def _conditions(flt: ReportFilter, regions: RegionIndex) -> list[Any]:
+    """The report's conditions, the questionnaire's kept off SQLite's indexes: the export
+    reads in id order, and with the questionnaire index SQLite would sort every matching
+    response again for each batch instead of walking the id range."""
+    conditions: list[Any] = [unindexed(Response.questionnaire_id) == flt.questionnaire_id]
+    for condition in base_conditions(flt, regions, with_previous=False):
+        if not _is_questionnaire_condition(condition):
+            conditions.append(condition)
+    # Every response, excluded ones too: the ``excluded`` column says which (issue 11).
+    return conditions
 
-    The scope is fixed before the first row, so the rows can be streamed after the request's
-    objects are gone.
-    """
-    scope = region_condition(user) if user is not None else None
-    return _rows(questionnaire.id, scope)
+
+def _is_questionnaire_condition(condition: Any) -> bool:
+    left = getattr(condition, "left", None)
+    return left is not None and getattr(left, "key", None) == "questionnaire_id"
 
 
-def _rows(questionnaire_id: int, scope: Any) -> Iterator[list[Any]]:
-    defn = _latest_definition(questionnaire_id)
-    columns = answer_columns(defn)
-    yield [*FIXED_COLUMNS, *columns]
-    district = Region.__table__.alias("district")
-    residence = Region.__table__.alias("residence")
+def _query(flt: ReportFilter, regions: RegionIndex) -> Any:
+    excluded = case((excluded_condition(Response.flags), 1), else_=0)
     query = (
         select(
             Response.id,
+            CollectionPoint.code,
+            Response.region_id,
+            Response.district_id,
+            Response.channel_id,
             Response.source,
             Response.submitted_at,
             Response.duration_seconds,
             Response.flags,
-            Response.age_group,
-            Response.sex,
-            Response.awareness,
-            Response.participation,
-            Response.satisfaction,
-            Response.satisfaction_score,
-            CollectionPoint.code,
-            district.c.name.label("district"),
-            Channel.name.label("channel"),
-            QuestionnaireVersion.version,
-            residence.c.code.label("residence"),
+            excluded,
+            *(getattr(Response, m) for m in METRICS),
         )
-        .join(Region, Region.id == Response.region_id)
         .outerjoin(CollectionPoint, CollectionPoint.id == Response.point_id)
-        .outerjoin(district, district.c.id == Response.district_id)
-        .outerjoin(Channel, Channel.id == Response.channel_id)
-        .outerjoin(residence, residence.c.id == Response.residence_region_id)
-        .join(QuestionnaireVersion, QuestionnaireVersion.id == Response.questionnaire_version_id)
-        .where(Response.questionnaire_id == questionnaire_id)
-        .order_by(Response.id)
+        .where(*_conditions(flt, regions))
     )
-    if scope is not None:
-        query = query.where(scope)
+    return query.order_by(Response.id)
+
+
+def _local(moment: dt.datetime | None) -> str:
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True)
+class _Names:
+    regions: RegionIndex
+    channels: dict[int, str]
+
+
+def _base_cells(row: Any, names: _Names) -> list[Any]:
+    region = names.regions.by_id.get(int(row[2]))
+    district = names.regions.by_id.get(int(row[3])) if row[3] is not None else None
+    flags = int(row[8] or 0)
+    cells: list[Any] = [
+        int(row[0]),
+        row[1] or "",
+        region.name if region else "",
+        region.code if region else "",
+        district.name if district else "",
+        names.channels.get(int(row[4]), "") if row[4] is not None else "",
+        SOURCE_NAMES.get(str(row[5]), str(row[5] or "")),
+        _local(row[6]),
+        row[7],
+        flag_codes(flags),
+    ]
+    cells += [1 if flags & int(flag) else 0 for flag in flag_members()]
+    cells.append(int(row[9]))
+    cells += [None if v is None else float(v) for v in row[10:]]
+    return cells
+
+
+def _answer_cells(
+    answers: Sequence[Any],
+    defn: Definition,
+    columns: dict[tuple[str, str | None], str],
+    position: dict[str, int],
+    width: int,
+) -> list[Any]:
+    cells: list[Any] = [None] * width
+    for _, key, value, text, number in answers:
+        if key not in defn:
+            continue
+        q = defn.question(key)
+        if q.type == "multiple":
+            for o in q.options:  # answered: every option 0 unless ticked
+                i = position[columns[(key, o.value)]]
+                cells[i] = cells[i] or 0
+            if (key, value) in columns:
+                cells[position[columns[(key, value)]]] = 1
+        elif (key, None) in columns:
+            own = number if q.type == "number" else text if q.type == "text" else value
+            cells[position[columns[(key, None)]]] = own
+        if text and q.type != "text" and (key, "__other") in columns:
+            cells[position[columns[(key, "__other")]]] = text
+    return cells
+
+
+def iter_rows(flt: ReportFilter, defn: Definition) -> Iterator[list[Any]]:
+    """Every response of the filter as a row of :func:`variables`, a batch at a time."""
+    regions = RegionIndex.load(db.session)
+    channels = {int(i): n for i, n in db.session.execute(select(Channel.id, Channel.name))}
+    names = _Names(regions, channels)
+    found, columns = variables(defn)
+    position = {v.name: i for i, v in enumerate(found)}
+    first_answer = len(found) - sum(1 for v in found if v.name in set(columns.values()))
+    conn = db.session.connection()
+    query = _query(flt, regions)
     last = 0
     while True:
-        chunk = db.session.execute(query.where(Response.id > last).limit(CHUNK)).all()
-        if not chunk:
+        batch = conn.execute(query.where(Response.id > last).limit(BATCH)).all()
+        if not batch:
             return
-        answers = _answers([r.id for r in chunk])
-        for r in chunk:
-            given = answers.get(r.id, {})
-            yield [
-                r.id,
-                r.code or "",
-                r.district or "",
-                r.channel or "",
-                r.source,
-                r.submitted_at.astimezone(CST).isoformat(timespec="seconds"),
-                "" if r.duration_seconds is None else r.duration_seconds,
-                flag_codes(r.flags),
-                1 if is_excluded(r.flags) else 0,
-                r.version,
-                r.age_group or "",
-                r.sex or "",
-                r.residence or "",
-                _num(r.awareness),
-                _num(r.participation),
-                _num(r.satisfaction),
-                _num(r.satisfaction_score),
-                *(";".join(given.get(c, ())) for c in columns),
-            ]
-        last = chunk[-1].id
+        ids = [int(r[0]) for r in batch]
+        by_response: dict[int, list[Any]] = {}
+        answers = conn.execute(
+            select(
+                Answer.response_id, Answer.question_key, Answer.value, Answer.text, Answer.number
+            ).where(Answer.response_id.in_(ids))
+        ).all()
+        for a in answers:
+            by_response.setdefault(int(a[0]), []).append(a)
+        for r in batch:
+            cells = _answer_cells(
+                by_response.get(int(r[0]), []), defn, columns, position, len(found)
+            )
+            yield _base_cells(r, names) + cells[first_answer:]
+        last = ids[-1]
 
 
-def _num(value: float | None) -> Any:
-    return "" if value is None else round(value, 4)
+def count_rows(flt: ReportFilter) -> int:
+    """How many responses the export will hold (for a progress bar)."""
+    from sqlalchemy import func
+
+    query = _query(flt, RegionIndex.load(db.session)).order_by(None)
+    return int(db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one())
 
 
-def _answers(ids: list[int]) -> dict[int, dict[str, list[str]]]:
-    out: dict[int, dict[str, list[str]]] = defaultdict(dict)
-    query = (
-        select(Answer.response_id, Answer.question_key, Answer.value, Answer.text, Answer.number)
-        .where(Answer.response_id.in_(ids))
-        .order_by(Answer.id)
+def csv_chunks(
+    flt: ReportFilter, defn: Definition, progress: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
+    """The export as CSV (UTF-8 with BOM, formula-escaped), chunk by chunk."""
+    found, _ = variables(defn)
+
+    def rows() -> Iterator[list[Any]]:
+        for row in iter_rows(flt, defn):
+            if progress is not None:
+                progress(1)
+            yield row
+
+    return csv_lines([v.name for v in found], rows())
+
+
+def codebook_rows(defn: Definition) -> list[list[str]]:
+    """Codebook: variable, label, kind, codes in the CSV, numbers in SPSS/Stata."""
+    found, _ = variables(defn)
+    rows = []
+    for v in found:
+        codes = "; ".join(f"{code}={label}" for code, label in v.values.items())
+        numbers = "; ".join(f"{i}={label}" for i, label in enumerate(v.values.values(), start=1))
+        rows.append([v.name, v.label, v.kind, codes, numbers])
+    return rows
+
+
+CODEBOOK_HEADERS = ["变量名", "含义", "类型", "CSV 中的取值", "SPSS/Stata 中的数值"]
+
+
+def frame_for_stats(flt: ReportFilter, defn: Definition) -> tuple[pd.DataFrame, list[Variable]]:
+    """The export as a compact frame for SPSS/Stata: option codes numbered 1..k."""
+    found, _ = variables(defn)
+    data = pd.DataFrame(list(iter_rows(flt, defn)), columns=[v.name for v in found])
+    for v in found:
+        column = data[v.name]
+        if v.kind == "code":
+            numbers = {code: i for i, code in enumerate(v.values, start=1)}
+            data[v.name] = column.map(numbers).astype("float64")
+        elif v.kind == "int":
+            data[v.name] = column.astype("float64")
+        elif v.kind == "float":
+            data[v.name] = pd.to_numeric(column, errors="coerce").astype("float64")
+        else:
+            data[v.name] = column.fillna("").astype(str)
+    return data, found
+
+
+def write_stats_file(flt: ReportFilter, defn: Definition, path: Path, fmt: str) -> int:
+    """Write ``.sav`` or ``.dta`` with Chinese variable and value labels; returns rows."""
+    import pyreadstat
+
+    data, found = frame_for_stats(flt, defn)
+    labels = [v.label for v in found]
+    value_labels = {
+        v.name: {float(i): label for i, label in enumerate(v.values.values(), start=1)}
+        for v in found
+        if v.kind == "code" and v.values
+    }
+    if fmt == "sav":
+        pyreadstat.write_sav(
+            data, str(path), column_labels=labels, variable_value_labels=value_labels
+        )
+    else:
+        pyreadstat.write_dta(
+            data,
+            str(path),
+            column_labels=[x[:80] for x in labels],
+            variable_value_labels=value_labels,
+        )
+    return len(data)
+
+
+def record_export(actor: User | None, flt: ReportFilter, fmt: str) -> None:
+    """Audit-log a raw export (who, which questionnaire, format, how many rows). Flushes."""
+    audit.record(
+        actor,
+        "export_responses",
+        "questionnaire",
+        flt.questionnaire_id,
+        format=fmt,
+        count=count_rows(flt),
     )
-    for rid, key, value, text, number in db.session.execute(query):
-        if value is not None:
-            out[rid].setdefault(key, []).append(value)
-            if value == OTHER_VALUE and text:
-                out[rid].setdefault(f"{key}__other", []).append(text)
-        elif text is not None:
-            out[rid].setdefault(key, []).append(text)
-        elif number is not None:
-            out[rid].setdefault(key, []).append(f"{number:g}")
-    return out
-
-
-def csv_chunks(questionnaire: Questionnaire, user: User | None = None) -> Iterator[bytes]:
-    """The export as Excel-friendly CSV (UTF-8 with BOM, CRLF), in chunks of bytes."""
-    return _csv(rows(questionnaire, user))
-
-
-def _csv(source: Iterator[list[Any]]) -> Iterator[bytes]:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    yield "\ufeff".encode()
-    for n, row in enumerate(source, start=1):
-        writer.writerow([cell_text(v) for v in row])
-        if n % 500 == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
-
-
-def count_rows(questionnaire: Questionnaire, user: User | None = None) -> int:
-    """How many responses the export of ``user`` holds (for the audit log)."""
-    query = (
-        select(db.func.count())
-        .select_from(Response)
-        .join(Region, Region.id == Response.region_id)
-        .where(Response.questionnaire_id == questionnaire.id)
-    )
-    if user is not None:
-        query = query.where(region_condition(user))
-    return int(db.session.execute(query).scalar_one())

@@ -39,9 +39,15 @@ def get_targets(questionnaire_id: int) -> dict[str, Target]:
 
 
 def set_target(
-    questionnaire_id: int, metric: str, threshold: float, actor: User | None = None
+    questionnaire_id: int,
+    metric: str,
+    threshold: float,
+    actor: User | None = None,
+    *,
+    note: str = "",
 ) -> Target:
-    """Create or change a target; audit-logged with the old and new value. Flushes only."""
+    """Create or change a target; audit-logged with the old and new value (and ``note``,
+    e.g. that it is a demo value). Flushes only."""
     _require_city_admin(actor)
     if metric not in TARGET_METRICS:
         raise TargetError(f"未知的指标：{metric}")
@@ -70,6 +76,7 @@ def set_target(
         metric=metric,
         old=old,
         new=value,
+        **({"note": note} if note else {}),
     )
     return target
 

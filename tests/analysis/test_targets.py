@@ -201,3 +201,17 @@ def test_status_properties(xn: tuple[int, int], target: float, direction: str, m
         assert got.more_needed == 0
         above = f.ci_low.iloc[0] >= target if direction == ">=" else f.ci_high.iloc[0] <= target
         assert (got.status == "met") == above
+
+
+def test_one_target_per_row_equals_one_call_per_target() -> None:
+    frame = proportion_ci([80, 45, 95, 10], [100, 50, 100, 12])
+    targets = [0.9, 0.8, 0.9, 0.5]
+    together = target_status(frame, targets)
+    for i, target in enumerate(targets):
+        alone = target_status(frame.iloc[[i]], target)
+        for column in ("status", "more_needed", "status_note"):
+            assert together[column].iloc[i] == alone[column].iloc[0] or (
+                pd.isna(together[column].iloc[i]) and pd.isna(alone[column].iloc[0])
+            )
+    with pytest.raises(AnalysisError, match="one number per row"):
+        target_status(frame, [0.9, 0.8])

@@ -166,3 +166,35 @@ def test_db_current_reports_head(app: Flask, runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["db", "current"])
     assert result.exit_code == 0
     assert head is not None and result.output.strip() == head
+
+
+def test_bootstrap_sets_demo_targets_once_audit_logged_as_demo(app: Flask) -> None:
+    import json
+
+    from survey.demo import DEMO_TARGETS
+    from survey.models import AuditLog
+    from survey.models import Target
+
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["bootstrap", "--demo-responses", "40"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        stored = {t.metric: t.threshold for t in db.session.execute(db.select(Target)).scalars()}
+        entries = list(
+            db.session.execute(db.select(AuditLog).where(AuditLog.action == "target_set")).scalars()
+        )
+    assert stored == DEMO_TARGETS
+    assert len(entries) == len(DEMO_TARGETS)  # the second run changed nothing
+    for entry in entries:
+        assert entry.username == "(命令行)" and entry.user_id is None
+        assert "演示目标值" in json.loads(entry.detail)["note"]
+
+
+def test_bootstrap_leaves_a_database_with_responses_without_demo_targets(app: Flask) -> None:
+    from survey.models import Target
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["bootstrap", "--demo-responses", "0"]).exit_code == 0
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(Target.id))).scalar_one() == 0

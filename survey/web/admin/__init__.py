@@ -8,9 +8,11 @@ from survey.web.admin import accounts  # noqa: E402,F401
 from survey.web.admin import audit  # noqa: E402,F401
 from survey.web.admin import auth  # noqa: E402,F401
 from survey.web.admin import dashboard  # noqa: E402,F401
+from survey.web.admin import exports  # noqa: E402,F401
 from survey.web.admin import points  # noqa: E402,F401
 from survey.web.admin import qr  # noqa: E402,F401
 from survey.web.admin import quality  # noqa: E402,F401
+from survey.web.admin import questions  # noqa: E402,F401
 from survey.web.admin import regions  # noqa: E402,F401
 from survey.web.admin import settings  # noqa: E402,F401
 from survey.web.admin import views  # noqa: E402,F401

@@ -18,7 +18,7 @@ from survey.reporting import RATE_METRICS
 from survey.reporting import WEIGHTING_NAMES
 from survey.reporting import ChannelRow
 from survey.reporting import ReportFilter
-from survey.reporting import charts
+from survey.reporting import svg_charts
 from survey.services import access
 from survey.services import reports
 from survey.services.choices import region_choices
@@ -58,7 +58,8 @@ def _sorted_points(rows: list[ChannelRow], key: str, desc: bool) -> list[Channel
 def _period_text(flt: ReportFilter) -> str:
     start = flt.date_from.isoformat() if flt.date_from else "最早"
     end = flt.date_to.isoformat() if flt.date_to else "最新"
-    return f"{start} 至 {end}（按答卷所在周）"
+    basis = "按答卷所在周" if flt.date_basis == "week" else "按提交日期"
+    return f"{start} 至 {end}（{basis}）"
 
 
 @bp.get("/")
@@ -66,6 +67,11 @@ def index() -> ResponseReturnValue:
     """The dashboard of the three rates (the staff area's landing page)."""
     user = staff()
     req = report_request(request.args)
+    # A first visit (no period in the address) shows the last complete weeks; a period
+    # cleared in the form (empty from/to) means every week.
+    default_period = "from" not in request.args and "to" not in request.args
+    if default_period:
+        req = reports.default_period(user, req)
     flt = reports.report_filter(user, req)
     board = reports.dashboard(flt)
     psort = request.args.get("psort", "responses")
@@ -85,12 +91,14 @@ def index() -> ResponseReturnValue:
         metrics=METRICS,
         rates=RATE_METRICS,
         metric_names=METRIC_NAMES,
-        charts={m: charts.inline_svg(charts.trend_chart(board.trend[m], "svg")) for m in METRICS},
+        charts={m: svg_charts.trend_svg(board.trend[m]) for m in METRICS},
         points=_sorted_points(board.points, psort, pdesc),
         point_columns=POINT_COLUMNS,
         psort=psort,
         pdesc=pdesc,
         period_text=_period_text(flt),
+        default_period=default_period,
+        default_weeks=reports.DEFAULT_WEEKS,
         min_n=MIN_RESPONSES,
         scope=access.scope_root(user),
     )

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
 from flask import abort
-from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import stream_with_context
 from flask import url_for
 from flask.typing import ResponseReturnValue
 
@@ -20,8 +17,6 @@ from survey.errors import SurveyError
 from survey.models.integrity import REVIEW_NAMES
 from survey.services import access
 from survey.services import audit
-from survey.services import choices
-from survey.services import response_export
 from survey.services import transaction
 from survey.services.integrity import catalogue
 from survey.services.integrity import is_excluded
@@ -215,28 +210,6 @@ def quality_window(point_id: int) -> ResponseReturnValue:
     transaction.commit()
     flash(f"已保存点位 {point.code} 的采集时段。", "ok")
     return redirect(target)
-
-
-@bp.get("/responses/export.csv")
-def responses_export() -> ResponseReturnValue:
-    """Every response in scope of one questionnaire as CSV (flags, excluded, answers)."""
-    user = staff()
-    key = request.args.get("questionnaire", "") or current_app.config.get(
-        "DEFAULT_QUESTIONNAIRE", "civilized-city"
-    )
-    questionnaire = choices.questionnaire_by_key(key)
-    count = response_export.count_rows(questionnaire, user)
-    audit.record(
-        user, "export_responses", "questionnaire", questionnaire.id, format="csv", count=count
-    )
-    transaction.commit()
-    body = stream_with_context(response_export.csv_chunks(questionnaire, user))
-    response = Response(body, mimetype="text/csv; charset=utf-8")
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=responses-{questionnaire.key}.csv"
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _local(moment: Any) -> Any:

@@ -159,7 +159,7 @@ def test_responses_export_from_the_staff_area(
     _attack(staff, "999902", 3)
     _attack(staff, "999901", 2)
     auth.login("linjiang")
-    response = client.get("/admin/responses/export.csv")
+    response = client.get("/admin/exports/responses.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert len(rows) == 2  # the officer's scope only
@@ -197,7 +197,8 @@ def test_responses_export_command(runner: FlaskCliRunner, staff: Flask, tmp_path
     assert "device_hash" not in header and "network_hash" not in header
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 3 and {r["excluded"] for r in rows} == {"1"}
-    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00", rows[0]["submitted_at"])
+    # China time, as the codebook says (提交时间（北京时间）).
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", rows[0]["submitted_at"])
     missing = runner.invoke(
         args=["responses", "export", "--questionnaire", "nope", "--out", str(out)]
     )

@@ -88,3 +88,28 @@ def test_groups_chart_and_empty_series() -> None:
     assert "无有效答卷" in trend_chart(empty).decode("utf-8")
     with pytest.raises(ValueError):
         trend_chart(empty, "gif")
+
+
+def test_page_svg_is_valid_and_shows_band_estimates_target_and_too_few() -> None:
+    import xml.etree.ElementTree as ET
+
+    from survey.reporting.svg_charts import nice_ticks
+    from survey.reporting.svg_charts import trend_svg
+
+    svg = trend_svg(series())
+    root = ET.fromstring(svg)  # well-formed XML, inline-able
+    assert root.tag.endswith("svg") and root.get("role") == "img"
+    text = "".join(root.itertext())
+    for words in ("知晓率（按周）", "95% 置信区间", "估计值", "样本不足（仅供参考）", "目标 90%"):
+        assert words in text
+    assert "11-02" in text and "11-16" in text
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(root.findall(f"{ns}polygon")) == 1  # the interval band
+    assert len(root.findall(f"{ns}circle")) == 3  # two estimates, one hollow (too few)
+    assert svg == trend_svg(series())  # stable
+    score = trend_svg(series("satisfaction_score", 80.0))
+    assert "得分（0–100）" in score and "目标 80" in score
+    empty = trend_svg(TrendSeries("awareness", "知晓率", [], None))
+    assert "无有效答卷" in empty
+    ticks = nice_ticks(65.3, 76.6)
+    assert ticks[0] <= 65.3 and ticks[-1] >= 76.6 and len(ticks) <= 6

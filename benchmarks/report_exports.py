@@ -1,0 +1,191 @@
+"""Benchmark of the issue-10 exports on a large database: time and peak memory of question
+statistics, the XLSX workbook, the Word briefing and the raw responses CSV.
+
+For each size (default 100,000 responses) it builds a fresh SQLite database (PostgreSQL
+with ``--postgres URL``) with ``benchmarks/reports.py``'s ``prepare`` (demo city, synthetic
+responses over 12 weeks), adds answers to ten questions of the bundled questionnaire per
+response (single choice, a scale with 不了解, two multiple-choice questions, a follow-up
+shown by skip logic), then, in a fresh child process so that its peak memory is the
+exports' own, times each export once and prints the traced Python peak (tracemalloc) and
+the child's peak RSS. The raw CSV is streamed to /dev/null: its memory must not grow with
+the number of responses.
+
+Usage: ``python benchmarks/exports.py [--sizes 100000,1000000] [--postgres URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "benchmarks"
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+#: (question, kind, options) answered for every response; the follow-up only after "yes".
+ANSWERED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("age_group", "single", ("18-29", "30-39", "40-49", "50-59", "60+")),
+    ("sex", "single", ("male", "female")),
+    ("aware_campaign", "single", ("yes", "heard", "no")),
+    ("aware_report", "multiple", ("hotline", "snapshot", "grid", "none")),
+    ("volunteered", "single", ("yes", "no")),
+    ("volunteer_frequency", "follow", ("weekly", "monthly", "quarterly", "rarely")),
+    ("civic_practices", "multiple", ("traffic", "chopsticks", "sorting", "queue")),
+    ("sat_sanitation", "single", ("satisfied", "fairly_satisfied", "needs_improvement", "unsure")),
+    ("sat_overall", "single", ("satisfied", "fairly_satisfied", "needs_improvement", "unsure")),
+)
+
+
+def _module(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def add_answers(url: str, seed: int = 10) -> int:
+    """Answers for every response (executemany in chunks); returns the rows written."""
+    from sqlalchemy import create_engine
+    from sqlalchemy import text
+
+    from survey.config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(url))
+    rng = np.random.default_rng(seed)
+    written = 0
+    with engine.begin() as conn:
+        ids = np.array(conn.execute(text("SELECT id FROM responses ORDER BY id")).scalars().all())
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = (
+            "INSERT INTO answers (response_id, question_key, value)"
+            f" VALUES ({mark}, {mark}, {mark})"
+        )
+        for start in range(0, ids.size, 50_000):
+            rows = _answers(rng, ids[start : start + 50_000])
+            conn.exec_driver_sql(sql, rows)
+            written += len(rows)
+    engine.dispose()
+    return written
+
+
+def _answers(rng: np.random.Generator, ids: np.ndarray) -> list[tuple[int, str, str]]:
+    rows: list[tuple[int, str, str]] = []
+    volunteered = rng.random(ids.size) < 0.6
+    for key, kind, options in ANSWERED:
+        if kind == "multiple":
+            ticks = rng.random((ids.size, len(options))) < 0.45
+            ticks[~ticks.any(axis=1), 0] = True
+            for j, option in enumerate(options):
+                rows += [(int(i), key, option) for i in ids[ticks[:, j]]]
+            continue
+        chosen = rng.integers(0, len(options), ids.size)
+        keep = volunteered if kind == "follow" else np.ones(ids.size, dtype=bool)
+        if key == "volunteered":
+            chosen = np.where(volunteered, 0, 1)
+        rows += [(int(i), key, options[c]) for i, c in zip(ids[keep], chosen[keep], strict=True)]
+    return rows
+
+
+def _timed(name: str, run: Callable[[], Any], out: dict[str, Any]) -> Any:
+    tracemalloc.start()
+    start = time.perf_counter()
+    value = run()
+    out[name] = {
+        "seconds": time.perf_counter() - start,
+        "traced_peak_mib": tracemalloc.get_traced_memory()[1] / 2**20,
+    }
+    tracemalloc.stop()
+    return value
+
+
+def measure(url: str) -> dict[str, Any]:
+    """Time every export once in this (fresh) process."""
+    import datetime as dt
+
+    from survey import create_app
+    from survey.services import exports
+    from survey.services import question_reports
+    from survey.services import response_export
+
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "bench" * 8, "INSTANCE_PATH": tempfile.mkdtemp()}
+    )
+    out: dict[str, Any] = {}
+    with app.app_context():
+        vf = question_reports.command_line_filter(
+            "civilized-city", date_from=dt.date(2026, 11, 9), date_to=dt.date(2026, 11, 30)
+        )
+        _timed("question statistics", lambda: question_reports.statistics(vf), out)
+        _timed("xlsx workbook", lambda: exports.xlsx(exports.bundle(vf)), out)
+        _timed("word briefing", lambda: exports.briefing_docx(vf), out)
+        whole = question_reports.command_line_filter("civilized-city", include_flagged=True)
+
+        def stream() -> int:
+            size = 0
+            with open("/dev/null", "wb") as sink:
+                for chunk in response_export.csv_chunks(whole.filter, whole.definition):
+                    sink.write(chunk)
+                    size += len(chunk)
+            return size
+
+        out["raw csv bytes"] = _timed("raw responses csv (all)", stream, out)
+    out["rss_peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--postgres", default="")
+    parser.add_argument("--measure", default="", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(args.measure)))
+        return
+    reports = _module("reports")
+    for n in [int(s) for s in args.sizes.split(",") if s]:
+        if args.postgres:
+            url = args.postgres
+        else:
+            url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-exports-')) / 'bench.db'}"
+        load = reports.prepare(url, n)
+        start = time.perf_counter()
+        answers = add_answers(url)
+        print(
+            f"{url.split(':')[0]} n={n:,d}: responses loaded in {load:.1f}s, {answers:,d} answers"
+            f" in {time.perf_counter() - start:.1f}s",
+            flush=True,
+        )
+        child = subprocess.run(
+            [sys.executable, __file__, "--measure", url], check=True, capture_output=True, text=True
+        )
+        result = json.loads(child.stdout.strip().splitlines()[-1])
+        for name, value in result.items():
+            if isinstance(value, dict):
+                print(
+                    f"  {name:28s} {value['seconds']:7.1f} s   traced peak"
+                    f" {value['traced_peak_mib']:7.1f} MiB",
+                    flush=True,
+                )
+        print(
+            f"  raw CSV {result['raw csv bytes'] / 2**20:.0f} MiB streamed;"
+            f" child RSS peak {result['rss_peak_mib']:.0f} MiB",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

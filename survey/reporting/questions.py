@@ -1,0 +1,251 @@
+"""Question statistics: every choice question's answer distribution with design-based
+intervals, for the dashboard's filters (period, region, channel, weighting, flagged
+responses in or out).
+
+The design is the dashboard's (collection point = cluster, district = stratum, weights
+calibrated to the population when asked), built from the aggregated rows of
+:mod:`survey.reporting.question_frame`; a share is the domain mean of an option indicator
+over the respondents who answered, so unit rows and aggregated rows give the same numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+from sqlalchemy import func
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis import SurveyDesign
+from analysis import kish_n_eff
+from analysis import svy_estimate
+from questionnaires import Definition
+from questionnaires import Question
+from survey.models import Response
+from survey.reporting.estimates import estimate_from_row
+from survey.reporting.filters import MIN_RESPONSES
+from survey.reporting.filters import ReportFilter
+from survey.reporting.filters import excluded_condition
+from survey.reporting.planner import report_planner
+from survey.reporting.population import population_counts
+from survey.reporting.question_frame import QuestionFrame
+from survey.reporting.question_frame import answered_column
+from survey.reporting.question_frame import load_question_frame
+from survey.reporting.question_frame import nonsubstantive_column
+from survey.reporting.question_frame import option_column
+from survey.reporting.question_frame import score_columns
+from survey.reporting.question_frame import seen_column
+from survey.reporting.question_results import OptionStat
+from survey.reporting.question_results import QuestionReport
+from survey.reporting.question_results import QuestionStat
+from survey.reporting.regions import RegionIndex
+from survey.reporting.results import Estimate
+from survey.reporting.results import WeightingInfo
+from survey.reporting.results import plain
+from survey.reporting.statement import base_conditions
+from survey.reporting.weighting import OUTCOMES
+from survey.reporting.weighting import WeightedDesign
+from survey.reporting.weighting import unweighted_design
+from survey.reporting.weighting import weighted_design
+
+
+@dataclass(frozen=True)
+class Designs:
+    """The unweighted design and the weighted one (None when the report is unweighted or
+    the weighting could not be applied; ``info`` says which and why)."""
+
+    plain: SurveyDesign | None
+    weighted: SurveyDesign | None
+    info: WeightingInfo
+
+    @property
+    def applied(self) -> SurveyDesign | None:
+        """The design of the report's weighting as applied."""
+        return self.weighted if self.weighted is not None else self.plain
+
+
+def build_designs(
+    bind: Session | Connection, data: QuestionFrame, flt: ReportFilter, regions: RegionIndex
+) -> Designs:
+    """Unweighted and (if asked) weighted designs of the question frame."""
+    frame = data.frame
+    outcomes = {**OUTCOMES, **data.outcomes}
+    if frame.empty or int(frame["n"].sum()) == 0:
+        return Designs(None, None, WeightingInfo.plain(flt.weighting, message="无有效答卷"))
+    plain_design = unweighted_design(frame).replace_weights(outcomes=outcomes)
+    if flt.weighting == "none":
+        info = WeightingInfo.plain("none", kish=kish_n_eff(plain_design))
+        return Designs(plain_design, None, info)
+    strata = [int(s) for s in frame["stratum"].unique() if s != 0]
+    weighted: WeightedDesign = weighted_design(
+        frame, flt.weighting, population_counts(bind, strata), regions
+    )
+    if weighted.design is None or weighted.info.applied == "none":
+        return Designs(plain_design, None, weighted.info)
+    return Designs(plain_design, weighted.design.replace_weights(outcomes=outcomes), weighted.info)
+
+
+def estimates(
+    design: SurveyDesign | None,
+    outcome: str,
+    by: str | None,
+    *,
+    method: str,
+    min_n: int,
+    level: float,
+) -> dict[Hashable, Estimate]:
+    """Estimates of one outcome per value of ``by`` (key None: the whole design)."""
+    if design is None:
+        return {}
+    frame = svy_estimate(design, outcome, by, method=method, level=level)
+    keys = frame[by].tolist() if by is not None else [None]
+    return {
+        plain_key(key): estimate_from_row(outcome, row, method, min_n)
+        for key, row in zip(keys, frame.itertuples(index=False), strict=True)
+    }
+
+
+def plain_key(value: Any) -> Hashable:
+    """A group key as plain Python (NumPy integers become int, timestamps dates)."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    return value  # type: ignore[no-any-return]
+
+
+def share_method(frame: pd.DataFrame, column: str) -> str:
+    """``logit`` for a 0/1 indicator, ``mean`` otherwise (two non-substantive options
+    ticked by one respondent of a multiple-choice question)."""
+    answered = frame[column.replace("ns|", "a|", 1)] if column.startswith("ns|") else None
+    if answered is not None and bool((frame[column] > answered).any()):
+        return "mean"
+    return "logit"
+
+
+def question_stat(
+    q: Question,
+    number: int,
+    data: QuestionFrame,
+    designs: Designs,
+    *,
+    min_n: int,
+    level: float,
+) -> QuestionStat:
+    """The distribution of one question: counts, shares with intervals, seen, answered."""
+    frame = data.frame
+
+    def one(design: SurveyDesign | None, outcome: str, method: str = "logit") -> Estimate:
+        found = estimates(design, outcome, None, method=method, min_n=min_n, level=level)
+        return found.get(None) or Estimate.empty(outcome)
+
+    options = []
+    for o in q.options:
+        column = option_column(q.key, o.value)
+        weighted = one(designs.weighted, column) if designs.weighted is not None else None
+        options.append(
+            OptionStat(
+                value=o.value,
+                label=o.label,
+                substantive=o.substantive,
+                count=int(frame[column].sum()),
+                unweighted=one(designs.plain, column),
+                weighted=weighted,
+            )
+        )
+    has_nonsub = any(not o.substantive for o in q.options)
+    nonsub = nonsubstantive_column(q.key)
+    ns_method = share_method(frame, nonsub) if has_nonsub else "logit"
+    score = score_columns(q.key)[0]
+    return QuestionStat(
+        key=q.key,
+        number=number,
+        text=q.text,
+        type=q.type,
+        section=q.section,
+        seen=int(frame[seen_column(q.key)].sum()),
+        answered=int(frame[answered_column(q.key)].sum()),
+        options=options,
+        non_substantive=one(designs.plain, nonsub, ns_method) if has_nonsub else None,
+        non_substantive_weighted=(
+            one(designs.weighted, nonsub, ns_method)
+            if has_nonsub and designs.weighted is not None
+            else None
+        ),
+        score=one(designs.plain, score, "mean") if q.type == "scale" else None,
+        score_weighted=(
+            one(designs.weighted, score, "mean")
+            if q.type == "scale" and designs.weighted is not None
+            else None
+        ),
+        condition=condition_text(q, data),
+    )
+
+
+def condition_text(q: Question, data: QuestionFrame) -> str:
+    """Chinese description of a question's skip logic ("" when always shown)."""
+    cond = q.show_if
+    if cond is None:
+        return ""
+    source = next((s for s in data.questions if s.key == cond.question), None)
+    if source is None:
+        return f"仅当 {cond.question} 为 {'、'.join(sorted(cond.values))} 时显示"
+    labels = [o.label for o in source.options if o.value in cond.values]
+    return f"仅向“{source.text}”回答“{'、'.join(labels)}”者显示"
+
+
+def question_numbers(defn: Definition) -> dict[str, int]:
+    """Question numbers as the questionnaire shows them (1-based, in display order)."""
+    return {q.key: i for i, q in enumerate(defn.questions, start=1)}
+
+
+def excluded_count(bind: Session | Connection, flt: ReportFilter, regions: RegionIndex) -> int:
+    """Responses in the filter's scope carrying an excluding quality flag."""
+    conditions = base_conditions(flt, regions, with_previous=False)
+    query = select(func.count()).select_from(Response)
+    query = query.where(*conditions, excluded_condition(Response.flags))
+    return int(bind.execute(query).scalar_one())
+
+
+def question_stats(
+    bind: Session | Connection,
+    flt: ReportFilter,
+    defn: Definition,
+    *,
+    min_n: int = MIN_RESPONSES,
+    level: float = 0.95,
+) -> QuestionReport:
+    """Statistics of every single-choice, multiple-choice and scale question of ``defn``.
+
+    ``flt.version_id`` should be the version ``defn`` was loaded from (answers of other
+    versions may mean something else); shares are of the respondents who answered.
+    """
+    with report_planner(bind):
+        regions = RegionIndex.load(bind)
+        data = load_question_frame(bind, flt, defn, regions)
+        excluded = excluded_count(bind, flt, regions)
+    designs = build_designs(bind, data, flt, regions)
+    numbers = question_numbers(defn)
+    stats = [
+        question_stat(q, numbers[q.key], data, designs, min_n=min_n, level=level)
+        for q in data.questions
+    ]
+    return QuestionReport(
+        questionnaire=defn.title,
+        version=defn.version,
+        version_id=flt.version_id or 0,
+        responses=int(data.frame["n"].sum()) if not data.frame.empty else 0,
+        excluded=excluded,
+        include_flagged=flt.include_flagged,
+        weighting=designs.info,
+        questions=stats,
+        period=(flt.date_from, flt.date_to),
+        filter=plain(flt),
+    )

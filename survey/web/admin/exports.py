@@ -1,0 +1,134 @@
+"""Exports for the filter in the query string, within the user's scope: the menu page, the
+XLSX workbook, CSV and JSON of each table, the weekly briefing (Word, A4 print page) and the
+raw responses for analysts (CSV streamed, SPSS, Stata, codebook)."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from flask import Response
+from flask import abort
+from flask import render_template
+from flask import request
+from flask import stream_with_context
+from flask.typing import ResponseReturnValue
+
+from survey.reporting import METRICS
+from survey.reporting.filters import METRIC_NAMES
+from survey.services import exports
+from survey.services import question_reports
+from survey.services import response_export
+from survey.services import transaction
+from survey.services.csv_files import csv_bytes
+from survey.services.reports import ReportRequest
+from survey.web.admin import bp
+from survey.web.admin.helpers import staff
+from survey.web.admin.questions import page_context
+from survey.web.report_args import report_request
+
+MIMETYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "json": "application/json",
+    "csv": "text/csv",
+    "sav": "application/x-spss-sav",
+    "dta": "application/x-stata-dta",
+}
+
+
+def _filter() -> tuple[question_reports.VersionFilter, ReportRequest]:
+    req = report_request(request.args)
+    return question_reports.version_filter(staff(), req), req
+
+
+def download(body: Any, name: str, fmt: str) -> Response:
+    """A file download that is never cached."""
+    response = Response(body, mimetype=MIMETYPES[fmt])
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/exports")
+def exports_menu() -> ResponseReturnValue:
+    """Every export of the current filter, one link each."""
+    vf, req = _filter()
+    return render_template(
+        "admin/exports.html",
+        tables=exports.TABLE_NAMES,
+        **page_context(vf, req),
+    )
+
+
+@bp.get("/exports/report.xlsx")
+def export_xlsx() -> ResponseReturnValue:
+    """The workbook: 说明, headline, districts, streets, channels, trend, each question."""
+    vf, _ = _filter()
+    return download(exports.xlsx(exports.bundle(vf)), "report.xlsx", "xlsx")
+
+
+@bp.get("/exports/report.json")
+def export_json() -> ResponseReturnValue:
+    """Every table as one JSON document."""
+    vf, _ = _filter()
+    return download(exports.tables_json(exports.bundle(vf)), "report.json", "json")
+
+
+@bp.get("/exports/table-<name>.<fmt>")
+def export_table(name: str, fmt: str) -> ResponseReturnValue:
+    """One table as CSV or JSON."""
+    if fmt not in ("csv", "json"):
+        abort(404)
+    vf, _ = _filter()
+    questions = name not in exports.TABLE_NAMES
+    table = exports.table_by_name(exports.bundle(vf, questions=questions), name)
+    if fmt == "csv":
+        return download(exports.table_csv(table), f"{table.name}.csv", "csv")
+    body = json.dumps(table.to_dict(), ensure_ascii=False, default=str).encode("utf-8")
+    return download(body, f"{table.name}.json", "json")
+
+
+@bp.get("/exports/briefing.docx")
+def export_docx() -> ResponseReturnValue:
+    """The weekly briefing as a Word document."""
+    vf, _ = _filter()
+    return download(exports.briefing_docx(vf), "briefing.docx", "docx")
+
+
+@bp.get("/exports/briefing")
+def briefing_page() -> ResponseReturnValue:
+    """The weekly briefing as a print-ready A4 page (no external requests)."""
+    vf, _ = _filter()
+    brief = exports.briefing(vf)
+    return render_template(
+        "admin/briefing.html", brief=brief, metrics=METRICS, metric_names=METRIC_NAMES
+    )
+
+
+@bp.get("/exports/responses.<fmt>")
+def export_responses(fmt: str) -> ResponseReturnValue:
+    """The raw responses: CSV (streamed), SPSS .sav or Stata .dta."""
+    if fmt not in ("csv", "sav", "dta"):
+        abort(404)
+    vf, _ = _filter()
+    response_export.record_export(staff(), vf.filter, fmt)
+    transaction.commit()
+    if fmt == "csv":
+        body = stream_with_context(response_export.csv_chunks(vf.filter, vf.definition))
+        return download(body, "responses.csv", "csv")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"responses.{fmt}"
+        response_export.write_stats_file(vf.filter, vf.definition, path, fmt)
+        data = path.read_bytes()
+    return download(data, f"responses.{fmt}", fmt)
+
+
+@bp.get("/exports/codebook.csv")
+def export_codebook() -> ResponseReturnValue:
+    """The codebook of the raw responses."""
+    vf, _ = _filter()
+    rows = response_export.codebook_rows(vf.definition)
+    return download(csv_bytes(response_export.CODEBOOK_HEADERS, rows), "codebook.csv", "csv")
