@@ -10,7 +10,7 @@ exports' own, times each export once and prints the traced Python peak (tracemal
 the child's peak RSS. The raw CSV is streamed to /dev/null: its memory must not grow with
 the number of responses.
 
-Usage: ``python benchmarks/exports.py [--sizes 100000,1000000] [--postgres URL]``.
+Usage: ``python benchmarks/report_exports.py [--sizes 100000,1000000] [--postgres URL]``.
 """
 
 from __future__ import annotations
