@@ -91,7 +91,11 @@ def _build(vf: object, fmt: str, by: str, step: object) -> bytes:
             return exports.briefing_docx(vf)  # type: ignore[arg-type]
         brief = exports.briefing(vf)  # type: ignore[arg-type]
         page = render_template(
-            "admin/briefing.html", brief=brief, metrics=METRICS, metric_names=METRIC_NAMES
+            "admin/briefing.html",
+            brief=brief,
+            metrics=METRICS,
+            metric_names=METRIC_NAMES,
+            standalone=True,
         )
         return page.encode("utf-8")
     bundle = exports.bundle(vf, questions=fmt != "csv", progress=step)  # type: ignore[arg-type]

@@ -55,7 +55,9 @@ def test_report_formats(answered: Flask, tmp_path: Path) -> None:
     html = tmp_path / "b.html"
     result = run(answered, *base, "--format", "html", "--out", str(html))
     assert result.exit_code == 0, result.output
-    assert "data:image/png;base64," in html.read_text(encoding="utf-8")
+    page = html.read_text(encoding="utf-8")
+    assert "data:image/png;base64," in page
+    assert "<script" not in page  # a file on disk: no link back to the server's scripts
 
 
 def test_responses_export(answered: Flask, tmp_path: Path) -> None:
