@@ -23,6 +23,9 @@ NAMING_CONVENTION = {
 }
 
 intpk = Annotated[int, mapped_column(primary_key=True)]
+#: Largest value an ``intpk`` column can hold on every database (INTEGER: 32 bits on
+#: PostgreSQL): a larger id names nothing, and must not reach the database driver.
+MAX_INTPK = 2**31 - 1
 created_ts = Annotated[dt.datetime, mapped_column(UTCDateTime(), server_default=func.now())]
 
 

@@ -1,7 +1,9 @@
 """Query arguments shared by the staff pages and the JSON API: ids and point filters.
 
 Malformed ids (non-ASCII digits, beyond 64 bits, not numbers) are a 400; ids of objects
-that do not exist or lie outside the account's scope are a 404 (from the services).
+that do not exist or lie outside the account's scope are a 404 (from the services, or here
+for ids beyond what an id column holds: those never reach the database driver, which would
+fail on them).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 from survey.models import User
+from survey.models.base import MAX_INTPK
 from survey.services import access
 from survey.services import choices
 from survey.services.point_stats import PointFilter
@@ -22,11 +25,15 @@ MAX_ID = 2**63 - 1
 
 
 def parse_id(raw: str) -> int:
-    """A positive id typed in a query argument (ASCII digits, 64-bit), else 400."""
+    """A positive id typed in a query argument (ASCII digits, 64-bit), else 400; 404 for
+    an id beyond :data:`MAX_INTPK`, which no object has."""
     raw = raw.strip()
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) > MAX_ID:
         abort(400)
-    return int(raw)
+    value = int(raw)
+    if value > MAX_INTPK:
+        abort(404)
+    return value
 
 
 def int_arg(args: MultiDict[str, str], name: str) -> int | None:

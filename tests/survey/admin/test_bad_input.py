@@ -86,11 +86,41 @@ def test_malformed_path_ids_are_404(
     assert posted.status_code in {404, 405}
 
 
-def test_largest_id_is_a_plain_404(staff: Flask, client: FlaskClient, auth: AuthActions) -> None:
+@pytest.mark.parametrize("value", [2**31 - 1, 2**31, 2**32 + 1, 2**63 - 1])
+def test_ids_beyond_the_id_columns_are_a_plain_404(
+    staff: Flask, client: FlaskClient, auth: AuthActions, value: int
+) -> None:
+    """Id columns are INTEGER (32 bits on PostgreSQL): larger ids name nothing (404)."""
     auth.login()
-    assert client.get(f"/admin/points/{2**63 - 1}").status_code == 404
-    assert client.get(f"/admin/points?region={2**63 - 1}").status_code == 404
+    for url in (
+        f"/admin/points/{value}",
+        f"/admin/points/{value}/qr.png",
+        f"/admin/users/{value}",
+        f"/api/points/{value}",
+        f"/admin/points?region={value}",
+        f"/api/points?channel={value}",
+    ):
+        assert client.get(url).status_code == 404, url
+    # A list of ids shows those that exist, a form preselects nothing; an id no column
+    # can hold is a 404.
+    for url in (f"/admin/points?ids=1,{value}", f"/admin/points/new?region={value}"):
+        assert client.get(url).status_code == (200 if value < 2**31 else 404), url
     assert client.get(f"/admin/audit?page={10**6}").status_code == 200
+
+
+def test_control_characters_in_staff_text_are_refused_on_every_database(
+    staff: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    """PostgreSQL refuses NUL in text: a NUL typed by staff never reaches it."""
+    token = auth.token("/admin/login")
+    response = client.post(
+        "/admin/login",
+        data={"username": "ci\x00ty", "password": "x\x00y", "csrf_token": token, "next": ""},
+    )
+    assert response.status_code == 400
+    auth.login()
+    assert client.get("/admin/audit?action=login\x00").status_code == 400
+    assert client.get("/admin/audit?action=login").status_code == 200
 
 
 def _usual_page(response, url: str) -> None:  # type: ignore[no-untyped-def]
