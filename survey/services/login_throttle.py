@@ -63,7 +63,7 @@ class LockedAccount:
 
 def normal_username(username: str) -> str:
     """The case-insensitive form of a username used in keys (bounded length)."""
-    return username.strip().lower()[:60]
+    return username.replace("\x00", "").strip().lower()[:60]
 
 
 def address_hash(address: str) -> str:

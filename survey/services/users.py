@@ -57,6 +57,8 @@ def check_password_strength(password: str) -> None:
 
 def get_by_username(username: str) -> User | None:
     """The account with ``username`` (case-insensitive), or None."""
+    if "\x00" in username:  # no account has one, and PostgreSQL refuses it in a query
+        return None
     return db.session.execute(
         db.select(User).where(db.func.lower(User.username) == username.strip().lower())
     ).scalar_one_or_none()

@@ -45,7 +45,9 @@ LEVEL_CHOICES = [("district", "区/县"), ("street", "街道/镇"), ("community"
 class LoginForm(FlaskForm):
     """Username and password."""
 
-    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
+    username = StringField(
+        "用户名", validators=[DataRequired("请输入用户名"), Length(max=64), no_control_characters]
+    )
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
     next = HiddenField()
 
