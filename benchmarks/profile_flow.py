@@ -30,6 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, default=300)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--dump", help="also write the raw profile here (for pstats/snakeviz)")
     args = parser.parse_args()
     from survey import create_app
     from survey.bootstrap import bootstrap
@@ -71,6 +72,8 @@ def main() -> int:
             profiler.disable()
         spent = time.process_time() - cpu
         print(f"{args.flows} flows, {spent / args.flows * 1000:.1f} ms CPU per flow (profiled)")
+        if args.dump:
+            profiler.dump_stats(args.dump)
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)
         stats.sort_stats("tottime").print_stats(args.top)

@@ -37,7 +37,7 @@ from survey.reporting.question_results import CrossRow
 from survey.reporting.question_results import CrossTable
 from survey.reporting.questions import Designs
 from survey.reporting.questions import build_designs
-from survey.reporting.questions import estimates
+from survey.reporting.questions import estimates_many
 from survey.reporting.questions import question_numbers
 from survey.reporting.questions import question_stat
 from survey.reporting.regions import RegionIndex
@@ -282,9 +282,9 @@ def _rows(
     columns = [option_column(question.key, o.value) for o in question.options]
 
     def cells(group: str | None) -> list[dict[Hashable, Estimate]]:
-        return [
-            estimates(design, c, group, method="logit", min_n=min_n, level=level) for c in columns
-        ]
+        methods = dict.fromkeys(columns, "logit")
+        found = estimates_many(design, methods, group, min_n=min_n, level=level)
+        return [found.get(c, {}) for c in columns]
 
     by_group = cells("group")
     frame = data.frame

@@ -11,6 +11,7 @@ over the respondents who answered, so unit rows and aggregated rows give the sam
 from __future__ import annotations
 
 from collections.abc import Hashable
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from analysis import SurveyDesign
 from analysis import kish_n_eff
-from analysis import svy_estimate
+from analysis import svy_estimates
 from questionnaires import Definition
 from questionnaires import Question
 from survey.models import Response
@@ -90,24 +91,66 @@ def build_designs(
     return Designs(plain_design, weighted.design.replace_weights(outcomes=outcomes), weighted.info)
 
 
-def estimates(
+def estimates_many(
     design: SurveyDesign | None,
-    outcome: str,
+    methods: Mapping[str, str],
     by: str | None,
     *,
-    method: str,
     min_n: int,
     level: float,
-) -> dict[Hashable, Estimate]:
-    """Estimates of one outcome per value of ``by`` (key None: the whole design)."""
-    if design is None:
+) -> dict[str, dict[Hashable, Estimate]]:
+    """Estimates of several outcomes (outcome -> interval method) per value of ``by`` (key
+    None: the whole design), in one pass of ``analysis.svy_estimates`` (bit for bit what
+    one ``svy_estimate`` call per outcome gives)."""
+    if design is None or not methods:
         return {}
-    frame = svy_estimate(design, outcome, by, method=method, level=level)
+    frames = svy_estimates(design, list(methods), by, method=dict(methods), level=level)
+    return {
+        outcome: _keyed(frame, outcome, by, methods[outcome], min_n)
+        for outcome, frame in frames.items()
+    }
+
+
+def _keyed(
+    frame: pd.DataFrame, outcome: str, by: str | None, method: str, min_n: int
+) -> dict[Hashable, Estimate]:
     keys = frame[by].tolist() if by is not None else [None]
     return {
         plain_key(key): estimate_from_row(outcome, row, method, min_n)
         for key, row in zip(keys, frame.itertuples(index=False), strict=True)
     }
+
+
+@dataclass(frozen=True)
+class Overall:
+    """Whole-design estimates of every outcome a question table shows, per design."""
+
+    plain: Mapping[str, Estimate]
+    weighted: Mapping[str, Estimate] | None
+
+    @classmethod
+    def of(
+        cls, designs: Designs, methods: Mapping[str, str], *, min_n: int, level: float
+    ) -> Overall:
+        """One ``svy_estimates`` pass per design over the outcomes of ``methods``."""
+
+        def whole(design: SurveyDesign | None) -> dict[str, Estimate]:
+            found = estimates_many(design, methods, None, min_n=min_n, level=level)
+            return {outcome: by_key[None] for outcome, by_key in found.items()}
+
+        weighted = whole(designs.weighted) if designs.weighted is not None else None
+        return cls(whole(designs.plain), weighted)
+
+
+def question_outcomes(q: Question, frame: pd.DataFrame) -> dict[str, str]:
+    """Outcome column -> interval method of every figure :func:`question_stat` shows."""
+    methods = {option_column(q.key, o.value): "logit" for o in q.options}
+    if any(not o.substantive for o in q.options):
+        nonsub = nonsubstantive_column(q.key)
+        methods[nonsub] = share_method(frame, nonsub)
+    if q.type == "scale":
+        methods[score_columns(q.key)[0]] = "mean"
+    return methods
 
 
 def plain_key(value: Any) -> Hashable:
@@ -138,31 +181,39 @@ def question_stat(
     *,
     min_n: int,
     level: float,
+    overall: Overall | None = None,
 ) -> QuestionStat:
-    """The distribution of one question: counts, shares with intervals, seen, answered."""
+    """The distribution of one question: counts, shares with intervals, seen, answered.
+
+    ``overall`` holds the estimates when the caller computed them for several questions at
+    once (:meth:`Overall.of`); otherwise this question's are computed here.
+    """
     frame = data.frame
+    if overall is None:
+        overall = Overall.of(designs, question_outcomes(q, frame), min_n=min_n, level=level)
+    plain_found, weighted_found = overall.plain, overall.weighted
 
-    def one(design: SurveyDesign | None, outcome: str, method: str = "logit") -> Estimate:
-        found = estimates(design, outcome, None, method=method, min_n=min_n, level=level)
-        return found.get(None) or Estimate.empty(outcome)
+    def one(found: Mapping[str, Estimate] | None, outcome: str) -> Estimate | None:
+        if found is None:
+            return None
+        return found.get(outcome) or Estimate.empty(outcome)
 
-    options = []
-    for o in q.options:
-        column = option_column(q.key, o.value)
-        weighted = one(designs.weighted, column) if designs.weighted is not None else None
-        options.append(
-            OptionStat(
-                value=o.value,
-                label=o.label,
-                substantive=o.substantive,
-                count=int(frame[column].sum()),
-                unweighted=one(designs.plain, column),
-                weighted=weighted,
-            )
+    def required(outcome: str) -> Estimate:
+        return one(plain_found, outcome) or Estimate.empty(outcome)
+
+    options = [
+        OptionStat(
+            value=o.value,
+            label=o.label,
+            substantive=o.substantive,
+            count=int(frame[option_column(q.key, o.value)].sum()),
+            unweighted=required(option_column(q.key, o.value)),
+            weighted=one(weighted_found, option_column(q.key, o.value)),
         )
+        for o in q.options
+    ]
     has_nonsub = any(not o.substantive for o in q.options)
     nonsub = nonsubstantive_column(q.key)
-    ns_method = share_method(frame, nonsub) if has_nonsub else "logit"
     score = score_columns(q.key)[0]
     return QuestionStat(
         key=q.key,
@@ -173,18 +224,10 @@ def question_stat(
         seen=int(frame[seen_column(q.key)].sum()),
         answered=int(frame[answered_column(q.key)].sum()),
         options=options,
-        non_substantive=one(designs.plain, nonsub, ns_method) if has_nonsub else None,
-        non_substantive_weighted=(
-            one(designs.weighted, nonsub, ns_method)
-            if has_nonsub and designs.weighted is not None
-            else None
-        ),
-        score=one(designs.plain, score, "mean") if q.type == "scale" else None,
-        score_weighted=(
-            one(designs.weighted, score, "mean")
-            if q.type == "scale" and designs.weighted is not None
-            else None
-        ),
+        non_substantive=required(nonsub) if has_nonsub else None,
+        non_substantive_weighted=one(weighted_found, nonsub) if has_nonsub else None,
+        score=required(score) if q.type == "scale" else None,
+        score_weighted=one(weighted_found, score) if q.type == "scale" else None,
         condition=condition_text(q, data),
     )
 
@@ -233,8 +276,12 @@ def question_stats(
         excluded = excluded_count(bind, flt, regions)
     designs = build_designs(bind, data, flt, regions)
     numbers = question_numbers(defn)
+    methods: dict[str, str] = {}
+    for q in data.questions:
+        methods.update(question_outcomes(q, data.frame))
+    overall = Overall.of(designs, methods, min_n=min_n, level=level)
     stats = [
-        question_stat(q, numbers[q.key], data, designs, min_n=min_n, level=level)
+        question_stat(q, numbers[q.key], data, designs, min_n=min_n, level=level, overall=overall)
         for q in data.questions
     ]
     return QuestionReport(
