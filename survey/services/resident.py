@@ -4,8 +4,9 @@ its definition and region options, and the one-response-per-device checks.
 Hot path: every statement is built once and run as Core on the session's connection (the
 ORM adds nothing to a plain row). What may be a minute stale is cached (``survey.cache``):
 the point behind a code for the thank-you page, a city's region options, the district of a
-region path, parsed definitions. Whether a point takes answers, and whether a device or a
-form instance has answered, is read from the database on every request.
+region path, parsed definitions. Whether a point takes answers is read from the database
+on every request; whether a device or a form instance has answered is decided by the
+UNIQUE constraints when the response is inserted.
 """
 
 from __future__ import annotations
@@ -15,9 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_
 from sqlalchemy import bindparam
-from sqlalchemy import or_
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -117,19 +116,6 @@ _POINT_BY_CODE = (
     .join(Channel, CollectionPoint.channel_id == Channel.id)
     .outerjoin(PointWindow, PointWindow.point_id == CollectionPoint.id)
     .where(CollectionPoint.code == bindparam("code"))
-)
-_EARLIER = (
-    select(Response.form_instance)
-    .where(
-        or_(
-            Response.form_instance == bindparam("instance"),
-            and_(
-                Response.questionnaire_id == bindparam("questionnaire_id"),
-                Response.device_hash == bindparam("device_hash"),
-            ),
-        )
-    )
-    .limit(2)
 )
 _INSTANCE_STORED = select(Response.id).where(Response.form_instance == bindparam("instance"))
 _DEVICE_ANSWERED = select(Response.id).where(
@@ -282,16 +268,6 @@ def device_answered(point: PointInfo, device_hash: str) -> bool:
     """True when this device already answered the point's questionnaire (any version)."""
     params = {"questionnaire_id": point.questionnaire_id, "device_hash": device_hash}
     return db.session.connection().execute(_DEVICE_ANSWERED, params).first() is not None
-
-
-def earlier_responses(point: PointInfo, instance_id: str, device_hash: str) -> set[str | None]:
-    """Form instances of responses with this instance id or from this device (one query)."""
-    params = {
-        "instance": instance_id,
-        "questionnaire_id": point.questionnaire_id,
-        "device_hash": device_hash,
-    }
-    return set(db.session.connection().execute(_EARLIER, params).scalars())
 
 
 def instance_stored(instance_id: str) -> bool:

@@ -100,12 +100,8 @@ def submit(code: str) -> ResponseReturnValue:
     device_id = device.read_device_id(request)
     new_device = device_id is None
     dhash = device.device_hash(device_id or instance.device_id)
-    # One query for both: a retry of this instance (same thank-you), or this device again.
-    earlier = resident.earlier_responses(point, instance.instance_id, dhash)
-    if instance.instance_id in earlier:
-        return redirect(thanks_url, 303)
-    if earlier:
-        return _already(point, 409)
+    # A retry of this instance (same thank-you) or this device again is decided by the
+    # UNIQUE constraints at the INSERT (store_once): no query before it on the common path.
 
     # The rules run on the data itself; the form is only built to show what needs fixing.
     checked = form_cls.check_data(data)
