@@ -7,10 +7,8 @@ to keep 0.57M). SQLite still aggregates in index order (the GROUP BY follows the
 district filter seeks per week (``week_start IN (...) AND district_id = ?``), and PostgreSQL
 reads a parallel index-only scan of the period.
 
-The numbering leaves 0003 and 0004 to work in progress on other branches.
-
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-01 15:00:00
 """
 

@@ -111,12 +111,14 @@ class Answer(Base):
     """One answer value; a multiple-choice question has one row per selected option."""
 
     __tablename__ = "answers"
-    __table_args__ = (Index("ix_answers_question_value", "question_key", "value"),)
+    # One covering index: a response's answers (foreign key, exports, the integrity sweep)
+    # and the answers of the responses in a report's period (question statistics).
+    __table_args__ = (
+        Index("ix_answers_response_question", "response_id", "question_key", "value"),
+    )
 
     id: Mapped[intpk]
-    response_id: Mapped[int] = mapped_column(
-        ForeignKey("responses.id", ondelete="CASCADE"), index=True
-    )
+    response_id: Mapped[int] = mapped_column(ForeignKey("responses.id", ondelete="CASCADE"))
     question_key: Mapped[str] = mapped_column(String(64))
     value: Mapped[str | None] = mapped_column(String(64))
     text: Mapped[str | None] = mapped_column(Text)
