@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import heapq
-import http.client
 import logging
 import math
 import random
@@ -44,7 +43,6 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
-from http.cookies import SimpleCookie
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -57,6 +55,7 @@ from itsdangerous import URLSafeSerializer  # noqa: E402
 from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
+from benchmarks.load import Resident  # noqa: E402
 from questionnaires import Definition  # noqa: E402
 from questionnaires import Question  # noqa: E402
 
@@ -93,31 +92,11 @@ class Clock:
 # --- HTTP --------------------------------------------------------------------------------
 
 
-class Client:
+class Client(Resident):
     """One browser (or one form of a cookie-dropping script): its cookies, address, agent."""
 
     def __init__(self, port: int, address: str, agent: str) -> None:
-        self.port = port
-        self.address = address
-        self.agent = agent
-        self.jar: SimpleCookie = SimpleCookie()
-
-    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, str]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"User-Agent": self.agent, "X-Forwarded-For": self.address}
-        if self.jar:
-            headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in self.jar.items())
-        if body is not None:
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            conn.request(method, path, body=body, headers=headers)
-            resp = conn.getresponse()
-            text = resp.read().decode("utf-8", "replace")
-            for value in resp.headers.get_all("Set-Cookie") or []:
-                self.jar.load(value)
-            return resp.status, text
-        finally:
-            conn.close()
+        super().__init__(port, {"User-Agent": agent, "X-Forwarded-For": address})
 
 
 @dataclass
@@ -261,7 +240,7 @@ class Sim:
         self.clock.now = until
 
     def open(self, client: Client, code: str) -> Form | None:
-        status, html = client.request("GET", f"/q/{code}")
+        status, _, html = client.request("GET", f"/q/{code}")
         if status != 200:
             self.errors[f"GET {status}"] += 1
             return None
@@ -270,7 +249,7 @@ class Sim:
     def submit(self, form: Form | None, answers: dict[str, Any], kind: str) -> None:
         if form is None:
             return
-        status, _ = form.client.request("POST", f"/q/{form.code}", body(form, answers))
+        status, _, _ = form.client.request("POST", f"/q/{form.code}", body(form, answers))
         if status != 303:
             self.errors[f"{kind}: POST {status}"] += 1
             return

@@ -68,17 +68,19 @@ class Stats:
 
 
 class Resident:
-    """One resident's browser: a cookie jar and fresh connections to the server."""
+    """One resident's browser: a cookie jar and fresh connections to the server (``headers``
+    on every request; ``benchmarks/integrity.py`` gives each its own address and agent)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, headers: dict[str, str] | None = None) -> None:
         self.port = port
+        self.headers = headers or {"User-Agent": "bench-resident", "Accept-Language": "zh-CN"}
         self.jar: SimpleCookie = SimpleCookie()
 
     def request(
         self, method: str, path: str, body: bytes | None = None
     ) -> tuple[int, dict[str, str], str]:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        headers = {"User-Agent": "bench-resident", "Accept-Language": "zh-CN"}
+        headers = dict(self.headers)
         if self.jar:
             headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in self.jar.items())
         if body is not None:
