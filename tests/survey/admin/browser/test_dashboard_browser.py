@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -21,14 +19,6 @@ from tests.conftest import serve
 from tests.survey.admin.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def database_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
-    """The browser test runs on a seeded SQLite copy only (a live server in a thread)."""
-    path = tmp_path / "survey.db"
-    shutil.copyfile(sqlite_template, path)
-    yield f"sqlite:///{path}"
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,14 +20,6 @@ from tests.conftest import serve
 from tests.survey.admin.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def database_url(sqlite_template: Path, tmp_path: Path) -> Iterator[str]:
-    """A seeded SQLite copy only (a live server in a thread)."""
-    path = tmp_path / "survey.db"
-    shutil.copyfile(sqlite_template, path)
-    yield f"sqlite:///{path}"
 
 
 @pytest.fixture
