@@ -22,6 +22,7 @@ from analysis._design import SurveyDesign
 from analysis._design import aggregate_units
 from analysis._design import design_from_aggregates
 from analysis._design import design_from_units
+from analysis._estimate import RESULT_COLUMNS
 from analysis._estimate import svy_estimate
 from analysis._estimate import svy_estimates
 from analysis._intervals_design import DESIGN_METHODS
@@ -49,6 +50,7 @@ __all__ = [
     "DEFAULT_LONELY_PSU",
     "DESIGN_METHODS",
     "LONELY_PSU_RULES",
+    "RESULT_COLUMNS",
     "AggregateOutcome",
     "AnalysisError",
     "ChisqResult",

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from analysis import RESULT_COLUMNS
 from analysis import SurveyDesign
 from analysis import mean_ci
 from analysis import svy_estimates
@@ -62,19 +63,8 @@ def estimate_from_row(metric: str, row: Any, method: str, min_n: int) -> Estimat
     return _estimate(metric, method, min_n, **{c: getattr(row, c, None) for c in RESULT_FIELDS})
 
 
-#: Columns of an ``analysis`` result an :class:`Estimate` is made of.
-RESULT_FIELDS: tuple[str, ...] = (
-    "n",
-    "n_missing",
-    "estimate",
-    "se",
-    "ci_low",
-    "ci_high",
-    "deff",
-    "n_eff",
-    "df",
-    "note",
-)
+#: Columns of an ``analysis`` result an :class:`Estimate` is made of (all of them).
+RESULT_FIELDS: tuple[str, ...] = RESULT_COLUMNS
 
 
 def _estimate(metric: str, method: str, min_n: int, **row: Any) -> Estimate:
