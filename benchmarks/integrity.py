@@ -466,10 +466,9 @@ def main() -> int:
 
 
 def run(work: Path, args: argparse.Namespace, rng: random.Random, started: float) -> int:
-    from questionnaires import bundled_paths
-    from questionnaires import load_file
     from survey import create_app
     from survey import demo
+    from survey.bootstrap import seed_demo_city
     from survey.extensions import db
     from survey.migrate import upgrade
     from survey.models import CollectionPoint
@@ -478,11 +477,9 @@ def run(work: Path, args: argparse.Namespace, rng: random.Random, started: float
     from survey.models import Response
     from survey.services import form_tokens
     from survey.services import responses
-    from survey.services.channels import seed_default_channels
     from survey.services.integrity.sweep import sweep
     from survey.services.integrity.sweep import sweep_all
     from survey.services.questionnaires import definition_of
-    from survey.services.questionnaires import load_definition
 
     instance = work / "instance"
     instance.mkdir()
@@ -503,10 +500,7 @@ def run(work: Path, args: argparse.Namespace, rng: random.Random, started: float
     )
     start = start.replace(hour=16)  # midnight in China
     with app.app_context():
-        seed_default_channels()
-        for path in bundled_paths():
-            load_definition(load_file(path), path.read_text(encoding="utf-8"))
-        demo.ensure_demo_city()
+        seed_demo_city()
         db.session.commit()
         demo.add_responses(args.history, seed=args.seed, now=start)
         sweep_all(now=start)

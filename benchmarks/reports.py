@@ -57,15 +57,11 @@ def prepare(url: str, n: int) -> float:
     from sqlalchemy import create_engine
     from sqlalchemy import text
 
-    from questionnaires import bundled_paths
-    from questionnaires import load_file
     from survey import create_app
-    from survey import demo
+    from survey.bootstrap import seed_demo_city
     from survey.config import normalise_database_url
     from survey.extensions import db
     from survey.migrate import upgrade
-    from survey.services.channels import seed_default_channels
-    from survey.services.questionnaires import load_definition
 
     spec = importlib.util.spec_from_file_location("reports_data", HERE / "reports_data.py")
     assert spec is not None and spec.loader is not None
@@ -83,10 +79,7 @@ def prepare(url: str, n: int) -> float:
     )
     upgrade(app)
     with app.app_context():
-        seed_default_channels()
-        for path in bundled_paths():
-            load_definition(load_file(path), path.read_text(encoding="utf-8"))
-        demo.ensure_demo_city()
+        seed_demo_city()
         db.session.commit()
         start = time.perf_counter()
         data.insert_responses(db.session.connection(), n, today=TODAY)

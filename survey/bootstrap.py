@@ -29,20 +29,27 @@ class BootstrapInfo:
     response_count: int
 
 
-def bootstrap() -> BootstrapInfo:
-    """Migrate, seed channels, load bundled questionnaires and the demo city, ensure an admin."""
+def seed_demo_city() -> None:
+    """Default channels, the bundled questionnaires and the demo city with its points (each
+    only if missing; not committed)."""
     from questionnaires import bundled_paths
     from questionnaires import load_file
     from survey import demo
-    from survey.migrate import upgrade
     from survey.services.channels import seed_default_channels
     from survey.services.questionnaires import load_definition
 
-    upgrade(current_app._get_current_object())  # type: ignore[attr-defined]
     seed_default_channels()
     for path in bundled_paths():
         load_definition(load_file(path), path.read_text(encoding="utf-8"))
     demo.ensure_demo_city()
+
+
+def bootstrap() -> BootstrapInfo:
+    """Migrate, seed channels, load bundled questionnaires and the demo city, ensure an admin."""
+    from survey.migrate import upgrade
+
+    upgrade(current_app._get_current_object())  # type: ignore[attr-defined]
+    seed_demo_city()
     password = _ensure_admin()
     db.session.commit()
     point = (

@@ -420,27 +420,15 @@ def _restore_postgres_state(app: Flask, state: PostgresState) -> None:
             conn.execute(text(f"SELECT {calls}"), params)
 
 
-def seed_demo() -> None:
-    """Channels, the bundled questionnaire and the demo city (the ``seeded`` state)."""
-    from questionnaires import bundled_paths
-    from questionnaires import load_file
-    from survey import demo
-    from survey.services.channels import seed_default_channels
-    from survey.services.questionnaires import load_definition
-
-    seed_default_channels()
-    for path in bundled_paths():
-        load_definition(load_file(path), path.read_text(encoding="utf-8"))
-    demo.ensure_demo_city()
-
-
 @pytest.fixture
 def seeded(app: Flask, request: pytest.FixtureRequest) -> Flask:
     """Channels, the bundled questionnaire and the demo city with its collection points.
 
     Seeded once per session (see ``DatabaseStates``); each test still gets its own copy.
     """
-    put_state(request, app, "seeded", None, seed_demo)
+    from survey.bootstrap import seed_demo_city
+
+    put_state(request, app, "seeded", None, seed_demo_city)
     return app
 
 

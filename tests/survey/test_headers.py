@@ -43,19 +43,12 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Any]:
 
 
 def _seed(app: Flask) -> None:
-    from questionnaires import bundled_paths
-    from questionnaires import load_file
-    from survey import demo
+    from survey.bootstrap import seed_demo_city
     from survey.extensions import db
-    from survey.services.channels import seed_default_channels
-    from survey.services.questionnaires import load_definition
     from survey.services.users import create_user
 
     with app.app_context():
-        seed_default_channels()
-        for path in bundled_paths():
-            load_definition(load_file(path), path.read_text(encoding="utf-8"))
-        demo.ensure_demo_city()
+        seed_demo_city()
         create_user("city", PASSWORD, "city_admin")
         db.session.commit()
 
