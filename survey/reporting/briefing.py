@@ -143,24 +143,7 @@ def build_briefing(
     start = flt.date_from.isoformat() if flt.date_from else "最早"
     end = flt.date_to.isoformat() if flt.date_to else "最新"
     paragraphs = [metric_paragraph(m, board.headline.metrics[m], area, this, last) for m in METRICS]
-    headline = []
-    for m in METRICS:
-        r = board.headline.metrics[m]
-        change = "—"
-        if r.change is not None and r.change.difference is not None:
-            unit = "个百分点" if m in RATE_METRICS else "分"
-            sign = "+" if r.change.difference >= 0 else "-"
-            verdict = "显著" if r.change.significant else "不显著"
-            change = f"{sign}{_amount(m, abs(r.change.difference))} {unit}（{verdict}）"
-        headline.append(
-            [
-                METRIC_NAMES[m],
-                _figure_cell(m, r.estimate),
-                str(r.estimate.n),
-                change,
-                r.target.label if r.target else "未设目标",
-            ]
-        )
+    headline = [_headline_row(m, board.headline.metrics[m]) for m in METRICS]
     header = ["区域", "答卷", *(METRIC_NAMES[m] for m in METRICS)]
     districts = [
         [
@@ -195,6 +178,23 @@ def build_briefing(
         notes=notes,
         charts=pngs,
     )
+
+
+def _headline_row(metric: str, r: MetricResult) -> list[str]:
+    """Metric, estimate with interval, n, change since the last period, target status."""
+    change = "—"
+    if r.change is not None and r.change.difference is not None:
+        unit = "个百分点" if metric in RATE_METRICS else "分"
+        sign = "+" if r.change.difference >= 0 else "-"
+        verdict = "显著" if r.change.significant else "不显著"
+        change = f"{sign}{_amount(metric, abs(r.change.difference))} {unit}（{verdict}）"
+    return [
+        METRIC_NAMES[metric],
+        _figure_cell(metric, r.estimate),
+        str(r.estimate.n),
+        change,
+        r.target.label if r.target else "未设目标",
+    ]
 
 
 def _table(document: object, header: list[str], rows: list[list[str]]) -> None:

@@ -16,6 +16,7 @@ from typing import Final
 
 from survey.reporting.filters import METRIC_NAMES
 from survey.reporting.filters import RATE_METRICS
+from survey.reporting.results import TrendPoint
 from survey.reporting.results import TrendSeries
 
 WIDTH: Final = 640
@@ -69,15 +70,8 @@ def trend_svg(series: TrendSeries) -> str:
         if p.estimate.estimate is not None and math.isfinite(p.estimate.estimate)
     ]
     good = [(i, p) for i, p in shown if not p.estimate.too_few]
-    values = [p.estimate.estimate * scale for _, p in shown]  # type: ignore[operator]
-    for _, p in good:
-        for bound in (p.estimate.ci_low, p.estimate.ci_high):
-            if bound is not None:
-                values.append(bound * scale)
     target = None if series.target is None else series.target * scale
-    if target is not None:
-        values.append(target)
-    ticks = nice_ticks(min(values), max(values)) if values else nice_ticks(0.0, 100.0)
+    ticks = _ticks(shown, good, scale, target)
     y0, y1 = ticks[0], ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
@@ -98,32 +92,8 @@ def trend_svg(series: TrendSeries) -> str:
     banded = [
         (i, p) for i, p in good if p.estimate.ci_low is not None and p.estimate.ci_high is not None
     ]
-    if banded:
-        upper = [f"{x(i):.1f},{y(p.estimate.ci_high * scale):.1f}" for i, p in banded]  # type: ignore[operator]
-        lower = [f"{x(i):.1f},{y(p.estimate.ci_low * scale):.1f}" for i, p in reversed(banded)]  # type: ignore[operator]
-        out.append(
-            f'<polygon points="{" ".join(upper + lower)}" fill="{COLOURS["band"]}"'
-            ' fill-opacity="0.6"/>'
-        )
-    if good:
-        line = " ".join(f"{x(i):.1f},{y(p.estimate.estimate * scale):.1f}" for i, p in good)  # type: ignore[operator]
-        out.append(
-            f'<polyline points="{line}" fill="none" stroke="{COLOURS["line"]}" stroke-width="2"/>'
-        )
-    for i, p in shown:
-        value = p.estimate.estimate * scale  # type: ignore[operator]
-        label = escape(f"{p.week.isoformat()}：{_fmt(round(value, 1), percent)}")
-        if p.estimate.too_few:
-            label += escape(f"，{p.estimate.reason}")
-            out.append(
-                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="4" fill="#fff"'
-                f' stroke="{COLOURS["few"]}" stroke-width="1.5"><title>{label}</title></circle>'
-            )
-        else:
-            out.append(
-                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="4" fill="{COLOURS["line"]}">'
-                f"<title>{label}</title></circle>"
-            )
+    out += _band_and_line(banded, good, scale, x, y)
+    out += _marks(shown, scale, percent, x, y)
     if target is not None:
         out.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(target):.1f}" y2="{y(target):.1f}"'
@@ -141,6 +111,73 @@ def trend_svg(series: TrendSeries) -> str:
     out += _legend(bool(banded), bool(good), len(shown) > len(good), target, percent)
     out.append("</svg>")
     return "".join(out)
+
+
+def _ticks(
+    shown: list[tuple[int, TrendPoint]],
+    good: list[tuple[int, TrendPoint]],
+    scale: float,
+    target: float | None,
+) -> list[float]:
+    """Round y ticks covering the estimates, the intervals of the shown weeks and the target."""
+    values = [p.estimate.estimate * scale for _, p in shown]  # type: ignore[operator]
+    for _, p in good:
+        for bound in (p.estimate.ci_low, p.estimate.ci_high):
+            if bound is not None:
+                values.append(bound * scale)
+    if target is not None:
+        values.append(target)
+    return nice_ticks(min(values), max(values)) if values else nice_ticks(0.0, 100.0)
+
+
+def _band_and_line(
+    banded: list[tuple[int, TrendPoint]],
+    good: list[tuple[int, TrendPoint]],
+    scale: float,
+    x: Callable[[int], float],
+    y: Callable[[float], float],
+) -> list[str]:
+    """The interval band over the weeks with an interval, the line through the estimates."""
+    out = []
+    if banded:
+        upper = [f"{x(i):.1f},{y(p.estimate.ci_high * scale):.1f}" for i, p in banded]  # type: ignore[operator]
+        lower = [f"{x(i):.1f},{y(p.estimate.ci_low * scale):.1f}" for i, p in reversed(banded)]  # type: ignore[operator]
+        out.append(
+            f'<polygon points="{" ".join(upper + lower)}" fill="{COLOURS["band"]}"'
+            ' fill-opacity="0.6"/>'
+        )
+    if good:
+        line = " ".join(f"{x(i):.1f},{y(p.estimate.estimate * scale):.1f}" for i, p in good)  # type: ignore[operator]
+        out.append(
+            f'<polyline points="{line}" fill="none" stroke="{COLOURS["line"]}" stroke-width="2"/>'
+        )
+    return out
+
+
+def _marks(
+    shown: list[tuple[int, TrendPoint]],
+    scale: float,
+    percent: bool,
+    x: Callable[[int], float],
+    y: Callable[[float], float],
+) -> list[str]:
+    """One dot per week with an estimate (hollow where too few responses), with its tooltip."""
+    out = []
+    for i, p in shown:
+        value = p.estimate.estimate * scale  # type: ignore[operator]
+        label = escape(f"{p.week.isoformat()}：{_fmt(round(value, 1), percent)}")
+        if p.estimate.too_few:
+            label += escape(f"，{p.estimate.reason}")
+            out.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="4" fill="#fff"'
+                f' stroke="{COLOURS["few"]}" stroke-width="1.5"><title>{label}</title></circle>'
+            )
+        else:
+            out.append(
+                f'<circle cx="{x(i):.1f}" cy="{y(value):.1f}" r="4" fill="{COLOURS["line"]}">'
+                f"<title>{label}</title></circle>"
+            )
+    return out
 
 
 def _axes(

@@ -7,6 +7,7 @@ this service only keeps the visible answers, scores them, and flushes. The reque
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from survey.cache import cached
 from survey.extensions import db
 from survey.models import Answer
 from survey.models import CollectionPoint
+from survey.models import QualityFlag
 from survey.models import Region
 from survey.models import Response
 from survey.models.base import utcnow
@@ -95,32 +97,12 @@ def store_response(
 
     place = point if isinstance(point, Placement) else placement_of(point)
     demo = defn.demographic_keys()
-    residence_id = None
-    if "residence" in demo:
-        residence_id = _region_id(kept.get(demo["residence"]), region_ids)
+    residence = kept.get(demo["residence"]) if "residence" in demo else None
+    residence_id = _region_id(residence, region_ids)
 
     screen = screen or Screen()
-    duration, flags = screening.timing(served_at, submitted)
-    seconds = cached(
-        "definitions",
-        ("reading", defn.checksum, screen.model),
-        lambda: screen.model.question_seconds(defn),
-    )
-    minimum = screen.model.minimum(
-        seconds,
-        [q.key for q in defn.questions if q.key in visible],
-        screening.typed_chars(defn, kept, others),
-    )
-    flags |= screening.store_flags(
-        duration=duration,
-        minimum=minimum,
-        straight=screening.straight_line(defn, kept) is not None,
-        screen=screen,
-        residence_outside_district=screening.residence_outside(
-            screen, residence_id, place.district_id
-        ),
-        submitted=submitted,
-    )
+    outside = screening.residence_outside(screen, residence_id, place.district_id)
+    duration, flags = _screened(defn, kept, others, visible, screen, served_at, submitted, outside)
 
     response = Response(
         questionnaire_id=place.questionnaire_id,
@@ -149,6 +131,39 @@ def store_response(
     )
     _insert(response, answer_rows(defn, kept, others))
     return response
+
+
+def _screened(
+    defn: Definition,
+    kept: Mapping[str, AnswerValue],
+    others: Mapping[str, str],
+    visible: Collection[str],
+    screen: Screen,
+    served_at: dt.datetime | None,
+    submitted: dt.datetime,
+    residence_outside: bool,
+) -> tuple[float | None, QualityFlag]:
+    """Completion time and the per-response quality flags (``integrity.screening``)."""
+    duration, flags = screening.timing(served_at, submitted)
+    seconds = cached(
+        "definitions",
+        ("reading", defn.checksum, screen.model),
+        lambda: screen.model.question_seconds(defn),
+    )
+    minimum = screen.model.minimum(
+        seconds,
+        [q.key for q in defn.questions if q.key in visible],
+        screening.typed_chars(defn, kept, others),
+    )
+    flags |= screening.store_flags(
+        duration=duration,
+        minimum=minimum,
+        straight=screening.straight_line(defn, kept) is not None,
+        screen=screen,
+        residence_outside_district=residence_outside,
+        submitted=submitted,
+    )
+    return duration, flags
 
 
 def _insert(response: Response, rows: list[dict[str, Any]]) -> None:
