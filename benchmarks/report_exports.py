@@ -1,16 +1,18 @@
 """Benchmark of the issue-10 exports on a large database: time and peak memory of question
-statistics, the XLSX workbook, the Word briefing and the raw responses CSV.
+statistics, the XLSX workbook, the Word briefing and the raw responses (CSV, SPSS, Stata).
 
 For each size (default 100,000 responses) it builds a fresh SQLite database (PostgreSQL
 with ``--postgres URL``) with ``benchmarks/reports.py``'s ``prepare`` (demo city, synthetic
 responses over 12 weeks), adds answers to ten questions of the bundled questionnaire per
 response (single choice, a scale with 不了解, two multiple-choice questions, a follow-up
-shown by skip logic), then, in a fresh child process so that its peak memory is the
-exports' own, times each export once and prints the traced Python peak (tracemalloc) and
-the child's peak RSS. The raw CSV is streamed to /dev/null: its memory must not grow with
-the number of responses.
+shown by skip logic), then times each export once, each in a fresh child process so that its
+peak memory is the export's own, and prints the child's peak RSS before and after the
+export (and, with ``--traced``, the traced Python peak: tracemalloc slows Python 3-4x).
+The raw CSV is streamed to /dev/null and the ``.sav`` and ``.dta`` files are written to a
+temporary file: their memory must not grow with the number of responses.
 
-Usage: ``python benchmarks/report_exports.py [--sizes 100000,1000000] [--postgres URL]``.
+Usage: ``python benchmarks/report_exports.py [--sizes 100000,1000000] [--postgres URL]
+[--steps questions,xlsx,docx,csv,sav,dta] [--traced]``.
 """
 
 from __future__ import annotations
@@ -99,20 +101,32 @@ def _answers(rng: np.random.Generator, ids: np.ndarray) -> list[tuple[int, str, 
     return rows
 
 
-def _timed(name: str, run: Callable[[], Any], out: dict[str, Any]) -> Any:
-    tracemalloc.start()
+def _rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _timed(name: str, run: Callable[[], Any], out: dict[str, Any], traced: bool) -> Any:
+    """Run one export: its time, the process's peak RSS before and after it and, when
+    ``traced``, the traced Python peak (tracemalloc slows Python down 3-4x, so it is a
+    separate run)."""
+    before = _rss_mib()
+    if traced:
+        tracemalloc.start()
     start = time.perf_counter()
     value = run()
-    out[name] = {
-        "seconds": time.perf_counter() - start,
-        "traced_peak_mib": tracemalloc.get_traced_memory()[1] / 2**20,
-    }
-    tracemalloc.stop()
+    out[name] = {"seconds": time.perf_counter() - start, "rss_before": before}
+    if traced:
+        out[name]["traced_peak_mib"] = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+    out[name]["rss_after"] = _rss_mib()
     return value
 
 
-def measure(url: str) -> dict[str, Any]:
-    """Time every export once in this (fresh) process."""
+STEPS = ("questions", "xlsx", "docx", "csv", "sav", "dta")
+
+
+def measure(url: str, steps: tuple[str, ...] = STEPS, traced: bool = False) -> dict[str, Any]:
+    """Time the chosen exports once each in this (fresh) process."""
     import datetime as dt
 
     from survey import create_app
@@ -128,9 +142,6 @@ def measure(url: str) -> dict[str, Any]:
         vf = question_reports.command_line_filter(
             "civilized-city", date_from=dt.date(2026, 11, 9), date_to=dt.date(2026, 11, 30)
         )
-        _timed("question statistics", lambda: question_reports.statistics(vf), out)
-        _timed("xlsx workbook", lambda: exports.xlsx(exports.bundle(vf)), out)
-        _timed("word briefing", lambda: exports.briefing_docx(vf), out)
         whole = question_reports.command_line_filter("civilized-city", include_flagged=True)
 
         def stream() -> int:
@@ -141,19 +152,55 @@ def measure(url: str) -> dict[str, Any]:
                     size += len(chunk)
             return size
 
-        out["raw csv bytes"] = _timed("raw responses csv (all)", stream, out)
-    out["rss_peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        def stats_file(fmt: str) -> int:
+            with tempfile.TemporaryFile() as handle:
+                response_export.write_stats_file(whole.filter, whole.definition, handle, fmt)
+                return handle.tell()
+
+        runs: dict[str, tuple[str, Callable[[], Any]]] = {
+            "questions": ("question statistics", lambda: question_reports.statistics(vf)),
+            "xlsx": ("xlsx workbook", lambda: exports.xlsx(exports.bundle(vf))),
+            "docx": ("word briefing", lambda: exports.briefing_docx(vf)),
+            "csv": ("raw responses csv (all)", stream),
+            "sav": ("raw responses sav (all)", lambda: stats_file("sav")),
+            "dta": ("raw responses dta (all)", lambda: stats_file("dta")),
+        }
+        for step in steps:
+            name, run = runs[step]
+            size = _timed(name, run, out, traced)
+            if step in ("csv", "sav", "dta"):
+                out[name]["mib"] = size / 2**20
     return out
+
+
+def _print_step(name: str, value: dict[str, Any]) -> None:
+    traced = value.get("traced_peak_mib")
+    print(
+        f"  {name:26s} {value['seconds']:7.1f} s   RSS {value['rss_before']:4.0f} ->"
+        f" {value['rss_after']:4.0f} MiB"
+        + (f"   traced peak {traced:6.1f} MiB" if traced is not None else "")
+        + (f"   file {value['mib']:5.0f} MiB" if "mib" in value else ""),
+        flush=True,
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000")
     parser.add_argument("--postgres", default="")
+    parser.add_argument(
+        "--steps", default=",".join(STEPS), help=f"which exports, of {','.join(STEPS)}"
+    )
+    parser.add_argument(
+        "--traced", action="store_true", help="also trace Python memory (3-4x slower)"
+    )
     parser.add_argument("--measure", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    steps = tuple(s for s in args.steps.split(",") if s)
+    if unknown := set(steps) - set(STEPS):
+        parser.error(f"unknown steps: {', '.join(sorted(unknown))}")
     if args.measure:
-        print(json.dumps(measure(args.measure)))
+        print(json.dumps(measure(args.measure, steps, args.traced)))
         return
     reports = _module("reports")
     for n in [int(s) for s in args.sizes.split(",") if s]:
@@ -169,22 +216,17 @@ def main() -> None:
             f" in {time.perf_counter() - start:.1f}s",
             flush=True,
         )
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure", url], check=True, capture_output=True, text=True
-        )
-        result = json.loads(child.stdout.strip().splitlines()[-1])
-        for name, value in result.items():
-            if isinstance(value, dict):
-                print(
-                    f"  {name:28s} {value['seconds']:7.1f} s   traced peak"
-                    f" {value['traced_peak_mib']:7.1f} MiB",
-                    flush=True,
-                )
-        print(
-            f"  raw CSV {result['raw csv bytes'] / 2**20:.0f} MiB streamed;"
-            f" child RSS peak {result['rss_peak_mib']:.0f} MiB",
-            flush=True,
-        )
+        for step in steps:  # each in a fresh child: its RSS peak is that export's own
+            command = [sys.executable, __file__, "--measure", url, "--steps", step]
+            child = subprocess.run(
+                command + (["--traced"] if args.traced else []),
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            result = json.loads(child.stdout.strip().splitlines()[-1])
+            for name, value in result.items():
+                _print_step(name, value)
 
 
 if __name__ == "__main__":

@@ -137,8 +137,13 @@ def responses_export(key: str, version: int | None, fmt: str, out: Path) -> None
             for chunk in response_export.csv_chunks(vf.filter, vf.definition, bar.update):
                 handle.write(chunk)
     else:
-        click.echo(f"导出 {total} 份答卷 / exporting {total} responses …")
-        response_export.write_stats_file(vf.filter, vf.definition, out, fmt)
+        with (
+            click.progressbar(
+                length=2 * total, label="读取并写出答卷（两遍） / reading and writing (2 passes)"
+            ) as bar,
+            out.open("wb") as handle,
+        ):
+            response_export.write_stats_file(vf.filter, vf.definition, handle, fmt, bar.update)
     codebook = out.with_name(out.stem + "_codebook.csv")
     rows = response_export.codebook_rows(vf.definition)
     codebook.write_bytes(csv_bytes(response_export.CODEBOOK_HEADERS, rows))

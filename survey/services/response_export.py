@@ -8,23 +8,26 @@ column per question (its option code, text or number; 其他 text in ``KEY__othe
 0/1 column per option of a multiple-choice question (empty when the question was not
 answered). Responses are read in id order, a batch at a time (keyset pagination), with
 their answers, so the CSV never holds more than a batch in memory. SPSS ``.sav`` and Stata
-``.dta`` (pyreadstat) carry Chinese variable and value labels; options are numbered in
-questionnaire order there. The codebook lists every column with its meaning and codes.
+``.dta`` (``survey.services.stat_files``, also a batch at a time) carry Chinese variable and
+value labels; options are numbered in questionnaire order there. The codebook lists every
+column with its meaning and codes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 import re
+import tempfile
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
-from pathlib import Path
 from typing import Any
+from typing import BinaryIO
 
-import pandas as pd
+import numpy as np
 from sqlalchemy import case
 from sqlalchemy import select
 
@@ -46,6 +49,10 @@ from survey.reporting.statement import base_conditions
 from survey.reporting.statement import unindexed
 from survey.services import audit
 from survey.services.csv_files import csv_lines
+from survey.services.stat_files import Batch
+from survey.services.stat_files import StatColumn
+from survey.services.stat_files.dta import write_dta
+from survey.services.stat_files.sav import write_sav
 from survey.timeutil import CST
 
 #: Responses read per batch.
@@ -83,14 +90,21 @@ def _safe_name(raw: str, used: set[str]) -> str:
     return name
 
 
+#: Every quality flag but ``EXCLUDED`` (the ``excluded`` column), in bit order, with its bit.
+_FLAGS: tuple[tuple[QualityFlag, int], ...] = tuple(
+    (f, int(f))
+    for f in sorted((f for f in QualityFlag if f != QualityFlag.EXCLUDED), key=lambda f: int(f))
+)
+
+
 def flag_members() -> list[QualityFlag]:
     """Every quality flag, in bit order (``EXCLUDED`` is the ``excluded`` column)."""
-    return sorted((f for f in QualityFlag if f != QualityFlag.EXCLUDED), key=lambda f: int(f))
+    return [f for f, _ in _FLAGS]
 
 
 def flag_codes(flags: int) -> str:
     """The codes of the flags set in ``flags``, separated by ``;`` (empty when none)."""
-    return ";".join(f.name or "" for f in flag_members() if flags & int(f))
+    return ";".join(f.name or "" for f, bit in _FLAGS if flags & bit)
 
 
 def variables(defn: Definition) -> tuple[list[Variable], dict[tuple[str, str | None], str]]:
@@ -212,7 +226,7 @@ def _base_cells(row: Any, names: _Names) -> list[Any]:
         row[7],
         flag_codes(flags),
     ]
-    cells += [1 if flags & int(flag) else 0 for flag in flag_members()]
+    cells += [1 if flags & bit else 0 for _, bit in _FLAGS]
     cells.append(int(row[9]))
     cells += [None if v is None else float(v) for v in row[10:]]
     return cells
@@ -313,47 +327,109 @@ def codebook_rows(defn: Definition) -> list[list[str]]:
 CODEBOOK_HEADERS = ["变量名", "含义", "类型", "CSV 中的取值", "SPSS/Stata 中的数值"]
 
 
-def frame_for_stats(flt: ReportFilter, defn: Definition) -> tuple[pd.DataFrame, list[Variable]]:
-    """The export as a compact frame for SPSS/Stata: option codes numbered 1..k."""
-    found, _ = variables(defn)
-    data = pd.DataFrame(list(iter_rows(flt, defn)), columns=[v.name for v in found])
-    for v in found:
-        column = data[v.name]
+def _column_arrays(rows: Sequence[list[Any]], found: Sequence[Variable]) -> Batch:
+    """A batch of rows as one array per column: numbers (option codes numbered 1..k in
+    questionnaire order) as float64 with NaN for missing, text as UTF-8 bytes."""
+    out: Batch = []
+    for i, v in enumerate(found):
+        cells = [row[i] for row in rows]
         if v.kind == "code":
-            numbers = {code: i for i, code in enumerate(v.values, start=1)}
-            data[v.name] = column.map(numbers).astype("float64")
-        elif v.kind == "int":
-            data[v.name] = column.astype("float64")
-        elif v.kind == "float":
-            data[v.name] = pd.to_numeric(column, errors="coerce").astype("float64")
+            numbers = {code: float(n) for n, code in enumerate(v.values, start=1)}
+            out.append(np.array([numbers.get(c, np.nan) for c in cells], dtype="f8"))
+        elif v.kind in ("int", "float"):
+            out.append(np.array([np.nan if c is None else float(c) for c in cells], dtype="f8"))
         else:
-            data[v.name] = column.fillna("").astype(str)
-    return data, found
+            text = [("" if c is None else str(c)).encode("utf-8") for c in cells]
+            out.append(np.array(text, dtype="S") if text else np.array([], dtype="S1"))
+    return out
 
 
-def write_stats_file(flt: ReportFilter, defn: Definition, path: Path, fmt: str) -> int:
-    """Write ``.sav`` or ``.dta`` with Chinese variable and value labels; returns rows."""
-    import pyreadstat
+def _spool(
+    flt: ReportFilter,
+    defn: Definition,
+    spool: BinaryIO,
+    progress: Callable[[int], None] | None,
+) -> tuple[int, list[int]]:
+    """First pass: every row into ``spool``, a batch at a time; returns the row count and
+    each text column's widest value in bytes (the files' layout needs both up front)."""
+    found, _ = variables(defn)
+    widths = [0] * len(found)
+    total = 0
 
-    data, found = frame_for_stats(flt, defn)
-    labels = [v.label for v in found]
-    value_labels = {
-        v.name: {float(i): label for i, label in enumerate(v.values.values(), start=1)}
-        for v in found
-        if v.kind == "code" and v.values
-    }
-    if fmt == "sav":
-        pyreadstat.write_sav(
-            data, str(path), column_labels=labels, variable_value_labels=value_labels
+    def flush(rows: list[list[Any]]) -> None:
+        nonlocal total
+        arrays = _column_arrays(rows, found)
+        for i, array in enumerate(arrays):
+            if array.dtype.kind == "S":
+                widths[i] = max(widths[i], array.dtype.itemsize)
+        pickle.dump(arrays, spool, protocol=pickle.HIGHEST_PROTOCOL)
+        total += len(rows)
+        if progress is not None:
+            progress(len(rows))
+
+    rows: list[list[Any]] = []
+    for row in iter_rows(flt, defn):
+        rows.append(row)
+        if len(rows) == BATCH:
+            flush(rows)
+            rows = []
+    if rows:
+        flush(rows)
+    return total, widths
+
+
+def _spooled(spool: BinaryIO) -> Iterator[Batch]:
+    spool.seek(0)
+    while True:
+        try:
+            yield pickle.load(spool)
+        except EOFError:
+            return
+
+
+def stat_columns(defn: Definition, widths: Sequence[int]) -> list[StatColumn]:
+    """The export's variables for SPSS/Stata: labels, value labels of option numbers, and
+    each text column's width (at least 1 byte)."""
+    found, _ = variables(defn)
+    return [
+        StatColumn(
+            v.name,
+            v.label,
+            max(widths[i], 1) if v.kind == "text" else 0,
+            {n: label for n, label in enumerate(v.values.values(), start=1)}
+            if v.kind == "code"
+            else {},
+            0 if v.kind in ("int", "code") else 2,
         )
-    else:
-        pyreadstat.write_dta(
-            data,
-            str(path),
-            column_labels=[x[:80] for x in labels],
-            variable_value_labels=value_labels,
-        )
-    return len(data)
+        for i, v in enumerate(found)
+    ]
+
+
+def write_stats_file(
+    flt: ReportFilter,
+    defn: Definition,
+    out: BinaryIO,
+    fmt: str,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write ``.sav`` or ``.dta`` with Chinese variable and value labels to ``out`` (a
+    seekable binary file); returns the rows. Two passes, so memory stays one batch: the rows
+    go to a temporary spool file while the text widths are measured, then the file is
+    written from the spool (``progress`` is called with the rows of each batch, twice)."""
+    with tempfile.TemporaryFile() as spool:
+        total, widths = _spool(flt, defn, spool, progress)
+        columns = stat_columns(defn, widths)
+        batches = _spooled(spool)
+        if progress is not None:
+            batches = _counted(batches, progress)
+        writer = write_sav if fmt == "sav" else write_dta
+        return writer(out, columns, total, batches)
+
+
+def _counted(batches: Iterator[Batch], progress: Callable[[int], None]) -> Iterator[Batch]:
+    for batch in batches:
+        progress(len(batch[0]) if batch else 0)
+        yield batch
 
 
 def record_export(actor: User | None, flt: ReportFilter, fmt: str) -> None:

@@ -36,6 +36,11 @@ class StatColumn:
         return self.width == 0
 
 
+def utf8_prefix(text: str, limit: int) -> bytes:
+    """``text`` in UTF-8, cut to at most ``limit`` bytes without splitting a character."""
+    return text.encode("utf-8")[:limit].decode("utf-8", "ignore").encode("utf-8")
+
+
 #: One batch of rows: an array per column, all of one length; float64 for a numeric column,
 #: bytes (``dtype 'S<k>'``, ``k`` at most the column's width, UTF-8) for a text column.
 Batch = list[np.ndarray]

@@ -23,6 +23,7 @@ import numpy as np
 
 from survey.services.stat_files import Batches
 from survey.services.stat_files import StatColumn
+from survey.services.stat_files import utf8_prefix
 
 SYSMIS = -np.finfo(np.float64).max
 _LOWEST = np.nextafter(SYSMIS, 0.0)
@@ -70,12 +71,6 @@ def short_name(column: int, piece: int = 0) -> bytes:
     return name.encode("ascii").ljust(8)
 
 
-def _clip(text: str, limit: int = _LABEL_MAX) -> bytes:
-    """``text`` in UTF-8, cut to ``limit`` bytes on a character boundary."""
-    raw = text.encode("utf-8")
-    return raw[:limit].decode("utf-8", errors="ignore").encode("utf-8")
-
-
 def _header(n_units: int, n_rows: int, label: str, moment: dt.datetime) -> bytes:
     product = b"@(#) SPSS DATA FILE - liangyi-survey".ljust(60)
     return struct.pack(
@@ -90,7 +85,7 @@ def _header(n_units: int, n_rows: int, label: str, moment: dt.datetime) -> bytes
         100.0,
         moment.strftime("%d %b %y").encode("ascii"),
         moment.strftime("%H:%M:%S").encode("ascii"),
-        _clip(label, 64).ljust(64),
+        utf8_prefix(label, 64).ljust(64),
         b"\0\0\0",
     )
 
@@ -100,20 +95,22 @@ def _variable(seg: _Segment, column: StatColumn) -> bytes:
         fmt = (_FORMAT_F << 16) | (8 << 8) | min(max(column.decimals, 0), 16)
     else:
         fmt = (_FORMAT_A << 16) | (min(seg.width, 255) << 8)
-    label = _clip(column.label) if seg.piece == 0 and column.label else b""
-    out = struct.pack("<iiiiii8s", 2, seg.width, 1 if label else 0, 0, fmt, fmt,
-                      short_name(seg.column, seg.piece))
+    label = utf8_prefix(column.label, _LABEL_MAX) if seg.piece == 0 and column.label else b""
+    out = struct.pack(
+        "<iiiiii8s", 2, seg.width, 1 if label else 0, 0, fmt, fmt, short_name(seg.column, seg.piece)
+    )
     if label:
         out += struct.pack("<i", len(label)) + label.ljust(-(-len(label) // 4) * 4, b" ")
-    blank = struct.pack("<iiiiii8s", 2, -1, 0, 0, _CONTINUATION_FORMAT, _CONTINUATION_FORMAT,
-                        b" " * 8)
+    blank = struct.pack(
+        "<iiiiii8s", 2, -1, 0, 0, _CONTINUATION_FORMAT, _CONTINUATION_FORMAT, b" " * 8
+    )
     return out + blank * (seg.units - 1)
 
 
 def _value_labels(seg: _Segment, column: StatColumn) -> bytes:
     out = struct.pack("<ii", 3, len(column.value_labels))
     for value, text in column.value_labels.items():
-        raw = _clip(text)
+        raw = utf8_prefix(text, _LABEL_MAX)
         entry = struct.pack("<dB", float(value), len(raw)) + raw
         out += entry.ljust(-(-len(entry) // 8) * 8, b" ")
     return out + struct.pack("<iii", 4, 1, seg.offset + 1)
@@ -123,9 +120,7 @@ def _extension(subtype: int, size: int, body: bytes) -> bytes:
     return struct.pack("<iiii", 7, subtype, size, len(body) // size) + body
 
 
-def _extensions(
-    columns: Sequence[StatColumn], segments: Sequence[_Segment], n_rows: int
-) -> bytes:
+def _extensions(columns: Sequence[StatColumn], segments: Sequence[_Segment], n_rows: int) -> bytes:
     machine = struct.pack("<8i", 20, 0, 0, -1, 1, 1, 2, 65001)
     floats = struct.pack("<3d", SYSMIS, np.finfo(np.float64).max, _LOWEST)
     display = b"".join(

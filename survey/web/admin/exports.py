@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import tempfile
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
+from typing import BinaryIO
 
 from flask import Response
 from flask import abort
@@ -119,11 +120,22 @@ def export_responses(fmt: str) -> ResponseReturnValue:
     if fmt == "csv":
         body = stream_with_context(response_export.csv_chunks(vf.filter, vf.definition))
         return download(body, "responses.csv", "csv")
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"responses.{fmt}"
-        response_export.write_stats_file(vf.filter, vf.definition, path, fmt)
-        data = path.read_bytes()
-    return download(data, f"responses.{fmt}", fmt)
+    # Closed (and so deleted) by _file_chunks once the download is sent, or below on error.
+    handle = tempfile.TemporaryFile()  # noqa: SIM115
+    try:
+        response_export.write_stats_file(vf.filter, vf.definition, handle, fmt)
+    except BaseException:
+        handle.close()
+        raise
+    return download(_file_chunks(handle), f"responses.{fmt}", fmt)
+
+
+def _file_chunks(handle: BinaryIO, size: int = 1 << 20) -> Iterator[bytes]:
+    """A written temporary file from its start, a megabyte at a time; closes (deletes) it."""
+    with handle:
+        handle.seek(0)
+        while chunk := handle.read(size):
+            yield chunk
 
 
 @bp.get("/exports/codebook.csv")

@@ -126,8 +126,7 @@ def test_pspp_reads_the_same_file(tmp_path: Path) -> None:
     _write(path)
     script = tmp_path / "read.sps"
     script.write_text(
-        f"GET FILE='{path}'.\n"
-        f"SAVE TRANSLATE /OUTFILE='{out}' /TYPE=CSV /FIELDNAMES /REPLACE.\n",
+        f"GET FILE='{path}'.\nSAVE TRANSLATE /OUTFILE='{out}' /TYPE=CSV /FIELDNAMES /REPLACE.\n",
         encoding="utf-8",
     )
     subprocess.run([pspp, str(script)], check=True, capture_output=True, timeout=60)
