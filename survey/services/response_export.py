@@ -28,6 +28,7 @@ from typing import Any
 from typing import BinaryIO
 
 import numpy as np
+from sqlalchemy import Connection
 from sqlalchemy import case
 from sqlalchemy import select
 
@@ -232,30 +233,83 @@ def _base_cells(row: Any, names: _Names) -> list[Any]:
     return cells
 
 
-def _answer_cells(
-    answers: Sequence[Any],
-    defn: Definition,
-    columns: dict[tuple[str, str | None], str],
-    position: dict[str, int],
-    width: int,
-) -> list[Any]:
-    cells: list[Any] = [None] * width
-    for _, key, value, text, number in answers:
-        if key not in defn:
-            continue
-        q = defn.question(key)
+@dataclass(frozen=True)
+class _Slot:
+    """Where a question's answer rows go, as positions in the answer part of a row."""
+
+    own: int | None = None  # its value's column (not for multiple choice)
+    source: int = 0  # which field of the answer row is that value: 0 option, 1 text, 2 number
+    options: tuple[int, ...] = ()  # multiple choice: every option's 0/1 column
+    ticked: dict[str | None, int] = field(default_factory=dict)  # option value -> column
+    other: int | None = None  # 其他 text (choice questions that allow it)
+
+
+def _answer_plan(
+    defn: Definition, columns: dict[tuple[str, str | None], str], position: dict[str, int]
+) -> dict[str, _Slot]:
+    """Each question's slot, its columns counted from the first answer column."""
+    first = min((position[name] for name in columns.values()), default=0)
+
+    def at(key: tuple[str, str | None]) -> int | None:
+        return position[columns[key]] - first if key in columns else None
+
+    plan: dict[str, _Slot] = {}
+    for q in defn.questions:
+        other = at((q.key, "__other")) if q.type != "text" else None
         if q.type == "multiple":
-            for o in q.options:  # answered: every option 0 unless ticked
-                i = position[columns[(key, o.value)]]
-                cells[i] = cells[i] or 0
-            if (key, value) in columns:
-                cells[position[columns[(key, value)]]] = 1
-        elif (key, None) in columns:
-            own = number if q.type == "number" else text if q.type == "text" else value
-            cells[position[columns[(key, None)]]] = own
-        if text and q.type != "text" and (key, "__other") in columns:
-            cells[position[columns[(key, "__other")]]] = text
+            ticked = {o.value: position[columns[(q.key, o.value)]] - first for o in q.options}
+            plan[q.key] = _Slot(options=tuple(ticked.values()), ticked=ticked, other=other)
+        else:
+            source = {"text": 1, "number": 2}.get(q.type, 0)
+            plan[q.key] = _Slot(own=at((q.key, None)), source=source, other=other)
+    return plan
+
+
+def _answer_cells(answers: Sequence[Any], plan: dict[str, _Slot], width: int) -> list[Any]:
+    """The answer part of a row from the response's answer rows (key, value, text, number);
+    a multiple-choice question answered has 0 in every option it did not tick."""
+    cells: list[Any] = [None] * width
+    for key, value, text, number in answers:
+        slot = plan.get(key)
+        if slot is None:  # a question no longer in this version
+            continue
+        if slot.options:
+            for i in slot.options:
+                if cells[i] is None:
+                    cells[i] = 0
+            ticked = slot.ticked.get(value)
+            if ticked is not None:
+                cells[ticked] = 1
+        elif slot.own is not None:
+            cells[slot.own] = (value, text, number)[slot.source]
+        if text and slot.other is not None:
+            cells[slot.other] = text
     return cells
+
+
+_ANSWER_COLUMNS = "response_id, question_key, value, text, number"
+
+
+def _batch_answers(conn: Connection, ids: Sequence[int]) -> dict[int, list[Any]]:
+    """The answer rows (key, value, text, number) of a batch's responses, by response.
+
+    Plain DB-API rows (SQLAlchemy's Row objects cost more than the query here). A batch that
+    fills most of its id range reads the range (one index range scan; answers of responses
+    outside the filter are dropped); successive batches' ranges do not overlap.
+    """
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    table = Answer.__table__.name  # type: ignore[attr-defined]
+    wanted = set(ids)
+    if ids[-1] - ids[0] < 2 * len(ids):
+        where, params = f"response_id BETWEEN {mark} AND {mark}", (ids[0], ids[-1])
+    else:
+        where, params = f"response_id IN ({', '.join([mark] * len(ids))})", tuple(ids)
+    cursor = conn.exec_driver_sql(f"SELECT {_ANSWER_COLUMNS} FROM {table} WHERE {where}", params)
+    out: dict[int, list[Any]] = {}
+    for row in cursor.cursor.fetchall():
+        if row[0] in wanted:
+            out.setdefault(row[0], []).append(row[1:])
+    return out
 
 
 def iter_rows(flt: ReportFilter, defn: Definition) -> Iterator[list[Any]]:
@@ -264,8 +318,8 @@ def iter_rows(flt: ReportFilter, defn: Definition) -> Iterator[list[Any]]:
     channels = {int(i): n for i, n in db.session.execute(select(Channel.id, Channel.name))}
     names = _Names(regions, channels)
     found, columns = variables(defn)
-    position = {v.name: i for i, v in enumerate(found)}
-    first_answer = len(found) - sum(1 for v in found if v.name in set(columns.values()))
+    plan = _answer_plan(defn, columns, {v.name: i for i, v in enumerate(found)})
+    width = len(set(columns.values()))
     conn = db.session.connection()
     query = _query(flt, regions)
     last = 0
@@ -274,19 +328,10 @@ def iter_rows(flt: ReportFilter, defn: Definition) -> Iterator[list[Any]]:
         if not batch:
             return
         ids = [int(r[0]) for r in batch]
-        by_response: dict[int, list[Any]] = {}
-        answers = conn.execute(
-            select(
-                Answer.response_id, Answer.question_key, Answer.value, Answer.text, Answer.number
-            ).where(Answer.response_id.in_(ids))
-        ).all()
-        for a in answers:
-            by_response.setdefault(int(a[0]), []).append(a)
+        by_response = _batch_answers(conn, ids)
         for r in batch:
-            cells = _answer_cells(
-                by_response.get(int(r[0]), []), defn, columns, position, len(found)
-            )
-            yield _base_cells(r, names) + cells[first_answer:]
+            answers = by_response.get(int(r[0]), ())
+            yield _base_cells(r, names) + _answer_cells(answers, plan, width)
         last = ids[-1]
 
 

@@ -9,7 +9,13 @@ from pathlib import Path
 import pyreadstat
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from questionnaires import Definition
+from survey.extensions import db
+from survey.models import Answer
+from survey.models import QualityFlag
+from survey.models import Response
 from survey.services import question_reports
 from survey.services import response_export
 from tests.survey.test_report_cli import answered  # noqa: F401
@@ -64,3 +70,73 @@ def test_stat_file_equals_the_rows_in_small_batches(
             labels = dict(enumerate(v.values.values(), start=1))
             assert meta.variable_value_labels[v.name] == {float(k): t for k, t in labels.items()}
     assert texts > 300  # names, codes and times: the text columns are really compared
+
+
+def _expected_answers(
+    defn: Definition, given: list[Answer], column: dict[tuple[str, str | None], str]
+) -> dict[str, object]:
+    """What the export should hold for one response's answer rows, worked out directly from
+    the rows (not with the export's own code); ``column`` names the columns."""
+    out: dict[str, object] = {}
+    for q in defn.questions:
+        rows = [a for a in given if a.question_key == q.key]
+        if q.type == "multiple":
+            for o in q.options:
+                ticked = any(a.value == o.value for a in rows)
+                out[column[(q.key, o.value)]] = (1 if ticked else 0) if rows else None
+        elif rows:
+            own = rows[0]
+            out[column[(q.key, None)]] = {"number": own.number, "text": own.text}.get(
+                q.type, own.value
+            )
+        else:
+            out[column[(q.key, None)]] = None
+        if q.allow_other:
+            texts = [a.text for a in rows if a.text]
+            out[column[(q.key, "__other")]] = texts[-1] if texts else None
+    return out
+
+
+def test_rows_hold_each_response_and_its_answers(answered: Flask) -> None:  # noqa: F811
+    with answered.app_context():
+        vf = question_reports.command_line_filter("civilized-city", include_flagged=True)
+        first, second = db.session.execute(
+            select(Response).order_by(Response.id).limit(2)
+        ).scalars()
+        # Free text, and 其他 with its text, on top of the demo's choice answers.
+        db.session.add(Answer(response_id=first.id, question_key="suggestions", text="=多建公园"))
+        db.session.add(
+            Answer(
+                response_id=second.id,
+                question_key="volunteer_kind",
+                value="other",
+                text="社区图书馆",
+            )
+        )
+        db.session.flush()
+        found, column = response_export.variables(vf.definition)
+        names = [v.name for v in found]
+        rows = {
+            int(r[0]): dict(zip(names, r, strict=True))
+            for r in response_export.iter_rows(vf.filter, vf.definition)
+        }
+        responses = db.session.execute(select(Response).order_by(Response.id)).scalars().all()
+        answers: dict[int, list[Answer]] = {}
+        for a in db.session.execute(select(Answer).order_by(Answer.id)).scalars():
+            answers.setdefault(a.response_id, []).append(a)
+        assert sorted(rows) == [r.id for r in responses]
+        for r in responses:
+            got = rows[r.id]
+            assert got["flags"] == ";".join(
+                f.name or "" for f in QualityFlag if f != QualityFlag.EXCLUDED and r.flags & f
+            )
+            assert got["excluded"] == int(bool(r.flags & QualityFlag.EXCLUDED))
+            assert got["awareness"] == r.awareness and got["sex"] == r.sex
+            for name, want in _expected_answers(
+                vf.definition, answers.get(r.id, []), column
+            ).items():
+                assert got[name] == want, (r.id, name)
+        assert rows[first.id]["suggestions"] == "=多建公园"
+        assert rows[second.id][column[("volunteer_kind", "__other")]] == "社区图书馆"
+        assert rows[second.id][column[("volunteer_kind", "other")]] == 1
+        db.session.rollback()
