@@ -14,6 +14,7 @@ from survey.models.questionnaire import Questionnaire
 from survey.models.questionnaire import QuestionnaireVersion
 from survey.models.region import LEVELS
 from survey.models.region import Region
+from survey.models.report_cell import ReportCell
 from survey.models.report_indexes import REPORT_INDEX_COLUMNS
 from survey.models.response import Answer
 from survey.models.response import QualityFlag
@@ -46,6 +47,7 @@ __all__ = [
     "Questionnaire",
     "QuestionnaireVersion",
     "Region",
+    "ReportCell",
     "Response",
     "ResponseFlag",
     "Target",

@@ -1,4 +1,4 @@
-"""SQL pushdown: one ``GROUP BY`` over responses to the sufficient statistics of a report.
+"""SQL pushdown: one ``GROUP BY`` to the sufficient statistics of a report.
 
 The statement returns one row per (collection point = cluster, its region, district = stratum
 and channel, week, age group, sex) with the number of responses and, for every metric, the
@@ -7,9 +7,16 @@ number of non-missing values, their sum and their sum of squares: what
 so they add no rows; report groups at any level, periods, channels and weeks are all unions of
 these rows, so one statement serves the whole dashboard. Responses are never loaded.
 
-The key order follows the covering index ``ix_responses_report`` (questionnaire, week, then the
-other keys): both databases seek to the period's weeks, SQLite aggregates in index order
-without sorting, PostgreSQL aggregates a parallel index-only scan (see ``planner``).
+A week-based report (the default) reads ``report_cells`` instead of the responses: the same
+sums, per (week, district, point, region, channel, age group, sex, flags, version), kept by
+database triggers (``survey.models.report_cell``), so the statement reads a few thousand
+cells whatever the number of responses and returns the same rows. A report by calendar day
+(``date_basis="submitted"``) reads the responses themselves.
+
+The key order follows the cells' primary key and the covering index ``ix_responses_report``
+(questionnaire, week, then the other keys): both databases seek to the period's weeks,
+SQLite aggregates in key order without sorting, PostgreSQL aggregates a parallel index-only
+scan of the responses (see ``planner``).
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import InternalTraversal
 
+from survey.models import ReportCell
 from survey.models import Response
+from survey.models.report_cell import NO_CODE
+from survey.models.report_cell import NO_ID
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import excluded_condition
@@ -43,6 +53,9 @@ from survey.reporting.filters import local_midnight_utc
 from survey.reporting.regions import NOTHING
 from survey.reporting.regions import RegionIndex
 from survey.reporting.regions import effective_path
+
+#: Where a report reads: the responses, or the report cells (same column names).
+Source = type[Response] | type[ReportCell]
 
 #: Grouping columns, in the order of the covering index.
 KEY_COLUMNS: tuple[str, ...] = (
@@ -109,8 +122,11 @@ def _unindexed_column(element: unindexed, compiler: Any, **kw: Any) -> str:
     return "+" + str(compiler.process(element.inner, **kw))
 
 
-def region_condition(flt: ReportFilter, regions: RegionIndex) -> ColumnElement[bool] | None:
-    """Condition on responses for the report's subtree, or None for everything."""
+def region_condition(
+    flt: ReportFilter, regions: RegionIndex, table: Source = Response
+) -> ColumnElement[bool] | None:
+    """Condition on ``table`` (responses or report cells) for the report's subtree, or None
+    for everything."""
     path = effective_path(flt.region_path, flt.scope_path)
     if path is None:
         return None
@@ -123,8 +139,8 @@ def region_condition(flt: ReportFilter, regions: RegionIndex) -> ColumnElement[b
     if len(ids) == len(regions.by_id):
         return None
     if root is not None and root.level == "district":
-        return Response.district_id == root.id  # denormalised: same rows, cheaper test
-    return unindexed(Response.region_id).in_(ids)
+        return table.district_id == root.id  # denormalised: same rows, cheaper test
+    return unindexed(table.region_id).in_(ids)
 
 
 def period_bounds(flt: ReportFilter, with_previous: bool) -> tuple[dt.date | None, dt.date | None]:
@@ -140,7 +156,7 @@ def monday(day: dt.date) -> dt.date:
 
 
 def week_condition(
-    start: dt.date | None, end: dt.date | None, *, listed: bool
+    start: dt.date | None, end: dt.date | None, *, listed: bool, table: Source = Response
 ) -> ColumnElement[bool] | None:
     """``week_start`` within ``[start, end]`` (either end optional; None: no condition).
 
@@ -149,7 +165,7 @@ def week_condition(
     ``ix_responses_report`` (questionnaire, week, district, ...), a district condition seeks
     too, and the rows still come in index order. PostgreSQL gets the range.
     """
-    week = Response.week_start
+    week = table.week_start
     if listed and start is not None and end is not None:
         first = start + dt.timedelta(days=(7 - start.weekday()) % 7)
         count = (end - first).days // 7 + 1
@@ -166,7 +182,7 @@ def week_condition(
 
 
 def period_condition(
-    flt: ReportFilter, with_previous: bool, *, listed: bool = False
+    flt: ReportFilter, with_previous: bool, *, listed: bool = False, table: Source = Response
 ) -> list[ColumnElement[bool]]:
     """Conditions on the period (by week start or by local submission day).
 
@@ -176,8 +192,10 @@ def period_condition(
     """
     start, end = period_bounds(flt, with_previous)
     if flt.date_basis == "week":
-        week = week_condition(start, end, listed=listed)
+        week = week_condition(start, end, listed=listed, table=table)
         return [] if week is None else [week]
+    if table is not Response:
+        raise ValueError("report cells hold weeks, not days: a day-based period needs responses")
     week = week_condition(None if start is None else monday(start), end, listed=listed)
     out: list[ColumnElement[bool]] = [] if week is None else [week]
     submitted = unindexed(Response.submitted_at)
@@ -189,19 +207,25 @@ def period_condition(
 
 
 def base_conditions(
-    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
+    flt: ReportFilter,
+    regions: RegionIndex,
+    with_previous: bool,
+    *,
+    listed: bool = False,
+    table: Source = Response,
 ) -> list[ColumnElement[bool]]:
-    """Every condition of the filter except the one on flags (``listed``: weeks as a list,
-    for SQLite; see :func:`week_condition`)."""
-    conditions: list[ColumnElement[bool]] = [Response.questionnaire_id == flt.questionnaire_id]
+    """Every condition of the filter except the one on flags, on ``table`` (responses, or
+    report cells for a week-based period; ``listed``: weeks as a list, for SQLite; see
+    :func:`week_condition`)."""
+    conditions: list[ColumnElement[bool]] = [table.questionnaire_id == flt.questionnaire_id]
     if flt.version_id is not None:
-        conditions.append(unindexed(Response.questionnaire_version_id) == flt.version_id)
-    conditions += period_condition(flt, with_previous, listed=listed)
-    where_region = region_condition(flt, regions)
+        conditions.append(unindexed(table.questionnaire_version_id) == flt.version_id)
+    conditions += period_condition(flt, with_previous, listed=listed, table=table)
+    where_region = region_condition(flt, regions, table)
     if where_region is not None:
         conditions.append(where_region)
     if flt.channel_id is not None:
-        conditions.append(unindexed(Response.channel_id) == flt.channel_id)
+        conditions.append(unindexed(table.channel_id) == flt.channel_id)
     return conditions
 
 
@@ -212,10 +236,36 @@ def _period_key(flt: ReportFilter, with_previous: bool) -> ColumnElement[Any] | 
     return case((Response.submitted_at >= local_midnight_utc(flt.date_from), 1), else_=0)
 
 
+def uses_cells(flt: ReportFilter) -> bool:
+    """Whether a report reads ``report_cells`` (a week-based period: the cells hold weeks)
+    rather than every response (a period of calendar days)."""
+    return flt.date_basis == "week"
+
+
+def _cell_key(name: str) -> ColumnElement[Any]:
+    """A cell's key column as the responses hold it (the cells' 0 / '' back to NULL)."""
+    column = getattr(ReportCell, name)
+    if name in ("district_id", "point_id", "channel_id"):
+        return func.nullif(column, NO_ID).label(name)
+    if name in ("age_group", "sex"):
+        return func.nullif(column, NO_CODE).label(name)
+    return column.label(name)
+
+
 def report_statement(
     flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
 ) -> Select[Any]:
-    """The single ``GROUP BY`` of a report (SQLAlchemy Core; ``listed`` for SQLite)."""
+    """The single ``GROUP BY`` of a report (SQLAlchemy Core; ``listed`` for SQLite): over
+    the report cells for a week-based period, over the responses for a period of days."""
+    if uses_cells(flt):
+        return _cells_statement(flt, regions, with_previous, listed=listed)
+    return responses_statement(flt, regions, with_previous, listed=listed)
+
+
+def responses_statement(
+    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
+) -> Select[Any]:
+    """The report statement over the responses themselves (any period basis)."""
     keys: list[Any] = [getattr(Response, c) for c in KEY_COLUMNS]
     period = _period_key(flt, with_previous)
     if period is not None:
@@ -234,10 +284,49 @@ def report_statement(
     return select(*keys, *aggregates).where(*conditions).group_by(*keys)
 
 
+def _cells_statement(
+    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool
+) -> Select[Any]:
+    """The report statement over ``report_cells``: the same rows and sums as over the
+    responses (cells of flags and versions summed; emptied cells skipped)."""
+    keys = [getattr(ReportCell, c) for c in KEY_COLUMNS]
+    total = func.sum(ReportCell.n)
+    aggregates = [total.label("n")] + [
+        func.sum(getattr(ReportCell, c)).label(c) for c in STAT_COLUMNS
+    ]
+    conditions = base_conditions(flt, regions, with_previous, listed=listed, table=ReportCell)
+    if not flt.include_flagged:
+        conditions.append(included_condition(ReportCell.flags))
+    return (
+        select(*(_cell_key(c) for c in KEY_COLUMNS), *aggregates)
+        .where(*conditions)
+        .group_by(*keys)
+        .having(total > 0)
+    )
+
+
 def flagged_statement(
     flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
 ) -> Select[Any]:
-    """Count of responses with an excluding flag (few; served by the partial index)."""
+    """Count of responses with an excluding flag (few; served by the partial index, or by
+    the report cells for a week-based period)."""
+    if uses_cells(flt):
+        total = func.sum(ReportCell.n)
+        conditions = base_conditions(flt, regions, with_previous, listed=listed, table=ReportCell)
+        conditions.append(excluded_condition(ReportCell.flags))
+        return (
+            select(*(_cell_key(c) for c in KEY_COLUMNS[:5]), total.label("flagged"))
+            .where(*conditions)
+            .group_by(*(getattr(ReportCell, c) for c in KEY_COLUMNS[:5]))
+            .having(total > 0)
+        )
+    return flagged_responses_statement(flt, regions, with_previous, listed=listed)
+
+
+def flagged_responses_statement(
+    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
+) -> Select[Any]:
+    """The flagged count over the responses themselves (any period basis)."""
     keys: list[Any] = [getattr(Response, c) for c in KEY_COLUMNS[:5]]
     period = _period_key(flt, with_previous)
     if period is not None:

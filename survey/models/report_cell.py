@@ -1,0 +1,76 @@
+"""Sufficient statistics of the responses per report cell, kept by the database itself.
+
+A week-based report needs, per (questionnaire, week, district, point, region, channel, age
+group, sex, flags, version), the count and, per metric, the count of answers, their sum and
+their sum of squares: exactly what a ``GROUP BY`` over ``responses`` returns. This table
+holds those sums. Database triggers (migration 0007, on SQLite and PostgreSQL) add a
+response's values when it is inserted, move them when its flags or any key change and
+remove them when it is deleted, so every path that writes responses (the resident form,
+imports, the integrity sweep, flag review, bulk loads) keeps it exact, and a report reads a
+few thousand cells instead of every response (``survey.reporting.statement``).
+
+Key columns are never NULL (a primary key cannot match NULLs): no point, district or
+channel is stored as 0 and no age group or sex as ``''``; the report statement maps them
+back. Cells whose count falls to 0 stay (harmless; the statement skips them).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from survey.models.base import Base
+
+#: The cell's key columns, in primary-key order (the order a report seeks and groups in).
+CELL_KEYS: tuple[str, ...] = (
+    "questionnaire_id",
+    "week_start",
+    "district_id",
+    "point_id",
+    "region_id",
+    "channel_id",
+    "age_group",
+    "sex",
+    "flags",
+    "questionnaire_version_id",
+)
+#: Metrics whose count, sum and sum of squares a cell holds.
+CELL_METRICS: tuple[str, ...] = ("awareness", "participation", "satisfaction", "satisfaction_score")
+#: What a missing key is stored as.
+NO_ID = 0
+NO_CODE = ""
+
+
+class ReportCell(Base):
+    """One cell of :data:`CELL_KEYS` and the sums of its responses."""
+
+    __tablename__ = "report_cells"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    questionnaire_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    week_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    district_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    point_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    region_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    channel_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    age_group: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sex: Mapped[str] = mapped_column(String(16), primary_key=True)
+    flags: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    questionnaire_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(default=0)
+    awareness_n: Mapped[int] = mapped_column(default=0)
+    awareness_sum: Mapped[float] = mapped_column(default=0.0)
+    awareness_sum2: Mapped[float] = mapped_column(default=0.0)
+    participation_n: Mapped[int] = mapped_column(default=0)
+    participation_sum: Mapped[float] = mapped_column(default=0.0)
+    participation_sum2: Mapped[float] = mapped_column(default=0.0)
+    satisfaction_n: Mapped[int] = mapped_column(default=0)
+    satisfaction_sum: Mapped[float] = mapped_column(default=0.0)
+    satisfaction_sum2: Mapped[float] = mapped_column(default=0.0)
+    satisfaction_score_n: Mapped[int] = mapped_column(default=0)
+    satisfaction_score_sum: Mapped[float] = mapped_column(default=0.0)
+    satisfaction_score_sum2: Mapped[float] = mapped_column(default=0.0)
