@@ -86,13 +86,13 @@ def _sqlite_triggers() -> list[str]:
 
 
 def _postgres_triggers() -> list[str]:
+    # Plain PL/pgSQL statements (their plans are cached per session); a SQL function called
+    # with PERFORM was planned again on every row (0.6 ms per stored response).
     as_int = "{}::integer"
     return [
-        "CREATE FUNCTION report_cells_add(r responses, sign integer) RETURNS void "
-        f"LANGUAGE sql AS $$ {_upsert('r', 'sign', 'report_cells', as_int)} $$",
         "CREATE FUNCTION report_cells_track() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "IF TG_OP <> 'INSERT' THEN PERFORM report_cells_add(OLD, -1); END IF; "
-        "IF TG_OP <> 'DELETE' THEN PERFORM report_cells_add(NEW, 1); END IF; "
+        f"IF TG_OP <> 'INSERT' THEN {_upsert('OLD', '-1', 'report_cells', as_int)}; END IF; "
+        f"IF TG_OP <> 'DELETE' THEN {_upsert('NEW', '1', 'report_cells', as_int)}; END IF; "
         "RETURN NULL; END $$",
         f"CREATE TRIGGER report_cells_track AFTER INSERT OR DELETE OR UPDATE OF {TRACKED} "
         "ON responses FOR EACH ROW EXECUTE FUNCTION report_cells_track()",
@@ -150,5 +150,4 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER report_cells_track ON responses")
         op.execute("DROP FUNCTION report_cells_track()")
-        op.execute("DROP FUNCTION report_cells_add(responses, integer)")
     op.drop_table("report_cells")

@@ -31,6 +31,7 @@ from survey.reporting.results import MetricResult
 from survey.reporting.results import TrendPoint
 from survey.reporting.results import TrendSeries
 from survey.reporting.results import plain
+from survey.reporting.statement import uses_cells
 
 #: Values of ``by`` for :func:`estimate_table` (and the API's ``by=``).
 TABLE_BY: Final[tuple[str, ...]] = (
@@ -51,6 +52,8 @@ def _context(
     min_n: int,
     level: float,
 ) -> ReportContext:
+    if uses_cells(flt):  # a few thousand cells: the planner's defaults do well
+        return ReportContext.build(bind, flt, targets=targets, min_n=min_n, level=level)
     with report_planner(bind):
         return ReportContext.build(bind, flt, targets=targets, min_n=min_n, level=level)
 
