@@ -15,32 +15,14 @@ from __future__ import annotations
 from sqlalchemy import Index
 from sqlalchemy import text
 
+from survey.models.report_cell import CELL_KEYS
+from survey.models.report_cell import CELL_METRICS
 from survey.models.response import Response
 
-REPORT_INDEX_COLUMNS: tuple[str, ...] = (
-    "questionnaire_id",
-    "week_start",
-    "district_id",
-    "point_id",
-    "region_id",
-    "channel_id",
-    "age_group",
-    "sex",
-    "flags",
-    "questionnaire_version_id",
-    "submitted_at",
-    "awareness",
-    "participation",
-    "satisfaction",
-    "satisfaction_score",
-)
+#: The cells' keys (the same order), the submission time, then the metrics.
+REPORT_INDEX_COLUMNS: tuple[str, ...] = (*CELL_KEYS, "submitted_at", *CELL_METRICS)
 FLAGGED_INDEX_COLUMNS: tuple[str, ...] = (
-    "questionnaire_id",
-    "week_start",
-    "district_id",
-    "point_id",
-    "region_id",
-    "channel_id",
+    *CELL_KEYS[:6],  # questionnaire, week, district, point, region, channel
     "flags",
     "questionnaire_version_id",
     "submitted_at",

@@ -43,6 +43,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 
 from survey.models import ReportCell
 from survey.models import Response
+from survey.models.report_cell import CELL_KEYS
 from survey.models.report_cell import NO_CODE
 from survey.models.report_cell import NO_ID
 from survey.reporting.filters import METRICS
@@ -58,15 +59,7 @@ from survey.reporting.regions import effective_path
 Source = type[Response] | type[ReportCell]
 
 #: Grouping columns, in the order of the covering index.
-KEY_COLUMNS: tuple[str, ...] = (
-    "week_start",
-    "district_id",
-    "point_id",
-    "region_id",
-    "channel_id",
-    "age_group",
-    "sex",
-)
+KEY_COLUMNS: tuple[str, ...] = CELL_KEYS[1:8]  # week_start, district_id, ..., sex
 #: A bounded period spanning at most this many weeks is written as a list of Mondays on
 #: SQLite (one index seek per week, which also lets a district filter seek).
 MAX_LISTED_WEEKS = 260
