@@ -15,6 +15,8 @@ dropped and migrated again) and each size (default 100,000 and 1,000,000 respons
    (b) the whole dashboard: ``survey.reporting.dashboard`` (headline with changes and
        targets, district table with ranks, weekly trend, channels and points) for the last
        four weeks against the four before, post-stratified;
+   (a week-based report reads ``report_cells``, the sums the database's triggers keep per
+   week x point x age-sex cell, migration 0007; the bulk load pays for them)
    and print the ratio (goal <= 2), the CPU time of the Python process (on SQLite the
    queries run in it, so the CPU ratio is the work ratio, less sensitive to other jobs), the
    peak traced Python memory (tracemalloc, in one more dashboard run that is not timed:
