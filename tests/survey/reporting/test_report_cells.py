@@ -9,6 +9,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import Connection
 from sqlalchemy import select
 from sqlalchemy import text
@@ -136,9 +137,12 @@ def test_cells_statement_equals_the_responses_statement(generated: Generated) ->
         db.session.rollback()
 
 
-def test_day_based_reports_read_the_responses(generated: Generated) -> None:
-    flt = ReportFilter(questionnaire_id=generated.questionnaire_id, date_basis="submitted")
+def test_day_based_reports_read_the_responses(seeded: Flask) -> None:
+    flt = ReportFilter(questionnaire_id=1, date_basis="submitted")
     assert not uses_cells(flt)
-    with generated.app.app_context():
-        statement = report_statement(flt, RegionIndex.load(db.session), False)
-        assert "report_cells" not in str(statement)
+    with seeded.app_context():
+        regions = RegionIndex.load(db.session)
+        assert "report_cells" not in str(report_statement(flt, regions, False))
+        assert "report_cells" not in str(flagged_statement(flt, regions, False))
+        week = ReportFilter(questionnaire_id=1)
+        assert "report_cells" in str(report_statement(week, regions, False))
