@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -43,8 +44,46 @@ def is_resident_path(path: str) -> bool:
     return not any(path == p or path.startswith(p + "/") for p in STAFF_PREFIXES)
 
 
+#: gunicorn's default ``access_log_format`` (what ``make run`` logs with).
+DEFAULT_ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+
+
 class PrivacyLogger(Logger):
-    """gunicorn's logger, with resident requests logged without their address."""
+    """gunicorn's logger, with resident requests logged without their address.
+
+    With the default format a resident line is written directly: gunicorn's
+    :meth:`atoms` builds a dict of every request header, response header and environ
+    variable for each request (about a third of a millisecond, on every resident page);
+    the line is the same as the blanked atoms would give.
+    """
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        """Log one request (resident lines without address, agent and referrer)."""
+        if (
+            not self.access_log_enabled
+            or self.cfg.access_log_format != DEFAULT_ACCESS_FORMAT
+            or not is_resident_path(environ.get("PATH_INFO", ""))
+        ):
+            super().access(resp, req, environ, request_time)
+            return
+        status = resp.status
+        if isinstance(status, str):
+            status = status.split(None, 1)[0]
+        sent = getattr(resp, "sent", None)
+        user = (self._get_user(environ) or "-") if "HTTP_AUTHORIZATION" in environ else "-"
+        line = '- - %s %s "%s %s %s" %s %s "-" "-"' % (
+            user,
+            self.now(),
+            environ["REQUEST_METHOD"],
+            environ["RAW_URI"],
+            environ["SERVER_PROTOCOL"],
+            status,
+            str(sent) if sent is not None and sent else "-",
+        )
+        try:
+            self.access_log.info(line)
+        except Exception:
+            self.error(traceback.format_exc())
 
     def atoms(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> Any:
         """The access-log atoms; on resident lines the private ones are ``-``."""

@@ -1,8 +1,15 @@
-"""The signed form instance a resident page carries: who was served which form, and when.
+"""The signed tokens a resident page carries: the form instance and the CSRF token.
 
-The token holds a random instance id (a retried post stores nothing twice), the served
-time (completion time is measured from it), the point and the device id. It is signed with
-the app secret; a forged, edited or foreign token is simply not accepted.
+The form instance holds a random instance id (a retried post stores nothing twice), the
+served time (completion time is measured from it), the point and the device id. It is
+signed with the app secret; a forged, edited or foreign token is simply not accepted.
+
+The CSRF token binds the page to the resident's device cookie (a signed double-submit
+cookie): it is a timed signature over a keyed digest of the device id, and a post is
+accepted only with the device cookie whose id it was made for, within
+``WTF_CSRF_TIME_LIMIT``. Another site can neither read nor set that cookie, and
+``SameSite=Lax`` keeps it off cross-site posts. Resident pages therefore need no session:
+no session cookie to verify, decode and sign again on each of their requests.
 """
 
 from __future__ import annotations
@@ -12,13 +19,21 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+import hashlib
+import hmac
+
+from flask import current_app
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
+from itsdangerous import URLSafeTimedSerializer
 
+from survey.cache import cached
 from survey.models.base import utcnow
 from survey.services.device import signing_serializer
 
 _SALT = "survey.form-instance"
+_CSRF_SALT = "survey.resident-csrf"
+_CSRF_CONTEXT = b"survey.resident-csrf.device.v1"
 #: Longest token accepted (a genuine one is about 150 characters).
 MAX_TOKEN_LENGTH = 400
 
@@ -66,3 +81,37 @@ def load_instance(point_id: int, token: str) -> FormInstance | None:
     if not isinstance(device_id, str):
         return None
     return FormInstance(instance_id, served_at, device_id)
+
+
+def _csrf_serializer() -> URLSafeTimedSerializer:
+    key = current_app.secret_key
+    return cached(
+        "serializers",
+        (key, _CSRF_SALT, "timed"),
+        lambda: URLSafeTimedSerializer(key, salt=_CSRF_SALT),  # type: ignore[arg-type]
+    )
+
+
+def _device_binding(device_id: str) -> str:
+    secret = str(current_app.secret_key).encode()
+    key = hmac.new(secret, _CSRF_CONTEXT, hashlib.sha256).digest()
+    return hmac.new(key, device_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def resident_csrf(device_id: str) -> str:
+    """The CSRF token of a resident page served to ``device_id``."""
+    return _csrf_serializer().dumps(_device_binding(device_id))
+
+
+def check_resident_csrf(token: str | None, device_id: str | None) -> bool:
+    """True when ``token`` was made for ``device_id`` (the request's device cookie) and is
+    younger than ``WTF_CSRF_TIME_LIMIT`` seconds."""
+    if not token or device_id is None or len(token) > MAX_TOKEN_LENGTH:
+        return False
+    try:
+        bound = _csrf_serializer().loads(
+            token, max_age=int(current_app.config["WTF_CSRF_TIME_LIMIT"])
+        )
+    except BadSignature:  # SignatureExpired is one
+        return False
+    return isinstance(bound, str) and hmac.compare_digest(bound, _device_binding(device_id))

@@ -227,3 +227,68 @@ def test_bootstrap_never_prints_a_changed_demo_password(app: Flask) -> None:
         assert first.admin_password not in again.admin_password
         assert "changed" in again.admin_password
         assert not (Path(app.instance_path) / "demo_admin_password").exists()
+
+
+class _Resp:
+    status = "200 OK"
+    sent = 24319
+    headers = [("Content-Type", "text/html")]
+
+
+def _logged_lines(path: str, environ_extra: dict[str, str]) -> tuple[str, str]:
+    """The line PrivacyLogger writes for ``path``, and the one gunicorn's own atoms give."""
+    import datetime as dt
+    import logging
+
+    from gunicorn.config import Config
+
+    from survey.serving import PrivacyLogger
+
+    cfg = Config()
+    cfg.set("accesslog", "-")
+    log = PrivacyLogger(cfg)
+    lines: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(record.getMessage())
+
+    log.access_log.handlers[:] = [Keep()]
+    log.now = lambda: "[01/Dec/2026:21:00:00 +0000]"  # type: ignore[method-assign]
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": path + "?x=1",
+        "PATH_INFO": path,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "203.0.113.9",
+        "HTTP_USER_AGENT": "ResidentPhone/1.0",
+        "HTTP_REFERER": "http://wx.example/a",
+        **environ_extra,
+    }
+    req = [("User-Agent", "ResidentPhone/1.0")]
+    took = dt.timedelta(microseconds=1500)
+    log.access(_Resp(), req, environ, took)
+    # What gunicorn's general path writes with the same (blanked) atoms.
+    from gunicorn.glogging import Logger
+
+    Logger.access(log, _Resp(), req, environ, took)
+    assert len(lines) == 2
+    return lines[0], lines[1]
+
+
+@pytest.mark.parametrize("path", ["/q/ABCD2345", "/q/ABCD2345/thanks", "/", "/static/public.css"])
+@pytest.mark.parametrize("auth", [{}, {"HTTP_AUTHORIZATION": "Basic dXNlcjpwdw=="}])
+def test_resident_line_written_directly_equals_the_blanked_atoms(
+    path: str, auth: dict[str, str]
+) -> None:
+    direct, general = _logged_lines(path, auth)
+    assert direct == general
+    assert direct.startswith("- - ") and "203.0.113.9" not in direct
+    assert "ResidentPhone" not in direct and "wx.example" not in direct
+    assert f'"GET {path}?x=1 HTTP/1.1" 200 24319' in direct
+
+
+def test_staff_line_keeps_the_address() -> None:
+    direct, general = _logged_lines("/admin/login", {})
+    assert direct == general
+    assert direct.startswith("203.0.113.9 ") and "ResidentPhone" in direct

@@ -1,7 +1,7 @@
 """The resident pages as HTML: pre-rendered once where everyone sees the same page.
 
 A blank questionnaire is the same for every resident of a point but for two tokens (the
-CSRF token and the signed form instance), so it is rendered once per point and form class
+CSRF token and the signed form instance, ``survey.services.form_tokens``), so it is rendered once per point and form class
 and split around them; a thank-you page depends on the questionnaire version only. Both are
 kept in the ``pages`` cache of ``survey.cache``.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import render_template
 from flask import request
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from questionnaires import Definition
@@ -30,16 +29,18 @@ def form_page(
     defn: Definition,
     form: QuestionnaireForm | None,
     instance: str,
+    csrf_token: str,
     sections_html: Markup | None = None,
 ) -> str:
-    """The questionnaire page of ``point`` with ``form`` (answers and messages) filled in."""
+    """The questionnaire page of ``point`` with ``form`` (answers and messages) filled in,
+    carrying the page's form instance and CSRF token again."""
     return render_template(
         "public/questionnaire.html",
         point=point,
         defn=defn,
         form=form,
         sections_html=sections_html,
-        csrf_token=generate_csrf(),
+        csrf_token=csrf_token,
         instance=instance,
         csrf_field=CSRF_FIELD,
         instance_field=INSTANCE_FIELD,

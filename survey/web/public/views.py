@@ -3,7 +3,10 @@
 Status codes: unknown code 404; revoked, expired or closed questionnaire 410; a body no
 browser would send 400 (too large: 413); a second response from the same device 409 with the
 page "您已经提交过" (on GET the same page with 200, before the resident fills anything in).
-A retried POST of the same form instance redirects (303) to the same thank-you page.
+A retried POST of the same form instance redirects (303) to the same thank-you page (also
+when the device cookie was lost in between). A post is accepted only with the device cookie
+its page's CSRF token was made for (``survey.services.form_tokens``): resident pages use no
+session.
 Every lookup and write is in ``survey.services.resident``; this module parses and renders.
 """
 
@@ -19,17 +22,16 @@ from flask import render_template
 from flask import request
 from flask import url_for
 from flask.typing import ResponseReturnValue
-from flask_wtf.csrf import generate_csrf
-from flask_wtf.csrf import validate_csrf
 from markupsafe import escape
-from wtforms import ValidationError
 
 from questionnaires import Definition
 from survey.errors import BadSubmission
 from survey.services import device
 from survey.services import resident
 from survey.services import transaction
+from survey.services.form_tokens import check_resident_csrf
 from survey.services.form_tokens import load_instance
+from survey.services.form_tokens import resident_csrf
 from survey.services.form_tokens import sign_instance
 from survey.services.integrity.sweep import sweeper_of
 from survey.services.resident import AlreadyAnswered
@@ -71,7 +73,8 @@ def questionnaire(code: str) -> ResponseReturnValue:
     before, between, after = blank_page(point, defn, _form_class(point, defn))
     instance = sign_instance(point.id, device_id)
     # The tokens are URL-safe base64; escaping them is only a safeguard.
-    page = "".join((before, str(escape(generate_csrf())), between, str(escape(instance)), after))
+    csrf_token = resident_csrf(device_id)
+    page = "".join((before, str(escape(csrf_token)), between, str(escape(instance)), after))
     response = make_response(page)
     _no_store(response)
     if new_device:
@@ -88,18 +91,21 @@ def submit(code: str) -> ResponseReturnValue:
     form_cls = _form_class(point, defn)
     try:
         data = screen_submission(form_cls, _form_pairs())
-        validate_csrf(data.get(CSRF_FIELD))
     except BadSubmission as exc:
         return _bad_request(point, str(exc))
-    except ValidationError:
-        return _bad_request(point, "页面已过期或无法验证，请重新打开问卷后填写。")
     instance = load_instance(point.id, data.get(INSTANCE_FIELD, ""))
+    thanks_url = url_for("public.thanks", code=point.code)
+    # CSRF: the page's token must have been made for this request's device cookie.
+    device_id = device.read_device_id(request)
+    if device_id is None or not check_resident_csrf(data.get(CSRF_FIELD), device_id):
+        if device_id is None and instance is not None and resident.instance_stored(
+            instance.instance_id
+        ):
+            return redirect(thanks_url, 303)  # a retry of a stored form, its cookie lost
+        return _bad_request(point, "页面已过期或无法验证，请重新打开问卷后填写。")
     if instance is None:
         return _bad_request(point, "页面信息无法验证，请重新打开问卷后填写。")
-    thanks_url = url_for("public.thanks", code=point.code)
-    device_id = device.read_device_id(request)
-    new_device = device_id is None
-    dhash = device.device_hash(device_id or instance.device_id)
+    dhash = device.device_hash(device_id)
     # A retry of this instance (same thank-you) or this device again is decided by the
     # UNIQUE constraints at the INSERT (store_once): no query before it on the common path.
 
@@ -109,7 +115,7 @@ def submit(code: str) -> ResponseReturnValue:
         form = form_cls(formdata=data)
         form.check()
         token = data.get(INSTANCE_FIELD, "")
-        response = make_response(form_page(point, defn, form, token))
+        response = make_response(form_page(point, defn, form, token, data.get(CSRF_FIELD, "")))
     else:
         try:
             resident.store_once(
@@ -137,8 +143,6 @@ def submit(code: str) -> ResponseReturnValue:
         sweeper_of(current_app).ensure_running()  # cross-response signals, in the background
         response = redirect(thanks_url, 303)
     _no_store(response)
-    if new_device:
-        device.set_device_cookie(response, instance.device_id, request.is_secure)
     return response
 
 

@@ -460,6 +460,51 @@ def test_repeated_post_returns_same_thank_you(
     assert response_count(seeded) == 1
 
 
+def test_resident_pages_use_no_session(client: FlaskClient, sample: Sample) -> None:
+    """The whole flow sets no session cookie: the CSRF token is bound to the device cookie."""
+    page = open_form(client, sample.code)
+    response = client.post(f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code)))
+    assert response.status_code == 303
+    assert client.get(response.headers["Location"]).status_code == 200
+    assert client.get_cookie("session") is None
+    assert client.get_cookie("sv_device") is not None
+
+
+def test_csrf_token_of_another_device_is_refused(
+    app: Flask, seeded: Flask, sample: Sample
+) -> None:
+    """A page's CSRF token works only with the device cookie it was made for."""
+    mine, theirs = seeded.test_client(), seeded.test_client()
+    page = open_form(mine, sample.code)
+    open_form(theirs, sample.code)  # theirs now holds a device cookie of its own
+    forged = theirs.post(f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code)))
+    assert forged.status_code == 400 and "页面已过期" in forged.get_data(as_text=True)
+    # Without any device cookie (a cross-site post, SameSite=Lax) it is refused too.
+    bare = seeded.test_client()
+    response = bare.post(f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code)))
+    assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
+    assert response_count(seeded) == 0
+    assert mine.post(
+        f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code))
+    ).status_code == 303
+    assert response_count(seeded) == 1
+
+
+def test_csrf_token_expires(
+    client: FlaskClient, seeded: Flask, sample: Sample, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = open_form(client, sample.code)
+    limit = int(seeded.config["WTF_CSRF_TIME_LIMIT"])
+    import time as time_module
+
+    real = time_module.time
+    monkeypatch.setattr(time_module, "time", lambda: real() + limit + 5)
+    response = client.post(f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code)))
+    assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
+    monkeypatch.setattr(time_module, "time", real)
+    assert response_count(seeded) == 0
+
+
 def test_retry_after_lost_cookie_is_still_idempotent(
     app: Flask, seeded: Flask, sample: Sample
 ) -> None:
@@ -543,7 +588,7 @@ def test_concurrent_double_submit_stores_one_row(seeded: Flask, sample: Sample) 
     page = open_form(client, sample.code)
     body = page.body(valid_answers(sample.street_code))
     cookies = {}
-    for name in ("session", "sv_device"):
+    for name in ("sv_device",):
         cookie = client.get_cookie(name)
         assert cookie is not None
         cookies[name] = cookie.value
