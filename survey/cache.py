@@ -3,8 +3,8 @@
 Every cache the application keeps lives here, with its size and lifetime in
 ``config.DEFAULTS`` (``CACHE_*``): collection points read by code (thank-you pages), the
 district of a region path, a city's region options, parsed questionnaire definitions, form
-classes, pre-rendered resident pages, signing serializers and keys, rendered QR posters and
-the integrity baselines. Entries are evicted least recently used when a cache is full and,
+classes, pre-rendered resident pages, signing serializers and keys, clients' keyed
+network and browser hashes, rendered QR posters and the integrity baselines. Entries are evicted least recently used when a cache is full and,
 for caches with a lifetime, after ``CACHE_SECONDS``.
 Each app has its own set (``app.extensions["survey_cache"]``), so tests with many apps and
 databases never share entries. The caches are safe to use from several threads.
@@ -47,6 +47,8 @@ SPECS: dict[str, CacheSpec] = {
     "form_classes": CacheSpec("CACHE_FORM_CLASSES_SIZE"),
     "pages": CacheSpec("CACHE_PAGES_SIZE"),
     "serializers": CacheSpec("CACHE_SERIALIZERS_SIZE"),
+    # Keyed hashes of a client's network prefix and browser family (pure derivations).
+    "clients": CacheSpec("CACHE_CLIENTS_SIZE"),
     "posters": CacheSpec("CACHE_POSTERS_SIZE"),
     # Integrity: a city's answer baseline, a city's district of each region, channel codes.
     "integrity": CacheSpec("CACHE_INTEGRITY_SIZE", "INTEGRITY_BASELINE_SECONDS"),

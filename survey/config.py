@@ -97,6 +97,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_FORM_CLASSES_SIZE": 64,
     "CACHE_PAGES_SIZE": 1024,
     "CACHE_SERIALIZERS_SIZE": 16,
+    "CACHE_CLIENTS_SIZE": 4096,
     # Rendered QR posters (PNG about 2 KB, SVG about 6 KB): a 2,000-point batch exported
     # again is served from memory.
     "CACHE_POSTERS_SIZE": 2048,

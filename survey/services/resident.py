@@ -45,7 +45,7 @@ from survey.services.region_options import RegionOptions
 from survey.services.region_options import query_region_options
 from survey.services.regions import district_on_path
 from survey.services.responses import Placement
-from survey.services.responses import store_response
+from survey.services.responses import write_response
 
 
 @dataclass(frozen=True)
@@ -285,14 +285,14 @@ class AlreadyAnswered(Conflict):
 
 
 def store_once(place: Placement, defn: Definition, instance_id: str, **fields: Any) -> None:
-    """Store one response (``responses.store_response`` with ``fields``); never twice.
+    """Store one response (``responses.write_response`` with ``fields``); never twice.
 
     Two posts of one form instance, or two forms of one device, can race past the checks
     above; the UNIQUE constraints decide at the INSERT, and the loser's transaction is
     rolled back and told which case it was: ``AlreadyStored`` or ``AlreadyAnswered``.
     """
     try:
-        store_response(place, defn, form_instance=instance_id, **fields)
+        write_response(place, defn, form_instance=instance_id, **fields)
     except IntegrityError:
         transaction.rollback()
         if instance_stored(instance_id):

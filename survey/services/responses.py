@@ -67,6 +67,41 @@ def store_response(
     point: CollectionPoint | Placement,
     defn: Definition,
     answers: Mapping[str, AnswerValue],
+    **fields: Any,
+) -> Response:
+    """Add the response of ``answers`` (question key -> value or values) at ``point``.
+
+    ``point`` may be a ``Placement`` the caller already computed (and cached). ``fields``:
+    ``others`` holds the free text of "其他" options by question key; ``region_ids``
+    resolves region answers (codes) to ids, else a query does; ``served_at``,
+    ``device_hash`` and ``form_instance`` (required), ``submitted_at``, ``source`` and
+    ``screen`` (what the request knows for the per-response integrity signals, see
+    ``survey.services.integrity.screening``; without it the default reading model applies).
+    Answers to questions hidden by skip logic are dropped. Raises
+    ``sqlalchemy.exc.IntegrityError`` when the device or form instance already has a
+    response (the caller rolls back). The rows are written with Core inserts (cheaper than
+    the unit of work on the hot path): the returned ``Response`` carries the stored values
+    and its id but is not attached to the session.
+    """
+    values, response_id = _store(point, defn, answers, **fields)
+    return Response(id=response_id, **values)
+
+
+def write_response(
+    point: CollectionPoint | Placement,
+    defn: Definition,
+    answers: Mapping[str, AnswerValue],
+    **fields: Any,
+) -> int:
+    """``store_response`` without building the ORM object (it costs more than the INSERT on
+    the resident's request): the same rows written, the response's id returned."""
+    return _store(point, defn, answers, **fields)[1]
+
+
+def _store(
+    point: CollectionPoint | Placement,
+    defn: Definition,
+    answers: Mapping[str, AnswerValue],
     *,
     others: Mapping[str, str] | None = None,
     region_ids: Mapping[str, int] | None = None,
@@ -76,19 +111,8 @@ def store_response(
     submitted_at: dt.datetime | None = None,
     source: str = "qr",
     screen: Screen | None = None,
-) -> Response:
-    """Add the response of ``answers`` (question key -> value or values) at ``point``; flush.
-
-    ``point`` may be a ``Placement`` the caller already computed (and cached). ``others`` holds
-    the free text of "其他" options by question key. Region answers are region codes, resolved
-    through ``region_ids`` (code -> id) when given, else by a query. Answers to questions
-    hidden by skip logic are dropped. Raises ``sqlalchemy.exc.IntegrityError`` on flush when
-    the device or form instance already has a response (the caller rolls back). The rows are
-    written with Core inserts (cheaper than the unit of work on the hot path): the returned
-    ``Response`` carries the stored values and its id but is not attached to the session.
-    ``screen`` brings what the request knows for the per-response integrity signals (see
-    ``survey.services.integrity.screening``); without it the default reading model applies.
-    """
+) -> tuple[dict[str, Any], int]:
+    """The stored response's column values and id (see :func:`store_response`)."""
     submitted = submitted_at or utcnow()
     others = others or {}
     visible = visible_keys(defn, answers)
@@ -104,7 +128,7 @@ def store_response(
     outside = screening.residence_outside(screen, residence_id, place.district_id)
     duration, flags = _screened(defn, kept, others, visible, screen, served_at, submitted, outside)
 
-    response = Response(
+    values: dict[str, Any] = dict(
         questionnaire_id=place.questionnaire_id,
         questionnaire_version_id=place.questionnaire_version_id,
         point_id=place.point_id,
@@ -129,8 +153,7 @@ def store_response(
         satisfaction=scores.satisfaction,
         satisfaction_score=scores.satisfaction_score,
     )
-    _insert(response, answer_rows(defn, kept, others))
-    return response
+    return values, _insert(values, answer_rows(defn, kept, others))
 
 
 def _screened(
@@ -166,26 +189,28 @@ def _screened(
     return duration, flags
 
 
-def _insert(response: Response, rows: list[dict[str, Any]]) -> None:
-    """Write ``response`` and its answer ``rows``; sets ``response.id``.
+def _insert(values: Mapping[str, Any], rows: list[dict[str, Any]]) -> int:
+    """Write the response ``values`` and its answer ``rows``; return the response's id.
 
     Prebuilt Core inserts on the session's connection: the unit of work, and even building
     an INSERT per call, cost more than the write itself on this hot path.
     """
     lock_for_write()
-    values = {key: getattr(response, key) for key in _RESPONSE_KEYS}
     conn = db.session.connection()
-    response.id = conn.execute(_INSERT_RESPONSE, values).scalar_one()
+    response_id: int = conn.execute(
+        _INSERT_RESPONSE, {key: values.get(key) for key in _RESPONSE_KEYS}
+    ).scalar_one()
     if not rows:
-        return
+        return response_id
     # One executemany straight to the driver: the values are plain str/float/int already.
     for row in rows:
-        row["response_id"] = response.id
+        row["response_id"] = response_id
     sql, keys = _answer_insert_sql(conn.dialect)
     if keys is None:  # named paramstyle (psycopg): the dicts as they are
         conn.exec_driver_sql(sql, rows)
     else:  # positional (sqlite3): tuples in the statement's order
         conn.exec_driver_sql(sql, [tuple(row[k] for k in keys) for row in rows])
+    return response_id
 
 
 _RESPONSES: Table = Response.__table__  # type: ignore[assignment]
