@@ -1,8 +1,8 @@
 """What the resident pages need of the database: the point behind a code, its placement,
 its definition and region options, and the one-response-per-device checks.
 
-Hot path: every statement is built once and run as Core on the session's connection (the
-ORM adds nothing to a plain row). What may be a minute stale is cached (``survey.cache``):
+Hot path: every statement is built once and run on the session's connection, the point
+lookup straight on the driver's cursor (``survey.services.driver_sql``). What may be a minute stale is cached (``survey.cache``):
 the point behind a code for the thank-you page, a city's region options, the district of a
 region path, parsed definitions. Whether a point takes answers is read from the database
 on every request; whether a device or a form instance has answered is decided by the
@@ -36,6 +36,7 @@ from survey.models import Response
 from survey.models.point import is_past
 from survey.services import transaction
 from survey.services.codes import normalise_code
+from survey.services.driver_sql import DriverStatement
 from survey.services.integrity.screening import ReadingModel
 from survey.services.integrity.screening import Screen
 from survey.services.integrity.screening import Window
@@ -117,6 +118,7 @@ _POINT_BY_CODE = (
     .outerjoin(PointWindow, PointWindow.point_id == CollectionPoint.id)
     .where(CollectionPoint.code == bindparam("code"))
 )
+_POINT_LOOKUP = DriverStatement(_POINT_BY_CODE)
 _INSTANCE_STORED = select(Response.id).where(Response.form_instance == bindparam("instance"))
 _DEVICE_ANSWERED = select(Response.id).where(
     Response.questionnaire_id == bindparam("questionnaire_id"),
@@ -129,7 +131,7 @@ def find_point(code: str) -> PointInfo:
     norm = normalise_code(code)
     if norm is None:
         raise NotFound()
-    row = db.session.connection().execute(_POINT_BY_CODE, {"code": norm}).first()
+    row = _POINT_LOOKUP.first(db.session.connection(), {"code": norm})
     if row is None:
         raise NotFound()
     point = PointInfo(*row)

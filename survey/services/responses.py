@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy import bindparam
 from sqlalchemy import insert
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection
 
 from questionnaires import OTHER_VALUE
 from questionnaires import Definition
@@ -30,6 +29,8 @@ from survey.models import QualityFlag
 from survey.models import Region
 from survey.models import Response
 from survey.models.base import utcnow
+from survey.services.driver_sql import DriverStatement
+from survey.services.driver_sql import begin_immediate
 from survey.services.integrity import screening
 from survey.services.integrity.screening import Screen
 from survey.services.regions import district_of
@@ -192,63 +193,39 @@ def _screened(
 def _insert(values: Mapping[str, Any], rows: list[dict[str, Any]]) -> int:
     """Write the response ``values`` and its answer ``rows``; return the response's id.
 
-    Prebuilt Core inserts on the session's connection: the unit of work, and even building
-    an INSERT per call, cost more than the write itself on this hot path.
+    Prebuilt inserts run on the driver's cursor of the session's connection
+    (``survey.services.driver_sql``): the unit of work, and even SQLAlchemy's execution of
+    a prebuilt INSERT, cost more than the write itself on this hot path.
     """
-    lock_for_write()
     conn = db.session.connection()
-    response_id: int = conn.execute(
-        _INSERT_RESPONSE, {key: values.get(key) for key in _RESPONSE_KEYS}
-    ).scalar_one()
-    if not rows:
-        return response_id
-    # One executemany straight to the driver: the values are plain str/float/int already.
-    for row in rows:
-        row["response_id"] = response_id
-    sql, keys = _answer_insert_sql(conn.dialect)
-    if keys is None:  # named paramstyle (psycopg): the dicts as they are
-        conn.exec_driver_sql(sql, rows)
-    else:  # positional (sqlite3): tuples in the statement's order
-        conn.exec_driver_sql(sql, [tuple(row[k] for k in keys) for row in rows])
+    lock_for_write(conn)
+    response_id: int = _INSERT_RESPONSE.scalar(conn, values)
+    if rows:
+        for row in rows:
+            row["response_id"] = response_id
+        _INSERT_ANSWERS.execute_many(conn, rows)
     return response_id
 
 
 _RESPONSES: Table = Response.__table__  # type: ignore[assignment]
 _RESPONSE_KEYS = tuple(c.key for c in _RESPONSES.columns if c.key != "id")
-_INSERT_RESPONSE = insert(_RESPONSES).returning(_RESPONSES.c.id)
+_INSERT_RESPONSE = DriverStatement(
+    insert(_RESPONSES).returning(_RESPONSES.c.id), keys=_RESPONSE_KEYS
+)
 _ANSWER_KEYS = ("response_id", "question_key", "value", "text", "number")
-_ANSWER_SQL: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+_INSERT_ANSWERS = DriverStatement(insert(Answer.__table__), keys=_ANSWER_KEYS)
 
 
-def _answer_insert_sql(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
-    """The answers INSERT in the driver's own paramstyle; its key order when positional."""
-    key = (dialect.name, dialect.paramstyle)
-    hit = _ANSWER_SQL.get(key)
-    if hit is None:
-        compiled = (
-            insert(Answer.__table__)
-            .values({k: bindparam(k) for k in _ANSWER_KEYS})
-            .compile(dialect=dialect, for_executemany=True)
-        )
-        order = compiled.positiontup
-        hit = (str(compiled), tuple(order) if order is not None else None)
-        _ANSWER_SQL[key] = hit
-    return hit
-
-
-def lock_for_write() -> None:
+def lock_for_write(conn: Connection | None = None) -> None:
     """On SQLite, take the write lock now (``BEGIN IMMEDIATE``) so the busy timeout applies.
 
     All reads are done by then; the transaction that follows only inserts and is committed
     by the request right away, so the lock is held for a few milliseconds. PostgreSQL needs
     nothing: row-level locking and the UNIQUE constraints do the work.
     """
-    conn = db.session.connection()
-    if conn.dialect.name != "sqlite":
-        return
-    dbapi = conn.connection.dbapi_connection
-    if dbapi is not None and not dbapi.in_transaction:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    conn = conn if conn is not None else db.session.connection()
+    if conn.dialect.name == "sqlite":
+        begin_immediate(conn)
 
 
 def answer_rows(

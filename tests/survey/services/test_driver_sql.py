@@ -1,0 +1,141 @@
+"""``survey.services.driver_sql``: statements on the driver's cursor give what SQLAlchemy gives.
+
+Each check runs the same Core statement both ways on the same connection, on SQLite and
+PostgreSQL: rows with dates, times with zones, booleans and NULLs convert alike, an INSERT
+stores the same row, and driver errors come out as SQLAlchemy's exceptions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask import Flask
+from sqlalchemy import bindparam
+from sqlalchemy import exc
+from sqlalchemy import func
+from sqlalchemy import insert
+from sqlalchemy import select
+
+from survey.extensions import db
+from survey.models import CollectionPoint
+from survey.models import PointWindow
+from survey.models import Response
+from survey.services.driver_sql import DriverStatement
+from survey.services.driver_sql import begin_immediate
+from survey.services.resident import _POINT_BY_CODE
+from survey.services.responses import lock_for_write
+
+_COLUMNS = [c for c in Response.__table__.columns if c.key != "id"]  # type: ignore[attr-defined]
+
+
+def _values(point: CollectionPoint, **extra: object) -> dict[str, object]:
+    values: dict[str, object] = {c.key: None for c in _COLUMNS}
+    values.update(
+        questionnaire_id=1,
+        questionnaire_version_id=point.questionnaire_version_id,
+        point_id=point.id,
+        region_id=point.region_id,
+        channel_id=point.channel_id,
+        source="qr",
+        served_at=dt.datetime(2026, 11, 30, 1, 2, 3, 456789, tzinfo=dt.UTC),
+        submitted_at=dt.datetime(2026, 11, 30, 1, 7, 8, tzinfo=dt.UTC),
+        week_start=dt.date(2026, 11, 30),
+        duration_seconds=305.5,
+        flags=0,
+        age_group="30-39",
+        awareness=1.0,
+        satisfaction_score=75.0,
+    )
+    values.update(extra)
+    return values
+
+
+def test_select_rows_convert_like_sqlalchemy(seeded: Flask) -> None:
+    with seeded.app_context():
+        point = db.session.execute(select(CollectionPoint)).scalars().first()
+        assert point is not None
+        point.revoked_at = dt.datetime(2026, 12, 1, 8, 30, tzinfo=dt.UTC)
+        point.active = False
+        db.session.add(
+            PointWindow(
+                point_id=point.id,
+                starts_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+                ends_at=None,
+                daily_start=8,
+                daily_end=20,
+            )
+        )
+        db.session.commit()
+        conn = db.session.connection()
+        expected = tuple(conn.execute(_POINT_BY_CODE, {"code": point.code}).one())
+        got = DriverStatement(_POINT_BY_CODE).first(conn, {"code": point.code})
+        assert got == expected
+        assert got is not None and got[2] is False and got[3].tzinfo is not None
+        assert [type(v) for v in got] == [type(v) for v in expected]
+        assert DriverStatement(_POINT_BY_CODE).first(conn, {"code": "NOSUCHCODE"}) is None
+
+
+def test_insert_stores_what_sqlalchemy_stores(seeded: Flask) -> None:
+    with seeded.app_context():
+        point = db.session.execute(select(CollectionPoint)).scalars().first()
+        assert point is not None
+        table = Response.__table__  # type: ignore[attr-defined]
+        keys = [c.key for c in _COLUMNS]
+        statement = insert(table).returning(table.c.id)
+        conn = db.session.connection()
+        by_driver = DriverStatement(statement, keys=keys).scalar(
+            conn, _values(point, device_hash="a", form_instance="a")
+        )
+        by_core = conn.execute(statement, _values(point, device_hash="b", form_instance="b"))
+        core_id = by_core.scalar_one()
+        db.session.commit()
+        rows = {
+            r.id: r
+            for r in db.session.execute(
+                select(table).where(table.c.id.in_([by_driver, core_id]))
+            ).all()
+        }
+        skip = {"id", "device_hash", "form_instance"}
+        driver_row, core_row = rows[by_driver], rows[core_id]
+        for key in keys:
+            if key not in skip:
+                assert getattr(driver_row, key) == getattr(core_row, key), key
+        assert driver_row.served_at == dt.datetime(2026, 11, 30, 1, 2, 3, 456789, tzinfo=dt.UTC)
+
+
+def test_driver_errors_are_sqlalchemy_errors(seeded: Flask) -> None:
+    with seeded.app_context():
+        point = db.session.execute(select(CollectionPoint)).scalars().first()
+        assert point is not None
+        table = Response.__table__  # type: ignore[attr-defined]
+        statement = DriverStatement(
+            insert(table).returning(table.c.id), keys=[c.key for c in _COLUMNS]
+        )
+        conn = db.session.connection()
+        statement.scalar(conn, _values(point, device_hash="same", form_instance="x1"))
+        with pytest.raises(exc.IntegrityError):
+            statement.scalar(conn, _values(point, device_hash="other", form_instance="x1"))
+        db.session.rollback()
+        lookup = DriverStatement(select(table.c.id).where(table.c.id == bindparam("id")))
+        assert lookup.first(db.session.connection(), {"id": -1}) is None
+        broken = DriverStatement(select(func.no_such_function(bindparam("id"))))
+        with pytest.raises(exc.DBAPIError) as raised:
+            broken.first(db.session.connection(), {"id": 1})
+        assert isinstance(raised.value.orig, db.engine.dialect.loaded_dbapi.Error)
+        db.session.rollback()
+
+
+def test_lock_for_write_begins_immediately_on_sqlite_only(seeded: Flask) -> None:
+    with seeded.app_context():
+        conn = db.session.connection()
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        lock_for_write(conn)
+        if conn.dialect.name == "sqlite":
+            assert raw.in_transaction  # BEGIN IMMEDIATE: the write lock is held
+            begin_immediate(conn)  # inside a transaction already: nothing to do
+            assert raw.in_transaction
+        else:  # PostgreSQL: nothing sent, the connection is still idle
+            assert raw.info.transaction_status == raw.info.transaction_status.IDLE
+        db.session.rollback()
