@@ -215,10 +215,12 @@ def poststratify(
     report["weighted"] = base
     report["cell"] = cell_of_pop
     report["factor"] = np.where(cell_of_pop >= 0, factor[np.maximum(cell_of_pop, 0)], np.nan)
+    members_of: dict[int, list[int]] = {}  # population rows of each cell, in file order
+    for k, g in zip(keep.tolist(), group_of_kept, strict=True):
+        members_of.setdefault(g, []).append(k)
     merged = []
-    for i in range(n_pop):
-        g = int(cell_of_pop[i])
-        members = [int(k) for k, gg in zip(keep, group_of_kept, strict=True) if gg == g]
+    for i, g in enumerate(cell_of_pop.tolist()):
+        members = members_of.get(g, [])
         merged.append(
             ""
             if g < 0 or len(members) == 1

@@ -175,15 +175,18 @@ def ranks_for(
     values = pd.Series([estimates[k].estimate for k in usable], dtype=np.float64)
     se = np.array([estimates[k].se for k in usable], dtype=np.float64)
     result = rank_intervals(values, se, level=level)
+    columns = zip(
+        result["rank"].tolist(),
+        result["rank_low"].tolist(),
+        result["rank_high"].tolist(),
+        result["p_best"].tolist(),
+        strict=True,
+    )
     return {
         key: RankResult(
-            rank=int(row.rank),
-            rank_low=int(row.rank_low),
-            rank_high=int(row.rank_high),
-            of=len(usable),
-            p_best=float(row.p_best),
+            rank=int(rank), rank_low=int(low), rank_high=int(high), of=len(usable), p_best=best
         )
-        for key, row in zip(usable, result.itertuples(index=False), strict=True)
+        for key, (rank, low, high, best) in zip(usable, columns, strict=True)
     }
 
 

@@ -99,11 +99,54 @@ def estimates_from_frame(
 ) -> dict[Hashable, Estimate]:
     """One :class:`Estimate` per row of an ``analysis`` result, by the row's ``key`` value
     (None: the frame's single row)."""
-    columns = {c: frame[c].tolist() for c in RESULT_FIELDS if c in frame.columns}
     keys = frame[key].tolist() if key is not None else [None]
-    out: dict[Hashable, Estimate] = {}
-    for i, k in enumerate(keys):
-        out[_key(k)] = _estimate(metric, method, min_n, **{c: v[i] for c, v in columns.items()})
+    found = estimates_from_columns(metric, frame, method, min_n)
+    return {_key(k): e for k, e in zip(keys, found, strict=True)}
+
+
+def estimates_from_columns(
+    metric: str, frame: pd.DataFrame, method: str, min_n: int, rows: slice | None = None
+) -> list[Estimate]:
+    """:func:`estimate_from_row` of every row of ``frame`` (or of ``rows``), reading each
+    column once instead of building a record per row: the same estimates, for a fraction
+    of the cost when there are hundreds of rows (collection points)."""
+    size = len(frame) if rows is None else len(range(*rows.indices(len(frame))))
+    columns = [
+        (frame[c].to_numpy()[rows or slice(None)].tolist() if c in frame.columns else None)
+        for c in RESULT_FIELDS
+    ]
+    n, n_missing, estimate, se, low, high, deff, df, n_eff, note = (
+        values if values is not None else [None] * size for values in columns
+    )
+    clip = metric in RATE_METRICS and method != "logit"
+    out = []
+    for i in range(size):
+        count = int(n[i])
+        ci_low, ci_high = number(low[i]), number(high[i])
+        if clip:
+            ci_low = None if ci_low is None else max(ci_low, 0.0)
+            ci_high = None if ci_high is None else min(ci_high, 1.0)
+        text = str(note[i] or "")
+        reason = reason_for(count, ci_low is not None and ci_high is not None, text, min_n)
+        dfs = number(df[i])
+        out.append(
+            Estimate(
+                metric=metric,
+                estimate=number(estimate[i]),
+                se=number(se[i]),
+                ci_low=ci_low,
+                ci_high=ci_high,
+                n=count,
+                n_missing=int(n_missing[i] or 0),
+                deff=number(deff[i]),
+                n_eff=number(n_eff[i]),
+                df=None if dfs is None else int(dfs),
+                method=method,
+                too_few=bool(reason),
+                reason=reason,
+                note=text,
+            )
+        )
     return out
 
 
@@ -150,18 +193,20 @@ def within_points(
     """
     columns = [f"{m}_{part}" for m in metrics for part in ("n", "sum", "sum2")]
     sums = frame.groupby("cluster", sort=True)[columns].sum()
-    parts = []
-    for m in metrics:
-        part = sums[[f"{m}_n", f"{m}_sum", f"{m}_sum2"]]
-        part.columns = pd.Index(["n", "sum", "sum_sq"])
-        parts.append(part.assign(metric=m))
-    summary = pd.concat(parts).set_index("metric", append=True)
+    # metric after metric, every cluster within each: one summary row per (metric, cluster)
+    summary = pd.DataFrame(
+        {
+            name: np.concatenate([sums[f"{m}_{part}"].to_numpy() for m in metrics])
+            for name, part in (("n", "n"), ("sum", "sum"), ("sum_sq", "sum2"))
+        }
+    )
     result = mean_ci(summary, level=level)
-    out: dict[str, dict[Hashable, Estimate]] = {m: {} for m in metrics}
-    values = {c: result[c].tolist() for c in RESULT_FIELDS if c in result.columns}
-    for i, (cluster, metric) in enumerate(result.index.tolist()):
-        row = {c: v[i] for c, v in values.items()}
-        out[metric][_key(cluster)] = _estimate(metric, "point", min_n, **row)
+    clusters = [_key(c) for c in sums.index.tolist()]
+    out: dict[str, dict[Hashable, Estimate]] = {}
+    for i, metric in enumerate(metrics):
+        part = slice(i * len(clusters), (i + 1) * len(clusters))
+        found = estimates_from_columns(metric, result, "point", min_n, part)
+        out[metric] = dict(zip(clusters, found, strict=True))
     return out
 
 

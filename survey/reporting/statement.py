@@ -28,6 +28,7 @@ from typing import Any
 from typing import ClassVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import ColumnElement
 from sqlalchemy import Connection
@@ -360,7 +361,8 @@ CATEGORICAL_KEYS: tuple[str, ...] = ("age_group", "sex")
 
 def _frame(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
     """Rows to a frame, column by column (much faster than from_records on Row objects):
-    counts and sums straight to NumPy, age group and sex categorical."""
+    counts and sums straight to NumPy, age group and sex categorical, integer keys straight
+    to int64 when none is NULL (pandas' inference over a list of ints costs far more)."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(names)
     data: dict[str, Any] = {}
     for name, values in zip(names, columns, strict=True):
@@ -370,9 +372,24 @@ def _frame(rows: Sequence[Any], names: list[str]) -> pd.DataFrame:
             data[name] = np.array(values, dtype=np.int64)
         elif name in CATEGORICAL_KEYS:
             data[name] = pd.Categorical(values)
+        elif name in INTEGER_KEYS and values:
+            data[name] = _int_column(values)
         else:
             data[name] = list(values)
     return pd.DataFrame(data)
+
+
+#: Integer key columns (NULL for responses without a district or point).
+INTEGER_KEYS: tuple[str, ...] = ("district_id", "point_id", "region_id", "channel_id", "period")
+
+
+def _int_column(values: Sequence[Any]) -> Any:
+    """int64 array of ``values``, or the plain list (pandas infers float with NaN) when one
+    is NULL: the same column as a list always gave, without inferring the common case."""
+    try:
+        return np.array(values, dtype=np.int64)
+    except TypeError:
+        return list(values)
 
 
 def _normalise(frame: pd.DataFrame, flt: ReportFilter, with_previous: bool) -> None:
@@ -380,17 +397,32 @@ def _normalise(frame: pd.DataFrame, flt: ReportFilter, with_previous: bool) -> N
     region for responses without a point), zero sums for all-missing metrics."""
     if "period" not in frame.columns:
         if with_previous and flt.date_from is not None:
-            weeks = pd.to_datetime(frame["week_start"])
-            frame["period"] = (weeks >= pd.Timestamp(flt.date_from)).astype(np.int64)
+            frame["period"] = _periods(frame["week_start"], flt.date_from)
         else:
             frame["period"] = np.int64(1)
     frame["period"] = frame["period"].astype(np.int64)
     frame["stratum"] = frame["district_id"].fillna(0).astype(np.int64)
-    point = frame["point_id"].astype("Float64")
-    frame["cluster"] = point.fillna(-frame["region_id"].astype("Float64")).astype(np.int64)
+    if frame["point_id"].dtype == np.int64:  # every row has a point
+        frame["cluster"] = frame["point_id"].to_numpy(copy=True)
+    else:
+        point = frame["point_id"].astype("Float64")
+        frame["cluster"] = point.fillna(-frame["region_id"].astype("Float64")).astype(np.int64)
     for column in frame.columns:
         if column.endswith(("_sum", "_sum2")):
-            frame[column] = frame[column].fillna(0.0)
+            values = frame[column].to_numpy()
+            if np.isnan(values).any():
+                frame[column] = np.where(np.isnan(values), 0.0, values)
+
+
+def _periods(weeks: pd.Series, date_from: dt.date) -> npt.NDArray[np.int64]:
+    """1 for the weeks from ``date_from`` on, else 0, decided once per distinct week."""
+    codes, uniques = pd.factorize(weeks)
+    if (codes < 0).any():  # a missing week: compare every row as pandas does
+        return np.asarray(
+            (pd.to_datetime(weeks) >= pd.Timestamp(date_from)).astype(np.int64).to_numpy()
+        )
+    current = pd.to_datetime(pd.Series(uniques)) >= pd.Timestamp(date_from)
+    return np.asarray(current.to_numpy(dtype=np.int64)[codes], dtype=np.int64)
 
 
 def newest_week(

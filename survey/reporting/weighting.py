@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from analysis import AggregateOutcome
@@ -66,13 +67,33 @@ def weightable(frame: pd.DataFrame, population: pd.DataFrame, method: str) -> pd
     known = frame["age_group"].notna() & frame["sex"].notna() & (frame["stratum"] != 0)
     positive = population[population["N"] > 0]
     if method == "poststratify":
-        cells = pd.MultiIndex.from_frame(positive[["stratum", "age_group", "sex"]])
-        keys = pd.MultiIndex.from_frame(frame[["stratum", "age_group", "sex"]])
-        return known & pd.Series(keys.isin(cells), index=frame.index)
+        return known & pd.Series(_in_cells(frame, positive), index=frame.index)
     for variable in RAKING_MARGINS:
         totals = positive.groupby(variable)["N"].sum()
         known &= frame[variable].isin(totals[totals > 0].index)
     return known
+
+
+#: Columns of a post-stratification cell.
+CELL_COLUMNS: tuple[str, ...] = ("stratum", "age_group", "sex")
+
+
+def _in_cells(frame: pd.DataFrame, cells: pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Whether each row's (stratum, age group, sex) is one of the rows of ``cells``.
+
+    Each column is coded against the values present in ``cells`` (-1: absent) and the codes
+    are combined into one integer per cell, so the test is a single ``isin`` on integers.
+    """
+    row_key = np.zeros(len(frame), dtype=np.int64)
+    cell_key = np.zeros(len(cells), dtype=np.int64)
+    absent = np.zeros(len(frame), dtype=bool)
+    for column in CELL_COLUMNS:
+        levels = pd.Index(pd.unique(cells[column]))
+        row_code = levels.get_indexer(frame[column])
+        absent |= row_code < 0
+        row_key = row_key * len(levels) + row_code
+        cell_key = cell_key * len(levels) + levels.get_indexer(cells[column])
+    return np.asarray(~absent & np.isin(row_key, cell_key), dtype=bool)
 
 
 def weighted_design(
@@ -144,10 +165,11 @@ def collapsed_cells(design: SurveyDesign, regions: RegionIndex) -> list[str]:
     report = weighting_report(design)
     if report.empty or "cell" not in report.columns:
         return []
+    cell = report["cell"].to_numpy(dtype=np.int64)
+    sizes = np.bincount(cell[cell >= 0])
     lines = []
-    for _, members in report[report["cell"] >= 0].groupby("cell", sort=True):
-        if len(members) < 2:
-            continue
+    for merged in np.flatnonzero(sizes >= 2):  # most cells are not merged: skip them
+        members = report[cell == merged]
         names = "、".join(_cell_name(row, regions) for row in members.itertuples(index=False))
         lines.append(f"合并：{names}（样本 {int(members['n'].sum())} 份）")
     return lines
