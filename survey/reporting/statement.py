@@ -250,7 +250,12 @@ def report_statement(
     flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
 ) -> Select[Any]:
     """The single ``GROUP BY`` of a report (SQLAlchemy Core; ``listed`` for SQLite): over
-    the report cells for a week-based period, over the responses for a period of days."""
+    the report cells for a week-based period, over the responses for a period of days.
+
+    Rows come ordered by their keys: PostgreSQL's hash aggregate returns groups in an order
+    that varies from run to run, and floating-point sums taken in another order differ in the
+    last bits, so the same data must give the same rows in the same order (the same page
+    twice shows the same figures to the last digit)."""
     if uses_cells(flt):
         return _cells_statement(flt, regions, with_previous, listed=listed)
     return responses_statement(flt, regions, with_previous, listed=listed)
@@ -275,7 +280,7 @@ def responses_statement(
     conditions = base_conditions(flt, regions, with_previous, listed=listed)
     if not flt.include_flagged:
         conditions.append(included_condition(Response.flags))
-    return select(*keys, *aggregates).where(*conditions).group_by(*keys)
+    return select(*keys, *aggregates).where(*conditions).group_by(*keys).order_by(*keys)
 
 
 def _cells_statement(
@@ -296,6 +301,7 @@ def _cells_statement(
         .where(*conditions)
         .group_by(*keys)
         .having(total > 0)
+        .order_by(*keys)
     )
 
 
@@ -313,6 +319,7 @@ def flagged_statement(
             .where(*conditions)
             .group_by(*(getattr(ReportCell, c) for c in KEY_COLUMNS[:5]))
             .having(total > 0)
+            .order_by(*(getattr(ReportCell, c) for c in KEY_COLUMNS[:5]))
         )
     return flagged_responses_statement(flt, regions, with_previous, listed=listed)
 
@@ -327,7 +334,12 @@ def flagged_responses_statement(
         keys.append(period.label("period"))
     conditions = base_conditions(flt, regions, with_previous, listed=listed)
     conditions.append(excluded_condition(Response.flags))
-    return select(*keys, func.count().label("flagged")).where(*conditions).group_by(*keys)
+    return (
+        select(*keys, func.count().label("flagged"))
+        .where(*conditions)
+        .group_by(*keys)
+        .order_by(*keys)
+    )
 
 
 def load_statistics(
