@@ -4,8 +4,9 @@ Every cache the application keeps lives here, with its size and lifetime in
 ``config.DEFAULTS`` (``CACHE_*``): collection points read by code (thank-you pages), the
 district of a region path, a city's region options, parsed questionnaire definitions, form
 classes, pre-rendered resident pages, signing serializers and keys, clients' keyed
-network and browser hashes, rendered QR posters and the integrity baselines. Entries are evicted least recently used when a cache is full and,
-for caches with a lifetime, after ``CACHE_SECONDS``.
+network and browser hashes, rendered QR posters and the integrity baselines. Entries are
+evicted least recently used when a cache is full and, for caches with a lifetime, after
+``CACHE_SECONDS``.
 Each app has its own set (``app.extensions["survey_cache"]``), so tests with many apps and
 databases never share entries. The caches are safe to use from several threads.
 

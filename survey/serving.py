@@ -71,15 +71,13 @@ class PrivacyLogger(Logger):
             status = status.split(None, 1)[0]
         sent = getattr(resp, "sent", None)
         user = (self._get_user(environ) or "-") if "HTTP_AUTHORIZATION" in environ else "-"
-        line = '- - %s %s "%s %s %s" %s %s "-" "-"' % (
-            user,
-            self.now(),
+        method, uri, protocol = (
             environ["REQUEST_METHOD"],
             environ["RAW_URI"],
             environ["SERVER_PROTOCOL"],
-            status,
-            str(sent) if sent is not None and sent else "-",
         )
+        size = str(sent) if sent is not None and sent else "-"
+        line = f'- - {user} {self.now()} "{method} {uri} {protocol}" {status} {size} "-" "-"'
         try:
             self.access_log.info(line)
         except Exception:

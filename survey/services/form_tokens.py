@@ -15,12 +15,11 @@ no session cookie to verify, decode and sign again on each of their requests.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
-
-import hashlib
-import hmac
 
 from flask import current_app
 from itsdangerous import BadSignature

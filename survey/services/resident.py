@@ -2,11 +2,11 @@
 its definition and region options, and the one-response-per-device checks.
 
 Hot path: every statement is built once and run on the session's connection, the point
-lookup straight on the driver's cursor (``survey.services.driver_sql``). What may be a minute stale is cached (``survey.cache``):
-the point behind a code for the thank-you page, a city's region options, the district of a
-region path, parsed definitions. Whether a point takes answers is read from the database
-on every request; whether a device or a form instance has answered is decided by the
-UNIQUE constraints when the response is inserted.
+lookup straight on the driver's cursor (``survey.services.driver_sql``). What may be a
+minute stale is cached (``survey.cache``): the point behind a code for the thank-you page,
+a city's region options, the district of a region path, parsed definitions. Whether a
+point takes answers is read from the database on every request; whether a device or a form
+instance has answered is decided by the UNIQUE constraints when the response is inserted.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from flask import Flask
@@ -232,7 +233,7 @@ def test_bootstrap_never_prints_a_changed_demo_password(app: Flask) -> None:
 class _Resp:
     status = "200 OK"
     sent = 24319
-    headers = [("Content-Type", "text/html")]
+    headers: ClassVar[list[tuple[str, str]]] = [("Content-Type", "text/html")]
 
 
 def _logged_lines(path: str, environ_extra: dict[str, str]) -> tuple[str, str]:

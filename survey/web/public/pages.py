@@ -1,9 +1,9 @@
 """The resident pages as HTML: pre-rendered once where everyone sees the same page.
 
 A blank questionnaire is the same for every resident of a point but for two tokens (the
-CSRF token and the signed form instance, ``survey.services.form_tokens``), so it is rendered once per point and form class
-and split around them; a thank-you page depends on the questionnaire version only. Both are
-kept in the ``pages`` cache of ``survey.cache``.
+CSRF token and the signed form instance, ``survey.services.form_tokens``), so it is
+rendered once per point and form class and split around them; a thank-you page depends on
+the questionnaire version only. Both are kept in the ``pages`` cache of ``survey.cache``.
 """
 
 from __future__ import annotations

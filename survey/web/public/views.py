@@ -98,8 +98,10 @@ def submit(code: str) -> ResponseReturnValue:
     # CSRF: the page's token must have been made for this request's device cookie.
     device_id = device.read_device_id(request)
     if device_id is None or not check_resident_csrf(data.get(CSRF_FIELD), device_id):
-        if device_id is None and instance is not None and resident.instance_stored(
-            instance.instance_id
+        if (
+            device_id is None
+            and instance is not None
+            and resident.instance_stored(instance.instance_id)
         ):
             return redirect(thanks_url, 303)  # a retry of a stored form, its cookie lost
         return _bad_request(point, "页面已过期或无法验证，请重新打开问卷后填写。")

@@ -470,9 +470,7 @@ def test_resident_pages_use_no_session(client: FlaskClient, sample: Sample) -> N
     assert client.get_cookie("sv_device") is not None
 
 
-def test_csrf_token_of_another_device_is_refused(
-    app: Flask, seeded: Flask, sample: Sample
-) -> None:
+def test_csrf_token_of_another_device_is_refused(app: Flask, seeded: Flask, sample: Sample) -> None:
     """A page's CSRF token works only with the device cookie it was made for."""
     mine, theirs = seeded.test_client(), seeded.test_client()
     page = open_form(mine, sample.code)
@@ -484,9 +482,12 @@ def test_csrf_token_of_another_device_is_refused(
     response = bare.post(f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code)))
     assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
     assert response_count(seeded) == 0
-    assert mine.post(
-        f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code))
-    ).status_code == 303
+    assert (
+        mine.post(
+            f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code))
+        ).status_code
+        == 303
+    )
     assert response_count(seeded) == 1
 
 
