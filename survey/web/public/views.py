@@ -29,6 +29,7 @@ from survey.errors import BadSubmission
 from survey.services import device
 from survey.services import resident
 from survey.services import transaction
+from survey.services.form_tokens import FormInstance
 from survey.services.form_tokens import check_resident_csrf
 from survey.services.form_tokens import load_instance
 from survey.services.form_tokens import resident_csrf
@@ -95,16 +96,9 @@ def submit(code: str) -> ResponseReturnValue:
         return _bad_request(point, str(exc))
     instance = load_instance(point.id, data.get(INSTANCE_FIELD, ""))
     thanks_url = url_for("public.thanks", code=point.code)
-    # CSRF: the page's token must have been made for this request's device cookie.
     device_id = device.read_device_id(request)
     if device_id is None or not check_resident_csrf(data.get(CSRF_FIELD), device_id):
-        if (
-            device_id is None
-            and instance is not None
-            and resident.instance_stored(instance.instance_id)
-        ):
-            return redirect(thanks_url, 303)  # a retry of a stored form, its cookie lost
-        return _bad_request(point, "页面已过期或无法验证，请重新打开问卷后填写。")
+        return _csrf_refused(point, instance, device_id, thanks_url)
     if instance is None:
         return _bad_request(point, "页面信息无法验证，请重新打开问卷后填写。")
     dhash = device.device_hash(device_id)
@@ -153,6 +147,20 @@ def thanks(code: str) -> ResponseReturnValue:
     """Thank-you page with the questionnaire's civic message (for a point in any state)."""
     point = resident.known_point(code)
     return thanks_page(point, resident.definition(point))
+
+
+def _csrf_refused(
+    point: PointInfo, instance: FormInstance | None, device_id: str | None, thanks_url: str
+) -> ResponseReturnValue:
+    """A post whose CSRF token was not made for this request's device cookie: 400, except
+    the retry of a stored form whose cookie was lost (its thank-you page, as before)."""
+    if (
+        device_id is None
+        and instance is not None
+        and resident.instance_stored(instance.instance_id)
+    ):
+        return redirect(thanks_url, 303)
+    return _bad_request(point, "页面已过期或无法验证，请重新打开问卷后填写。")
 
 
 def _form_class(point: PointInfo, defn: Definition) -> type[QuestionnaireForm]:
