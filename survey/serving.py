@@ -15,6 +15,7 @@ from __future__ import annotations
 import traceback
 from typing import Any
 
+from gunicorn.config import AccessLogFormat
 from gunicorn.glogging import Logger
 
 #: Paths whose access-log lines keep the client address (staff and API).
@@ -45,7 +46,7 @@ def is_resident_path(path: str) -> bool:
 
 
 #: gunicorn's default ``access_log_format`` (what ``make run`` logs with).
-DEFAULT_ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+DEFAULT_ACCESS_FORMAT: str = AccessLogFormat.default
 
 
 class PrivacyLogger(Logger):

@@ -15,10 +15,9 @@ no session cookie to verify, decode and sign again on each of their requests.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import secrets
 from dataclasses import dataclass
+from hmac import compare_digest
 from typing import Any
 
 from flask import current_app
@@ -26,13 +25,12 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
 from itsdangerous import URLSafeTimedSerializer
 
-from survey.cache import cached
 from survey.models.base import utcnow
 from survey.services.device import signing_serializer
+from survey.services.network import keyed_hash
 
 _SALT = "survey.form-instance"
 _CSRF_SALT = "survey.resident-csrf"
-_CSRF_CONTEXT = b"survey.resident-csrf.device.v1"
 #: Longest token accepted (a genuine one is about 150 characters).
 MAX_TOKEN_LENGTH = 400
 
@@ -83,18 +81,11 @@ def load_instance(point_id: int, token: str) -> FormInstance | None:
 
 
 def _csrf_serializer() -> URLSafeTimedSerializer:
-    key = current_app.secret_key
-    return cached(
-        "serializers",
-        (key, _CSRF_SALT, "timed"),
-        lambda: URLSafeTimedSerializer(key, salt=_CSRF_SALT),  # type: ignore[arg-type]
-    )
+    return signing_serializer(_CSRF_SALT, timed=True)  # type: ignore[return-value]
 
 
 def _device_binding(device_id: str) -> str:
-    secret = str(current_app.secret_key).encode()
-    key = hmac.new(secret, _CSRF_CONTEXT, hashlib.sha256).digest()
-    return hmac.new(key, device_id.encode(), hashlib.sha256).hexdigest()[:32]
+    return keyed_hash("resident-csrf", device_id)
 
 
 def resident_csrf(device_id: str) -> str:
@@ -113,4 +104,4 @@ def check_resident_csrf(token: str | None, device_id: str | None) -> bool:
         )
     except BadSignature:  # SignatureExpired is one
         return False
-    return isinstance(bound, str) and hmac.compare_digest(bound, _device_binding(device_id))
+    return isinstance(bound, str) and compare_digest(bound, _device_binding(device_id))
