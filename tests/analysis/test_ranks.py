@@ -139,3 +139,21 @@ def test_bad_input_raises(
 ) -> None:
     with pytest.raises(AnalysisError, match=message):
         rank_intervals(est, cov, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("descending", [True, False])
+def test_counted_ranks_equal_sorted_ranks(
+    monkeypatch: pytest.MonkeyPatch, descending: bool
+) -> None:
+    """Up to 12 groups the ranks are counted (1 + the groups strictly ahead); beyond, they
+    come from sorting. Both give the same ranks, ties included, for the same draws."""
+    import analysis._ranks as ranks
+
+    rng = np.random.default_rng(5)
+    draws = np.round(rng.normal(size=(400, 7)), 1)  # rounded: many ties
+    counted = ranks._ranks(draws, descending)
+    monkeypatch.setattr(ranks, "_PAIRWISE_MAX_GROUPS", 0)
+    sorted_ = ranks._ranks(draws, descending)
+    assert np.array_equal(counted, sorted_)
+    expected = stats.rankdata(-draws if descending else draws, method="min", axis=1)
+    assert np.array_equal(counted, expected)
