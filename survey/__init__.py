@@ -6,8 +6,15 @@ import os
 from typing import Any
 
 from flask import Flask
+from flask import Request
+from flask.sessions import SecureCookieSession
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
+
+#: The blueprint of resident pages (``survey.web.public``).
+RESIDENT_BLUEPRINT = "public"
+#: Where its questionnaires and thank-you pages are (the QR codes point here).
+RESIDENT_PATH_PREFIX = "/q/"
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -57,21 +64,34 @@ def _user_context() -> dict[str, Any]:
     from flask import request
     from flask_login import current_user
 
-    if has_request_context() and request.blueprint == "public":
+    if has_request_context() and request.blueprint == RESIDENT_BLUEPRINT:
         return {"current_user": current_user}
     return {"current_user": current_user._get_current_object()}
 
 
 class CachedSerializerSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed cookie sessions, with the signing serializer built once per key set.
+    """Flask's signed cookie sessions, with the signing serializer built once per key set,
+    and no session at all on resident pages.
 
     Flask builds a new ``URLSafeTimedSerializer`` on every open and save; it depends only on
     ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``, so it is kept until those change. Same
     cookies, same signatures.
+
+    Questionnaire pages (under ``/q/``) keep nothing in a session (their CSRF token is
+    bound to the device cookie, ``survey.services.form_tokens``): they get Flask's null
+    session, which can be read (empty) but raises on any write, and nothing is saved, so
+    a staff session cookie a browser also sends is neither decoded nor sent back there.
+    (The session is opened before the URL is matched, so this goes by the path.)
     """
 
     def __init__(self) -> None:
         self._cached: tuple[Any, URLSafeTimedSerializer | None] | None = None
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """The request's session; the null session on questionnaire pages."""
+        if request.path.startswith(RESIDENT_PATH_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         """The serializer of the current keys (built again when a key changes)."""

@@ -17,7 +17,6 @@ from flask import Response
 from flask import current_app
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
-from itsdangerous import URLSafeTimedSerializer
 
 from survey.cache import cached
 
@@ -29,12 +28,10 @@ def _serializer() -> URLSafeSerializer:
     return signing_serializer(_SALT)
 
 
-def signing_serializer(salt: str, *, timed: bool = False) -> URLSafeSerializer:
-    """A ``URLSafeSerializer`` (``timed``: a ``URLSafeTimedSerializer``, whose ``loads``
-    takes a ``max_age``) for the app's secret key and ``salt``, built once per key."""
+def signing_serializer(salt: str) -> URLSafeSerializer:
+    """A ``URLSafeSerializer`` for the app's secret key and ``salt``, built once per key."""
     key = current_app.secret_key
-    kind = URLSafeTimedSerializer if timed else URLSafeSerializer
-    return cached("serializers", (key, salt, timed), lambda: kind(key, salt=salt))  # type: ignore[arg-type]
+    return cached("serializers", (key, salt), lambda: URLSafeSerializer(key, salt=salt))  # type: ignore[arg-type]
 
 
 def new_device_id() -> str:

@@ -1,36 +1,33 @@
-"""The signed tokens a resident page carries: the form instance and the CSRF token.
+"""The signed form instance a resident page carries, which is also its CSRF token.
 
 The form instance holds a random instance id (a retried post stores nothing twice), the
 served time (completion time is measured from it), the point and the device id. It is
 signed with the app secret; a forged, edited or foreign token is simply not accepted.
 
-The CSRF token binds the page to the resident's device cookie (a signed double-submit
-cookie): it is a timed signature over a keyed digest of the device id, and a post is
-accepted only with the device cookie whose id it was made for, within
-``WTF_CSRF_TIME_LIMIT``. Another site can neither read nor set that cookie, and
-``SameSite=Lax`` keeps it off cross-site posts. Resident pages therefore need no session:
-no session cookie to verify, decode and sign again on each of their requests.
+It binds the page to the resident's device cookie (a signed double-submit cookie): a post
+is accepted only with the device cookie whose id the page was served to, within
+``WTF_CSRF_TIME_LIMIT`` of serving it (:func:`instance_owned`). Another site can neither
+read the page nor read or set that cookie, and ``SameSite=Lax`` keeps it off cross-site
+posts. Resident pages therefore need no session and no second token: nothing else to
+sign on each page and verify on each post.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from dataclasses import dataclass
 from hmac import compare_digest
 from typing import Any
 
-from flask import current_app
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeSerializer
-from itsdangerous import URLSafeTimedSerializer
 
 from survey.models.base import utcnow
 from survey.services.device import signing_serializer
-from survey.services.network import keyed_hash
 
 _SALT = "survey.form-instance"
-_CSRF_SALT = "survey.resident-csrf"
 #: Longest token accepted (a genuine one is about 150 characters).
 MAX_TOKEN_LENGTH = 400
 
@@ -80,28 +77,9 @@ def load_instance(point_id: int, token: str) -> FormInstance | None:
     return FormInstance(instance_id, served_at, device_id)
 
 
-def _csrf_serializer() -> URLSafeTimedSerializer:
-    return signing_serializer(_CSRF_SALT, timed=True)  # type: ignore[return-value]
-
-
-def _device_binding(device_id: str) -> str:
-    return keyed_hash("resident-csrf", device_id)
-
-
-def resident_csrf(device_id: str) -> str:
-    """The CSRF token of a resident page served to ``device_id``."""
-    return _csrf_serializer().dumps(_device_binding(device_id))
-
-
-def check_resident_csrf(token: str | None, device_id: str | None) -> bool:
-    """True when ``token`` was made for ``device_id`` (the request's device cookie) and is
-    younger than ``WTF_CSRF_TIME_LIMIT`` seconds."""
-    if not token or device_id is None or len(token) > MAX_TOKEN_LENGTH:
+def instance_owned(instance: FormInstance, device_id: str | None, max_age: float) -> bool:
+    """The page's CSRF check: True when ``instance`` was served to ``device_id`` (the
+    request's device cookie) at most ``max_age`` seconds ago."""
+    if device_id is None or not compare_digest(instance.device_id, device_id):
         return False
-    try:
-        bound = _csrf_serializer().loads(
-            token, max_age=int(current_app.config["WTF_CSRF_TIME_LIMIT"])
-        )
-    except BadSignature:  # SignatureExpired is one
-        return False
-    return isinstance(bound, str) and compare_digest(bound, _device_binding(device_id))
+    return time.time() - instance.served_at.timestamp() <= max_age

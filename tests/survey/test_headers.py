@@ -86,6 +86,8 @@ def test_every_kind_of_page_carries_the_security_headers(make_app: Any) -> None:
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["Referrer-Policy"] == "same-origin"
         assert "Strict-Transport-Security" not in headers  # plain HTTP
+        for name in ("Content-Security-Policy", "X-Frame-Options", "Referrer-Policy"):
+            assert len(headers.getlist(name)) == 1, name  # added once, not per layer
         response.close()
 
 

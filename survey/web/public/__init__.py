@@ -3,7 +3,9 @@
 from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
 
-bp = Blueprint("public", __name__)
+from survey import RESIDENT_BLUEPRINT
+
+bp = Blueprint(RESIDENT_BLUEPRINT, __name__)
 
 
 @bp.record_once

@@ -45,9 +45,12 @@ from survey.errors import BadSubmission
 from survey.services.region_options import RegionGroups
 from survey.services.region_options import RegionOptions
 
-#: Hidden fields every submission carries besides the answers.
-CSRF_FIELD = "csrf_token"
+#: The hidden field every submission carries besides the answers: the signed form
+#: instance, also the page's CSRF token (``survey.services.form_tokens``).
 INSTANCE_FIELD = "_inst"
+#: A separate CSRF token that pages served before the form instance became the CSRF
+#: token still carry: accepted and ignored, so such a page still submits.
+LEGACY_CSRF_FIELD = "csrf_token"
 #: The honeypot: a text field no person sees (hidden without CSS or JavaScript, and from
 #: screen readers) that form-filling scripts fill in. Not a possible question key.
 HONEYPOT_FIELD = "contact-note"
@@ -340,7 +343,7 @@ def form_class(defn: Definition, regions: RegionOptions) -> type[QuestionnaireFo
 
 def _build(defn: Definition, regions: RegionOptions) -> type[QuestionnaireForm]:
     rules: dict[str, tuple[frozenset[str] | None, bool]] = {
-        CSRF_FIELD: (None, False),
+        LEGACY_CSRF_FIELD: (None, False),
         INSTANCE_FIELD: (None, False),
         HONEYPOT_FIELD: (None, False),
     }

@@ -1,8 +1,8 @@
 """The resident pages as HTML: pre-rendered once where everyone sees the same page.
 
-A blank questionnaire is the same for every resident of a point but for two tokens (the
-CSRF token and the signed form instance, ``survey.services.form_tokens``), so it is
-rendered once per point and form class and split around them; a thank-you page depends on
+A blank questionnaire is the same for every resident of a point but for its signed form
+instance (``survey.services.form_tokens``), so it is rendered once per point and form
+class and split around it; a thank-you page depends on
 the questionnaire version only. Both are kept in the ``pages`` cache of ``survey.cache``.
 """
 
@@ -15,12 +15,10 @@ from markupsafe import Markup
 from questionnaires import Definition
 from survey.cache import cached
 from survey.services.resident import PointInfo
-from survey.web.public.forms import CSRF_FIELD
 from survey.web.public.forms import HONEYPOT_FIELD
 from survey.web.public.forms import INSTANCE_FIELD
 from survey.web.public.forms import QuestionnaireForm
 
-_CSRF_SLOT = "@@survey-csrf-slot@@"
 _INSTANCE_SLOT = "@@survey-instance-slot@@"
 
 
@@ -29,20 +27,17 @@ def form_page(
     defn: Definition,
     form: QuestionnaireForm | None,
     instance: str,
-    csrf_token: str,
     sections_html: Markup | None = None,
 ) -> str:
     """The questionnaire page of ``point`` with ``form`` (answers and messages) filled in,
-    carrying the page's form instance and CSRF token again."""
+    carrying the page's form instance again."""
     return render_template(
         "public/questionnaire.html",
         point=point,
         defn=defn,
         form=form,
         sections_html=sections_html,
-        csrf_token=csrf_token,
         instance=instance,
-        csrf_field=CSRF_FIELD,
         instance_field=INSTANCE_FIELD,
         honeypot_field=HONEYPOT_FIELD,
     )
@@ -50,25 +45,22 @@ def form_page(
 
 def blank_page(
     point: PointInfo, defn: Definition, form_cls: type[QuestionnaireForm]
-) -> tuple[str, str, str]:
-    """The unanswered page of a point, split around its two per-page tokens."""
+) -> tuple[str, str]:
+    """The unanswered page of a point, split around its form instance."""
 
-    def render() -> tuple[str, str, str]:
+    def render() -> tuple[str, str]:
         html = render_template(
             "public/questionnaire.html",
             point=point,
             defn=defn,
             form=None,
             sections_html=_blank_sections(form_cls),
-            csrf_token=_CSRF_SLOT,
             instance=_INSTANCE_SLOT,
-            csrf_field=CSRF_FIELD,
             instance_field=INSTANCE_FIELD,
             honeypot_field=HONEYPOT_FIELD,
         )
-        before, rest = html.split(_CSRF_SLOT)
-        between, after = rest.split(_INSTANCE_SLOT)
-        return before, between, after
+        before, after = html.split(_INSTANCE_SLOT)
+        return before, after
 
     return cached("pages", ("blank", point.code, form_cls, request.script_root), render)
 

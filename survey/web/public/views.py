@@ -5,8 +5,8 @@ browser would send 400 (too large: 413); a second response from the same device 
 page "您已经提交过" (on GET the same page with 200, before the resident fills anything in).
 A retried POST of the same form instance redirects (303) to the same thank-you page (also
 when the device cookie was lost in between). A post is accepted only with the device cookie
-its page's CSRF token was made for (``survey.services.form_tokens``): resident pages use no
-session.
+its page's form instance was served to (the CSRF check, ``survey.services.form_tokens``):
+resident pages use no session.
 Every lookup and write is in ``survey.services.resident``; this module parses and renders.
 """
 
@@ -30,9 +30,8 @@ from survey.services import device
 from survey.services import resident
 from survey.services import transaction
 from survey.services.form_tokens import FormInstance
-from survey.services.form_tokens import check_resident_csrf
+from survey.services.form_tokens import instance_owned
 from survey.services.form_tokens import load_instance
-from survey.services.form_tokens import resident_csrf
 from survey.services.form_tokens import sign_instance
 from survey.services.integrity.sweep import sweeper_of
 from survey.services.resident import AlreadyAnswered
@@ -42,7 +41,6 @@ from survey.services.scans import counter_of
 from survey.web.errors import render_error
 from survey.web.extensions import csrf
 from survey.web.public import bp
-from survey.web.public.forms import CSRF_FIELD
 from survey.web.public.forms import HONEYPOT_FIELD
 from survey.web.public.forms import INSTANCE_FIELD
 from survey.web.public.forms import QuestionnaireForm
@@ -71,11 +69,9 @@ def questionnaire(code: str) -> ResponseReturnValue:
     elif resident.device_answered(point, device.device_hash(device_id)):
         return _already(point, 200)
     defn = resident.definition(point)
-    before, between, after = blank_page(point, defn, _form_class(point, defn))
-    instance = sign_instance(point.id, device_id)
-    # The tokens are URL-safe base64; escaping them is only a safeguard.
-    csrf_token = resident_csrf(device_id)
-    page = "".join((before, str(escape(csrf_token)), between, str(escape(instance)), after))
+    before, after = blank_page(point, defn, _form_class(point, defn))
+    # The token is URL-safe base64; escaping it is only a safeguard.
+    page = "".join((before, str(escape(sign_instance(point.id, device_id))), after))
     response = make_response(page)
     _no_store(response)
     if new_device:
@@ -87,7 +83,7 @@ def questionnaire(code: str) -> ResponseReturnValue:
 @csrf.exempt  # checked below, after the body itself has been screened
 def submit(code: str) -> ResponseReturnValue:
     """Validate and store one response, then redirect (303) to the thank-you page."""
-    point = resident.open_point(code)
+    point = resident.open_point(code, writing=True)
     defn = resident.definition(point)
     form_cls = _form_class(point, defn)
     try:
@@ -97,10 +93,9 @@ def submit(code: str) -> ResponseReturnValue:
     instance = load_instance(point.id, data.get(INSTANCE_FIELD, ""))
     thanks_url = url_for("public.thanks", code=point.code)
     device_id = device.read_device_id(request)
-    if device_id is None or not check_resident_csrf(data.get(CSRF_FIELD), device_id):
+    max_age = int(current_app.config["WTF_CSRF_TIME_LIMIT"])
+    if instance is None or not instance_owned(instance, device_id, max_age):
         return _csrf_refused(point, instance, device_id, thanks_url)
-    if instance is None:
-        return _bad_request(point, "页面信息无法验证，请重新打开问卷后填写。")
     dhash = device.device_hash(device_id)
     # A retry of this instance (same thank-you) or this device again is decided by the
     # UNIQUE constraints at the INSERT (store_once): no query before it on the common path.
@@ -111,7 +106,7 @@ def submit(code: str) -> ResponseReturnValue:
         form = form_cls(formdata=data)
         form.check()
         token = data.get(INSTANCE_FIELD, "")
-        response = make_response(form_page(point, defn, form, token, data.get(CSRF_FIELD, "")))
+        response = make_response(form_page(point, defn, form, token))
     else:
         try:
             resident.store_once(
@@ -152,8 +147,9 @@ def thanks(code: str) -> ResponseReturnValue:
 def _csrf_refused(
     point: PointInfo, instance: FormInstance | None, device_id: str | None, thanks_url: str
 ) -> ResponseReturnValue:
-    """A post whose CSRF token was not made for this request's device cookie: 400, except
-    the retry of a stored form whose cookie was lost (its thank-you page, as before)."""
+    """A post whose form instance is missing, forged, too old or not served to this
+    request's device cookie: 400, except the retry of a stored form whose cookie was lost
+    (its thank-you page, as before)."""
     if (
         device_id is None
         and instance is not None
