@@ -11,12 +11,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from flask import Request
 from flask import Response
 from flask import current_app
 from itsdangerous import BadSignature
+from itsdangerous import Signer
 from itsdangerous import URLSafeSerializer
+from itsdangerous.encoding import base64_encode
+from itsdangerous.encoding import want_bytes
 
 from survey.cache import cached
 
@@ -28,10 +32,32 @@ def _serializer() -> URLSafeSerializer:
     return signing_serializer(_SALT)
 
 
+class CompactSerializer(URLSafeSerializer):
+    """itsdangerous' ``URLSafeSerializer`` with its signer built once, not per token, and
+    payloads never compressed (ours are a few dozen bytes of JSON around random ids, which
+    zlib cannot shorten: the tokens are the same, and compressed ones still load).
+    Signers hold no per-call state, so one is shared by every thread."""
+
+    def __init__(self, secret_key: str | bytes, salt: str) -> None:
+        super().__init__(secret_key, salt=salt)
+        self._own_salt = want_bytes(salt)
+        self._signer = super().make_signer(salt)
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        """The shared signer for this serializer's salt, a new one for another salt."""
+        if salt is None or want_bytes(salt) == self._own_salt:
+            return self._signer
+        return super().make_signer(salt)
+
+    def dump_payload(self, obj: Any) -> bytes:
+        """The URL-safe base64 of the compact JSON of ``obj``."""
+        return base64_encode(want_bytes(self.serializer.dumps(obj, **self.serializer_kwargs)))
+
+
 def signing_serializer(salt: str) -> URLSafeSerializer:
-    """A ``URLSafeSerializer`` for the app's secret key and ``salt``, built once per key."""
+    """A URL-safe serializer for the app's secret key and ``salt``, built once per key."""
     key = current_app.secret_key
-    return cached("serializers", (key, salt), lambda: URLSafeSerializer(key, salt=salt))  # type: ignore[arg-type]
+    return cached("serializers", (key, salt), lambda: CompactSerializer(key, salt))  # type: ignore[arg-type]
 
 
 def new_device_id() -> str:
