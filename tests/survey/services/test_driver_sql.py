@@ -11,10 +11,13 @@ import datetime as dt
 
 import pytest
 from flask import Flask
+from sqlalchemy import Numeric
 from sqlalchemy import bindparam
+from sqlalchemy import cast
 from sqlalchemy import exc
 from sqlalchemy import func
 from sqlalchemy import insert
+from sqlalchemy import literal
 from sqlalchemy import select
 
 from survey.extensions import db
@@ -23,6 +26,7 @@ from survey.models import PointWindow
 from survey.models import Response
 from survey.services.driver_sql import DriverStatement
 from survey.services.driver_sql import begin_immediate
+from survey.services.driver_sql import fetch_all
 from survey.services.resident import _POINT_BY_CODE
 from survey.services.responses import lock_for_write
 
@@ -102,6 +106,50 @@ def test_insert_stores_what_sqlalchemy_stores(seeded: Flask) -> None:
             if key not in skip:
                 assert getattr(driver_row, key) == getattr(core_row, key), key
         assert driver_row.served_at == dt.datetime(2026, 11, 30, 1, 2, 3, 456789, tzinfo=dt.UTC)
+
+
+def test_fetch_all_gives_the_rows_of_execute(seeded: Flask) -> None:
+    """A report-like statement (sums, counts, dates, times with zones, text, NULLs, a
+    numeric) gives the same values of the same types as ``Connection.execute`` (binary
+    format on PostgreSQL); a broken one raises SQLAlchemy's error."""
+    with seeded.app_context():
+        points = db.session.execute(select(CollectionPoint)).scalars().all()[:3]
+        table = Response.__table__  # type: ignore[attr-defined]
+        conn = db.session.connection()
+        for i, point in enumerate(points):
+            for j in range(3):
+                extra = {"awareness": None} if j == 2 else {"awareness": 0.25 * j}
+                conn.execute(
+                    insert(table),
+                    _values(point, device_hash=f"f{i}{j}", form_instance=f"f{i}{j}", **extra),
+                )
+        statement = (
+            select(
+                table.c.week_start,
+                table.c.point_id,
+                table.c.age_group,
+                table.c.sex,
+                func.count().label("n"),
+                func.count(table.c.awareness).label("awareness_n"),
+                func.sum(table.c.awareness).label("awareness_sum"),
+                func.sum(table.c.participation).label("participation_sum"),
+                func.max(table.c.served_at).label("served"),
+                cast(literal(1.5), Numeric(6, 2)).label("numeric"),
+            )
+            .where(
+                table.c.form_instance.like("f%"),
+                table.c.point_id.in_([p.id for p in points]),  # an expanding IN list
+            )
+            .group_by(table.c.week_start, table.c.point_id, table.c.age_group, table.c.sex)
+        )
+        expected = sorted(tuple(r) for r in conn.execute(statement).all())
+        got = sorted(tuple(r) for r in fetch_all(conn, statement))
+        assert got == expected and len(got) == len(points)
+        assert [[type(v) for v in r] for r in got] == [[type(v) for v in r] for r in expected]
+        assert got[0][7] is None and got[0][8].tzinfo is not None
+        with pytest.raises(exc.DBAPIError):
+            fetch_all(conn, select(func.no_such_function(table.c.id)))
+        db.session.rollback()
 
 
 def test_driver_errors_are_sqlalchemy_errors(seeded: Flask) -> None:
