@@ -35,6 +35,31 @@ SECRET = "test-secret-key-0123456789abcdef"
 BACKENDS = ["sqlite", "postgres"] if POSTGRES_URL else ["sqlite"]
 
 
+#: What the tests hash staff passwords with (see :func:`_cheap_password_hashes`).
+TEST_HASH_METHOD = "pbkdf2:sha256:1"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """Staff sign in hundreds of times across the suite, and scrypt (werkzeug's default,
+    what the app hashes with) costs 50-180 ms a hash here: tests hash with a single round
+    of PBKDF2 instead. ``test_passwords_are_hashed_with_scrypt`` checks the real method;
+    every stored hash names its method, so verification follows either way."""
+    from functools import partial
+
+    from werkzeug.security import generate_password_hash
+
+    import survey.bootstrap
+    import survey.services.users
+
+    cheap = partial(generate_password_hash, method=TEST_HASH_METHOD)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(survey.services.users, "generate_password_hash", cheap)
+        patch.setattr(survey.bootstrap, "generate_password_hash", cheap)
+        patch.setattr(survey.services.users, "_DUMMY_HASH", cheap("not-a-real-password"))
+        yield
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if IN_CI and not POSTGRES_URL:
         raise pytest.UsageError(
