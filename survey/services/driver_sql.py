@@ -41,17 +41,24 @@ class _Compiled:
     binders: tuple[tuple[str, Processor], ...]
     #: One processor (or None) per result column.
     readers: tuple[Processor | None, ...]
+    #: (position in ``order``, processor) of every converting bind (positional styles).
+    positional: tuple[tuple[int, Processor], ...] = ()
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         """The driver's parameters for ``values`` (bind name -> value; absent is NULL)."""
+        if self.order is not None:  # the common case (SQLite): no copy of ``values``
+            params = list(map(values.get, self.order))
+            for index, process in self.positional:
+                value = params[index]
+                if value is not None:
+                    params[index] = process(value)
+            return tuple(params)
         if self.binders:
             values = dict(values)
             for name, process in self.binders:
                 value = values.get(name)
                 values[name] = None if value is None else process(value)
-        if self.order is None:
-            return values
-        return tuple(values.get(name) for name in self.order)
+        return values
 
     def read(self, row: Sequence[Any]) -> tuple[Any, ...]:
         """``row`` with each column converted as SQLAlchemy would."""
@@ -95,12 +102,17 @@ class DriverStatement:
             column.type.dialect_impl(dialect).result_processor(dialect, None)
             for column in getattr(self.statement, "exported_columns", ())
         )
-        order = compiled.positiontup
+        order = tuple(compiled.positiontup) if compiled.positiontup is not None else None
+        processors = dict(binders)
+        positional = tuple(
+            (i, processors[name]) for i, name in enumerate(order or ()) if name in processors
+        )
         return _Compiled(
             sql=str(compiled),
-            order=tuple(order) if order is not None else None,
+            order=order,
             binders=tuple(binders),
             readers=readers,
+            positional=positional,
         )
 
     def first(self, conn: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
