@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import time
 from dataclasses import dataclass
 from hmac import compare_digest
 from typing import Any
@@ -82,4 +81,4 @@ def instance_owned(instance: FormInstance, device_id: str | None, max_age: float
     request's device cookie) at most ``max_age`` seconds ago."""
     if device_id is None or not compare_digest(instance.device_id, device_id):
         return False
-    return time.time() - instance.served_at.timestamp() <= max_age
+    return (utcnow() - instance.served_at).total_seconds() <= max_age

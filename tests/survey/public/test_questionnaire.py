@@ -531,16 +531,27 @@ def test_resident_pages_neither_read_nor_write_a_staff_session(
 def test_csrf_token_expires(
     client: FlaskClient, seeded: Flask, sample: Sample, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A page's form instance is accepted for ``WTF_CSRF_TIME_LIMIT`` seconds after it was
+    served (measured on the clock that stamped it), not after."""
+    import datetime as dt
+
+    from survey.services import form_tokens
+
     page = open_form(client, sample.code)
     limit = int(seeded.config["WTF_CSRF_TIME_LIMIT"])
-    import time as time_module
-
-    real = time_module.time
-    monkeypatch.setattr(time_module, "time", lambda: real() + limit + 5)
+    with seeded.app_context():
+        served = form_tokens.load_instance(sample.point_id, page.instance)
+    assert served is not None
+    late = served.served_at + dt.timedelta(seconds=limit + 5)
+    monkeypatch.setattr(form_tokens, "utcnow", lambda: late)
     response = client.post(f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code)))
     assert response.status_code == 400 and "页面已过期" in response.get_data(as_text=True)
-    monkeypatch.setattr(time_module, "time", real)
     assert response_count(seeded) == 0
+    in_time = served.served_at + dt.timedelta(seconds=limit - 5)
+    monkeypatch.setattr(form_tokens, "utcnow", lambda: in_time)
+    response = client.post(f"/q/{sample.code}", data=page.body(valid_answers(sample.street_code)))
+    assert response.status_code == 303
+    assert response_count(seeded) == 1
 
 
 def test_retry_after_lost_cookie_is_still_idempotent(
