@@ -70,7 +70,8 @@ DEFAULTS: dict[str, Any] = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-    # CSRF tokens on resident pages must survive a slow resident (seconds).
+    # How long a CSRF token holds (seconds): staff forms', and a resident page's form instance
+    # (its CSRF token), which must survive a slow resident.
     "WTF_CSRF_TIME_LIMIT": 6 * 3600,
     # Login throttling (survey.services.login_throttle): failures of one username from one
     # address before backoff starts, the first backoff (doubling per further failure, at
