@@ -40,12 +40,11 @@ class CompactSerializer(URLSafeSerializer):
 
     def __init__(self, secret_key: str | bytes, salt: str) -> None:
         super().__init__(secret_key, salt=salt)
-        self._own_salt = want_bytes(salt)
         self._signer = super().make_signer(salt)
 
     def make_signer(self, salt: str | bytes | None = None) -> Signer:
         """The shared signer for this serializer's salt, a new one for another salt."""
-        if salt is None or want_bytes(salt) == self._own_salt:
+        if salt is None or want_bytes(salt) == self.salt:
             return self._signer
         return super().make_signer(salt)
 

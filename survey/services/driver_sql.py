@@ -62,10 +62,20 @@ class _Compiled:
 
     def read(self, row: Sequence[Any]) -> tuple[Any, ...]:
         """``row`` with each column converted as SQLAlchemy would."""
-        return tuple(
-            value if read is None or value is None else read(value)
-            for read, value in zip(self.readers, row, strict=True)
-        )
+        return _converted(self.readers, row)
+
+
+def _converted(readers: Sequence[Processor | None], row: Sequence[Any]) -> tuple[Any, ...]:
+    """``row`` with each non-NULL value passed through its column's reader (if any)."""
+    return tuple(
+        value if read is None or value is None else read(value)
+        for read, value in zip(readers, row, strict=True)
+    )
+
+
+def _bind_processor(bind: Any, dialect: Dialect) -> Processor | None:
+    """What the bind's type does to a value before the driver gets it (None: nothing)."""
+    return bind.type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
 
 
 class DriverStatement:
@@ -95,7 +105,7 @@ class DriverStatement:
             raise ValueError("bind names that need escaping are not supported here")
         binders = []
         for name, bind in compiled.binds.items():
-            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            process = _bind_processor(bind, dialect)
             if process is not None:
                 binders.append((name, process))
         readers = tuple(
@@ -156,7 +166,7 @@ def fetch_all(conn: Connection, statement: Select[Any]) -> Sequence[Sequence[Any
         bind = compiled.binds.get(name)
         if bind is None:
             bind = compiled.binds.get(name.rsplit("_", 1)[0])
-        process = None if bind is None else bind.type.dialect_impl(dialect).bind_processor(dialect)
+        process = None if bind is None else _bind_processor(bind, dialect)
         if process is not None and value is not None:
             values[name] = process(value)
     rows, description = _run(conn, str(compiled), values, many=False, fetch="all")
@@ -166,13 +176,7 @@ def fetch_all(conn: Connection, statement: Select[Any]) -> Sequence[Sequence[Any
     ]
     if not any(readers):
         return rows  # type: ignore[no-any-return]
-    return [
-        tuple(
-            v if read is None or v is None else read(v)
-            for read, v in zip(readers, row, strict=True)
-        )
-        for row in rows
-    ]
+    return [_converted(readers, row) for row in rows]
 
 
 def _run(conn: Connection, sql: str, parameters: Any, *, many: bool, fetch: str = "one") -> Any:

@@ -2,8 +2,8 @@
 
 A blank questionnaire is the same for every resident of a point but for its signed form
 instance (``survey.services.form_tokens``), so it is rendered once per point and form
-class and split around it; a thank-you page depends on
-the questionnaire version only. Both are kept in the ``pages`` cache of ``survey.cache``.
+class and split around it; a thank-you page depends on the questionnaire version only. Both
+are kept in the ``pages`` cache of ``survey.cache``.
 """
 
 from __future__ import annotations
