@@ -59,19 +59,18 @@ class Response(Base):
     __table_args__ = (
         # One response per resident (device) per questionnaire, across its versions.
         UniqueConstraint("questionnaire_id", "device_hash"),
+        # A version's responses (has any? the integrity sweep's city baseline). Reports
+        # read report_cells or the covering ix_responses_report (migration 0005), exports
+        # the id range: every further index costs each resident's INSERT (migration 0008).
         Index("ix_responses_version_submitted", "questionnaire_version_id", "submitted_at"),
-        Index("ix_responses_version_region", "questionnaire_version_id", "region_id"),
-        Index("ix_responses_version_channel", "questionnaire_version_id", "channel_id"),
-        Index("ix_responses_version_week", "questionnaire_version_id", "week_start"),
-        Index("ix_responses_version_district", "questionnaire_version_id", "district_id"),
-        # The integrity sweep reads a point's recent responses.
+        # A point's responses (the integrity sweep, point statistics, the foreign key).
         Index("ix_responses_point_submitted", "point_id", "submitted_at"),
     )
 
     id: Mapped[intpk]
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaires.id"))
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_versions.id"))
-    point_id: Mapped[int | None] = mapped_column(ForeignKey("collection_points.id"), index=True)
+    point_id: Mapped[int | None] = mapped_column(ForeignKey("collection_points.id"))
     # Denormalised from the point for fast grouping: its region, that region's district
     # (the design stratum) and its channel.
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))

@@ -28,17 +28,26 @@ def test_database_is_at_head(app: Flask) -> None:
     assert current_revision(app) == head
 
 
-def test_report_indexes_exist(app: Flask) -> None:
+def test_response_indexes_are_the_ones_queries_use(app: Flask) -> None:
+    """Every index on responses costs each resident's INSERT: the ones reports, the sweep
+    and point statistics read exist, and the five migration 0008 dropped stay dropped."""
     with app.app_context():
         names = {ix["name"] for ix in inspect(db.engine).get_indexes("responses")}
     for wanted in (
         "ix_responses_version_submitted",
+        "ix_responses_point_submitted",
+        "ix_responses_report",
+        "ix_responses_flagged",
+    ):
+        assert wanted in names
+    for dropped in (
+        "ix_responses_point_id",
         "ix_responses_version_region",
         "ix_responses_version_channel",
         "ix_responses_version_week",
         "ix_responses_version_district",
     ):
-        assert wanted in names
+        assert dropped not in names
 
 
 def test_sqlite_runs_in_wal_mode_with_busy_timeout(app: Flask) -> None:
