@@ -19,6 +19,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import exc
@@ -138,10 +139,45 @@ class DriverStatement:
             raise exc.NoResultFound("the statement returned no row")
         return row[0]
 
-    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Run the statement once per row of ``rows`` (one ``executemany``)."""
+    def insert_rows(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` with this single-row INSERT: one multi-row ``VALUES`` statement
+        on drivers with positional parameters (SQLite), else one ``executemany``.
+
+        SQLite's driver runs an ``executemany`` a row at a time and lets go of the GIL
+        around each row's step; under threaded workers every release hands the GIL to
+        another thread and back (a futex wake and a context switch). One statement for all
+        of a response's answers lets go of it once.
+        """
+        if not rows:
+            return
         compiled = self.compiled(conn.dialect)
-        _run(conn, compiled.sql, [compiled.parameters(r) for r in rows], many=True)
+        group = _values_group(compiled)
+        if group is None or len(rows) > MAX_ROWS_PER_INSERT:
+            _run(conn, compiled.sql, [compiled.parameters(r) for r in rows], many=True)
+            return
+        head, values = group
+        sql = f"{head}{', '.join([values] * len(rows))}"
+        params = tuple(chain.from_iterable(compiled.parameters(r) for r in rows))
+        _run(conn, sql, params, many=False)
+
+
+#: Rows per multi-row INSERT (SQLite allows 32,766 parameters a statement; a response has
+#: a few dozen answers). Beyond it, ``executemany``.
+MAX_ROWS_PER_INSERT = 500
+
+
+def _values_group(compiled: _Compiled) -> tuple[str, str] | None:
+    """``("INSERT INTO t (a, b) VALUES ", "(?, ?)")`` for a positional single-row INSERT
+    whose SQL ends with its one VALUES group; None otherwise (named parameters,
+    RETURNING, a SELECT)."""
+    if compiled.order is None:
+        return None
+    head, marker, values = compiled.sql.rpartition(" VALUES ")
+    if not marker or not head.startswith("INSERT") or not values.startswith("("):
+        return None
+    if not values.endswith(")") or values.count("(") != 1:
+        return None
+    return head + marker, values
 
 
 def fetch_all(conn: Connection, statement: Select[Any]) -> Sequence[Sequence[Any]]:

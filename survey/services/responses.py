@@ -203,7 +203,7 @@ def _insert(values: Mapping[str, Any], rows: list[dict[str, Any]]) -> int:
     if rows:
         for row in rows:
             row["response_id"] = response_id
-        _INSERT_ANSWERS.execute_many(conn, rows)
+        _INSERT_ANSWERS.insert_rows(conn, rows)
     return response_id
 
 

@@ -21,9 +21,11 @@ from sqlalchemy import literal
 from sqlalchemy import select
 
 from survey.extensions import db
+from survey.models import Answer
 from survey.models import CollectionPoint
 from survey.models import PointWindow
 from survey.models import Response
+from survey.services import driver_sql
 from survey.services.driver_sql import DriverStatement
 from survey.services.driver_sql import begin_immediate
 from survey.services.driver_sql import fetch_all
@@ -106,6 +108,80 @@ def test_insert_stores_what_sqlalchemy_stores(seeded: Flask) -> None:
             if key not in skip:
                 assert getattr(driver_row, key) == getattr(core_row, key), key
         assert driver_row.served_at == dt.datetime(2026, 11, 30, 1, 2, 3, 456789, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("per_statement", [500, 2])
+def test_insert_rows_stores_what_sqlalchemy_stores(
+    seeded: Flask, monkeypatch: pytest.MonkeyPatch, per_statement: int
+) -> None:
+    """A response's answers, inserted with one multi-row statement (or, beyond the rows
+    per statement, one ``executemany``), are the rows an ``insert`` through
+    ``Connection.execute`` stores: NULLs, floats and text alike, in order."""
+    monkeypatch.setattr(driver_sql, "MAX_ROWS_PER_INSERT", per_statement)
+    with seeded.app_context():
+        point = db.session.execute(select(CollectionPoint)).scalars().first()
+        assert point is not None
+        table = Response.__table__  # type: ignore[attr-defined]
+        answers = Answer.__table__  # type: ignore[attr-defined]
+        conn = db.session.connection()
+        ids = [
+            conn.execute(
+                insert(table).returning(table.c.id),
+                _values(point, device_hash=f"r{i}", form_instance=f"r{i}"),
+            ).scalar_one()
+            for i in range(2)
+        ]
+        rows = [
+            {"question_key": "q1", "value": "satisfied", "text": None, "number": None},
+            {"question_key": "q2", "value": "other", "text": "门口的路灯 'x'", "number": None},
+            {"question_key": "q3", "value": None, "text": None, "number": 2.5},
+        ]
+        keys = ("response_id", "question_key", "value", "text", "number")
+        DriverStatement(insert(answers), keys=keys).insert_rows(
+            conn, [{**r, "response_id": ids[0]} for r in rows]
+        )
+        conn.execute(insert(answers), [{**r, "response_id": ids[1]} for r in rows])
+        DriverStatement(insert(answers), keys=keys).insert_rows(conn, [])
+        db.session.commit()
+        stored = [
+            db.session.execute(
+                select(answers.c.question_key, answers.c.value, answers.c.text, answers.c.number)
+                .where(answers.c.response_id == rid)
+                .order_by(answers.c.id)
+            ).all()
+            for rid in ids
+        ]
+        assert stored[0] == stored[1]
+        assert [tuple(r) for r in stored[0]] == [tuple(r.values())[:4] for r in rows]
+
+
+def test_insert_rows_is_all_or_nothing(seeded: Flask) -> None:
+    """A row the database refuses (here a NULL question key) raises SQLAlchemy's error;
+    rolled back, none of the rows stays."""
+    with seeded.app_context():
+        answers = Answer.__table__  # type: ignore[attr-defined]
+        statement = DriverStatement(insert(answers), keys=("response_id", "question_key"))
+        point = db.session.execute(select(CollectionPoint)).scalars().first()
+        assert point is not None
+        table = Response.__table__  # type: ignore[attr-defined]
+        conn = db.session.connection()
+        rid = conn.execute(
+            insert(table).returning(table.c.id), _values(point, device_hash="z", form_instance="z")
+        ).scalar_one()
+        db.session.commit()
+        conn = db.session.connection()
+        before = conn.execute(select(func.count()).select_from(answers)).scalar_one()
+        with pytest.raises(exc.IntegrityError):
+            statement.insert_rows(
+                conn,
+                [
+                    {"response_id": rid, "question_key": "ok"},
+                    {"response_id": rid, "question_key": None},
+                ],
+            )
+        db.session.rollback()
+        after = db.session.execute(select(func.count()).select_from(answers)).scalar_one()
+        assert after == before
 
 
 def test_fetch_all_gives_the_rows_of_execute(seeded: Flask) -> None:
