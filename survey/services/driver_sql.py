@@ -152,7 +152,7 @@ class DriverStatement:
             return
         compiled = self.compiled(conn.dialect)
         group = _values_group(compiled)
-        if group is None or len(rows) > MAX_ROWS_PER_INSERT:
+        if group is None or len(rows) * len(compiled.order or ()) > MAX_PARAMETERS:
             _run(conn, compiled.sql, [compiled.parameters(r) for r in rows], many=True)
             return
         head, values = group
@@ -161,9 +161,9 @@ class DriverStatement:
         _run(conn, sql, params, many=False)
 
 
-#: Rows per multi-row INSERT (SQLite allows 32,766 parameters a statement; a response has
-#: a few dozen answers). Beyond it, ``executemany``.
-MAX_ROWS_PER_INSERT = 500
+#: Parameters of one multi-row INSERT: SQLite's limit before 3.32 (since then 32,766). A
+#: response's answers take about a hundred; more rows than fit go by ``executemany``.
+MAX_PARAMETERS = 999
 
 
 def _values_group(compiled: _Compiled) -> tuple[str, str] | None:

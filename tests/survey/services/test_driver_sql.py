@@ -110,14 +110,14 @@ def test_insert_stores_what_sqlalchemy_stores(seeded: Flask) -> None:
         assert driver_row.served_at == dt.datetime(2026, 11, 30, 1, 2, 3, 456789, tzinfo=dt.UTC)
 
 
-@pytest.mark.parametrize("per_statement", [500, 2])
+@pytest.mark.parametrize("parameters", [999, 10])
 def test_insert_rows_stores_what_sqlalchemy_stores(
-    seeded: Flask, monkeypatch: pytest.MonkeyPatch, per_statement: int
+    seeded: Flask, monkeypatch: pytest.MonkeyPatch, parameters: int
 ) -> None:
     """A response's answers, inserted with one multi-row statement (or, beyond the rows
     per statement, one ``executemany``), are the rows an ``insert`` through
     ``Connection.execute`` stores: NULLs, floats and text alike, in order."""
-    monkeypatch.setattr(driver_sql, "MAX_ROWS_PER_INSERT", per_statement)
+    monkeypatch.setattr(driver_sql, "MAX_PARAMETERS", parameters)
     with seeded.app_context():
         point = db.session.execute(select(CollectionPoint)).scalars().first()
         assert point is not None
