@@ -44,6 +44,8 @@ class _Compiled:
     readers: tuple[Processor | None, ...]
     #: (position in ``order``, processor) of every converting bind (positional styles).
     positional: tuple[tuple[int, Processor], ...] = ()
+    #: A single-row positional INSERT split before its VALUES group (see ``_values_group``).
+    values_group: tuple[str, str] | None = None
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         """The driver's parameters for ``values`` (bind name -> value; absent is NULL)."""
@@ -118,12 +120,14 @@ class DriverStatement:
         positional = tuple(
             (i, processors[name]) for i, name in enumerate(order or ()) if name in processors
         )
+        sql = str(compiled)
         return _Compiled(
-            sql=str(compiled),
+            sql=sql,
             order=order,
             binders=tuple(binders),
             readers=readers,
             positional=positional,
+            values_group=None if order is None else _values_group(sql),
         )
 
     def first(self, conn: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
@@ -151,7 +155,7 @@ class DriverStatement:
         if not rows:
             return
         compiled = self.compiled(conn.dialect)
-        group = _values_group(compiled)
+        group = compiled.values_group
         if group is None or len(rows) * len(compiled.order or ()) > MAX_PARAMETERS:
             _run(conn, compiled.sql, [compiled.parameters(r) for r in rows], many=True)
             return
@@ -166,13 +170,10 @@ class DriverStatement:
 MAX_PARAMETERS = 999
 
 
-def _values_group(compiled: _Compiled) -> tuple[str, str] | None:
-    """``("INSERT INTO t (a, b) VALUES ", "(?, ?)")`` for a positional single-row INSERT
-    whose SQL ends with its one VALUES group; None otherwise (named parameters,
-    RETURNING, a SELECT)."""
-    if compiled.order is None:
-        return None
-    head, marker, values = compiled.sql.rpartition(" VALUES ")
+def _values_group(sql: str) -> tuple[str, str] | None:
+    """``("INSERT INTO t (a, b) VALUES ", "(?, ?)")`` for a single-row INSERT whose SQL
+    ends with its one VALUES group; None otherwise (RETURNING, a SELECT)."""
+    head, marker, values = sql.rpartition(" VALUES ")
     if not marker or not head.startswith("INSERT") or not values.startswith("("):
         return None
     if not values.endswith(")") or values.count("(") != 1:
