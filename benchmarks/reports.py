@@ -16,7 +16,8 @@ dropped and migrated again) and each size (default 100,000 and 1,000,000 respons
        targets, district table with ranks, weekly trend, channels and points) for the last
        four weeks against the four before, post-stratified;
    (a week-based report reads ``report_cells``, the sums the database's triggers keep per
-   week x point x age-sex cell, migration 0007; the bulk load pays for them)
+   week x point x age-sex cell and exclusion, migrations 0007 and 0009; the bulk load pays
+   for them)
    and print the ratio (goal <= 2), the CPU time of the Python process (on SQLite the
    queries run in it, so the CPU ratio is the work ratio, less sensitive to other jobs), the
    peak traced Python memory (tracemalloc, in one more dashboard run that is not timed:

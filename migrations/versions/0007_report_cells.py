@@ -41,8 +41,12 @@ MISSING = {"district_id": "0", "point_id": "0", "channel_id": "0", "age_group": 
 VALUES = ("n", *(f"{m}_{part}" for m in METRICS for part in ("n", "sum", "sum2")))
 
 
-def _key(row: str, key: str) -> str:
+def _key(row: str, key: str, mask: int | None = None) -> str:
+    """A response's value of cell key ``key`` (``mask``: the bits of ``flags`` a cell keeps,
+    None for all of them; migration 0009 keeps only the excluding bit)."""
     column = f"{row}.{key}"
+    if key == "flags" and mask is not None:
+        return f"({column} & {mask})"
     return f"coalesce({column}, {MISSING[key]})" if key in MISSING else column
 
 
@@ -58,9 +62,9 @@ def _values(row: str, sign: str, as_int: str) -> list[str]:
     return out
 
 
-def _upsert(row: str, sign: str, table: str, as_int: str) -> str:
+def _upsert(row: str, sign: str, table: str, as_int: str, mask: int | None = None) -> str:
     """INSERT of one response's signed values, added to its cell if the cell exists."""
-    keys = [_key(row, k) for k in KEYS]
+    keys = [_key(row, k, mask) for k in KEYS]
     add = ", ".join(f"{v} = {table}.{v} + excluded.{v}" for v in VALUES)
     return (
         f"INSERT INTO report_cells ({', '.join((*KEYS, *VALUES))}) "
@@ -72,35 +76,37 @@ def _upsert(row: str, sign: str, table: str, as_int: str) -> str:
 TRACKED = ", ".join((*KEYS, *METRICS))
 
 
-def _sqlite_triggers() -> list[str]:
+def _sqlite_triggers(mask: int | None = None) -> list[str]:
     as_int = "{}"  # a comparison is already 0 or 1
     return [
         "CREATE TRIGGER report_cells_insert AFTER INSERT ON responses BEGIN "
-        f"{_upsert('NEW', '1', 'report_cells', as_int)}; END",
+        f"{_upsert('NEW', '1', 'report_cells', as_int, mask)}; END",
         "CREATE TRIGGER report_cells_delete AFTER DELETE ON responses BEGIN "
-        f"{_upsert('OLD', '-1', 'report_cells', as_int)}; END",
+        f"{_upsert('OLD', '-1', 'report_cells', as_int, mask)}; END",
         f"CREATE TRIGGER report_cells_update AFTER UPDATE OF {TRACKED} ON responses BEGIN "
-        f"{_upsert('OLD', '-1', 'report_cells', as_int)}; "
-        f"{_upsert('NEW', '1', 'report_cells', as_int)}; END",
+        f"{_upsert('OLD', '-1', 'report_cells', as_int, mask)}; "
+        f"{_upsert('NEW', '1', 'report_cells', as_int, mask)}; END",
     ]
 
 
-def _postgres_triggers() -> list[str]:
+def _postgres_triggers(mask: int | None = None) -> list[str]:
     # Plain PL/pgSQL statements (their plans are cached per session); a SQL function called
     # with PERFORM was planned again on every row (0.6 ms per stored response).
     as_int = "{}::integer"
+    old = _upsert("OLD", "-1", "report_cells", as_int, mask)
+    new = _upsert("NEW", "1", "report_cells", as_int, mask)
     return [
         "CREATE FUNCTION report_cells_track() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        f"IF TG_OP <> 'INSERT' THEN {_upsert('OLD', '-1', 'report_cells', as_int)}; END IF; "
-        f"IF TG_OP <> 'DELETE' THEN {_upsert('NEW', '1', 'report_cells', as_int)}; END IF; "
+        f"IF TG_OP <> 'INSERT' THEN {old}; END IF; "
+        f"IF TG_OP <> 'DELETE' THEN {new}; END IF; "
         "RETURN NULL; END $$",
         f"CREATE TRIGGER report_cells_track AFTER INSERT OR DELETE OR UPDATE OF {TRACKED} "
         "ON responses FOR EACH ROW EXECUTE FUNCTION report_cells_track()",
     ]
 
 
-def _backfill() -> str:
-    keys = [_key("responses", k) for k in KEYS]
+def _backfill(mask: int | None = None) -> str:
+    keys = [_key("responses", k, mask) for k in KEYS]
     sums = ["count(*)"]
     for m in METRICS:
         sums += [f"count({m})", f"coalesce(sum({m}), 0)", f"coalesce(sum({m} * {m}), 0)"]
@@ -143,11 +149,15 @@ def upgrade() -> None:
     op.execute(_backfill())
 
 
-def downgrade() -> None:
+def _drop_triggers() -> None:
     if op.get_bind().dialect.name == "sqlite":
         for name in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER report_cells_{name}")
     else:
         op.execute("DROP TRIGGER report_cells_track ON responses")
         op.execute("DROP FUNCTION report_cells_track()")
+
+
+def downgrade() -> None:
+    _drop_triggers()
     op.drop_table("report_cells")

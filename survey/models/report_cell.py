@@ -1,13 +1,19 @@
 """Sufficient statistics of the responses per report cell, kept by the database itself.
 
 A week-based report needs, per (questionnaire, week, district, point, region, channel, age
-group, sex, flags, version), the count and, per metric, the count of answers, their sum and
+group, sex, exclusion, version), the count and, per metric, the count of answers, their sum and
 their sum of squares: exactly what a ``GROUP BY`` over ``responses`` returns. This table
 holds those sums. Database triggers (migration 0007, on SQLite and PostgreSQL) add a
 response's values when it is inserted, move them when its flags or any key change and
 remove them when it is deleted, so every path that writes responses (the resident form,
 imports, the integrity sweep, flag review, bulk loads) keeps it exact, and a report reads a
 few thousand cells instead of every response (``survey.reporting.statement``).
+
+``flags`` holds only a response's ``QualityFlag.EXCLUDED`` bit (migration 0009), the one
+flag a report tells responses apart by: responses with other flags share their key's cell,
+so a report reads one cell per key and exclusion (half as many cells as per flag set, where
+a few responses are flagged ``TOO_FAST``), and the report conditions on ``flags`` hold as on
+the responses.
 
 Key columns are never NULL (a primary key cannot match NULLs): no point, district or
 channel is stored as 0 and no age group or sex as ``''``; the report statement maps them
@@ -59,6 +65,7 @@ class ReportCell(Base):
     channel_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     age_group: Mapped[str] = mapped_column(String(16), primary_key=True)
     sex: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: ``Response.flags & QualityFlag.EXCLUDED``.
     flags: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     questionnaire_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(default=0)

@@ -1,6 +1,7 @@
-"""``report_cells`` stays exact through every kind of write (the triggers of migration
-0007), and a week-based report read from it returns what the same report reads from the
-responses themselves, for every filter, on SQLite and PostgreSQL."""
+"""``report_cells`` stays exact through every kind of write (the triggers of migrations
+0007 and 0009: one cell per key and exclusion bit), and a week-based report read from it
+returns what the same report reads from the responses themselves, for every filter, on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy import text
 
 from survey.extensions import db
 from survey.models import Channel
+from survey.models import QualityFlag
 from survey.models import Region
 from survey.models import Response
 from survey.reporting import ReportFilter
@@ -29,8 +31,8 @@ from tests.survey.reporting.conftest import Generated
 
 KEYS = (
     "questionnaire_id, week_start, coalesce(district_id, 0), coalesce(point_id, 0), region_id,"
-    " coalesce(channel_id, 0), coalesce(age_group, ''), coalesce(sex, ''), flags,"
-    " questionnaire_version_id"
+    f" coalesce(channel_id, 0), coalesce(age_group, ''), coalesce(sex, ''),"
+    f" flags & {int(QualityFlag.EXCLUDED)}, questionnaire_version_id"
 )
 METRICS = ("awareness", "participation", "satisfaction", "satisfaction_score")
 DIRECT = (
@@ -71,6 +73,8 @@ def _write_every_way(conn: Connection) -> None:
     """Updates of every tracked column, NULLs in and out, deletes and a new response."""
     conn.execute(text("UPDATE responses SET flags = flags | 4 WHERE id % 7 = 0"))
     conn.execute(text("UPDATE responses SET flags = 0 WHERE id % 13 = 0"))
+    excluded = int(QualityFlag.EXCLUDED | QualityFlag.BURST)
+    conn.execute(text(f"UPDATE responses SET flags = flags | {excluded} WHERE id % 41 = 8"))
     conn.execute(text("UPDATE responses SET awareness = NULL WHERE id % 11 = 1"))
     conn.execute(text("UPDATE responses SET satisfaction_score = 55.5 WHERE id % 17 = 2"))
     conn.execute(text("UPDATE responses SET age_group = NULL, sex = NULL WHERE id % 19 = 3"))
