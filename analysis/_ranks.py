@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from collections.abc import Iterator
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
@@ -21,6 +24,8 @@ DEFAULT_RANK_SEED: Final = 20240501
 _BLOCK_VALUES: Final = 2_000_000
 # Up to this many groups ranks are counted by pairwise comparison rather than by sorting.
 _PAIRWISE_MAX_GROUPS: Final = 12
+# Standard-normal draws of a seed are kept for reuse up to this many values (2 MB each).
+_KEPT_DRAW_VALUES: Final = 250_000
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -77,6 +82,32 @@ def _ranks(values: FloatArray, descending: bool) -> npt.NDArray[np.int64]:
     if np.any(tied):
         ranks[tied] = np.asarray(stats.rankdata(key[tied], method="min", axis=-1), dtype=np.int64)
     return ranks
+
+
+def _normal_blocks(seed: int | np.random.Generator, n_sim: int, k: int) -> Iterable[FloatArray]:
+    """Standard-normal draws ``(n_sim, k)`` of the seed, in blocks of at most
+    ``_BLOCK_VALUES`` values. An integer seed always gives the same draws, so small sets are
+    kept: a table ranks every metric's groups with the same seed and the same k."""
+    small = n_sim * k <= _KEPT_DRAW_VALUES
+    if small and isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0:
+        return _kept_blocks(int(seed), n_sim, k)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    return _draw_blocks(rng, n_sim, k)
+
+
+@lru_cache(maxsize=4)
+def _kept_blocks(seed: int, n_sim: int, k: int) -> tuple[FloatArray, ...]:
+    blocks = tuple(_draw_blocks(np.random.default_rng(seed), n_sim, k))
+    for block in blocks:
+        block.setflags(write=False)
+    return blocks
+
+
+def _draw_blocks(rng: np.random.Generator, n_sim: int, k: int) -> Iterator[FloatArray]:
+    """The draws block by block, each drawn when it is needed (memory stays bounded)."""
+    size = max(1, _BLOCK_VALUES // k)
+    for done in range(0, n_sim, size):
+        yield rng.standard_normal((min(size, n_sim - done), k))
 
 
 def rank_intervals(
@@ -164,18 +195,12 @@ def rank_intervals(
     if k == 0:
         raise AnalysisError("no groups to rank")
     factor = _covariance_factor(cov_a, k)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-
     counts = np.zeros((k, k), dtype=np.int64)  # counts[g, r - 1]: draws with group g at rank r
-    block = max(1, _BLOCK_VALUES // k)
-    done = 0
     offsets = np.arange(k, dtype=np.int64) * k
-    while done < n_sim:
-        m = min(block, n_sim - done)
-        draws = est + rng.standard_normal((m, k)) @ factor.T
+    for normals in _normal_blocks(seed, n_sim, k):
+        draws = est + normals @ factor.T
         ranks = _ranks(draws, descending)
         counts += np.bincount((ranks - 1 + offsets).ravel(), minlength=k * k).reshape(k, k)
-        done += m
 
     cdf = np.cumsum(counts, axis=1) / n_sim
     alpha = 1.0 - conf

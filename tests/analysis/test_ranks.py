@@ -37,6 +37,19 @@ def test_deterministic_for_a_seed_and_different_across_seeds() -> None:
     pd.testing.assert_frame_equal(a, gen)
 
 
+def test_a_generator_advances_and_an_integer_seed_repeats() -> None:
+    # Draws of small integer-seeded sets are kept for reuse: a generator must still move on,
+    # and a seed must give its own draws whatever was asked in between.
+    rng = np.random.default_rng(7)
+    first = rank_intervals(DISTRICTS, SE, seed=rng)
+    second = rank_intervals(DISTRICTS, SE, seed=rng)
+    assert not first.p_best.equals(second.p_best)
+    for seed in range(10):
+        rank_intervals(DISTRICTS, SE, seed=seed, descending=seed % 2 == 0)
+    pd.testing.assert_frame_equal(rank_intervals(DISTRICTS, SE, seed=7), first)
+    pd.testing.assert_frame_equal(rank_intervals(DISTRICTS, SE, seed=np.int64(7)), first)
+
+
 def test_se_vector_equals_diagonal_covariance() -> None:
     a = rank_intervals(DISTRICTS, SE, seed=3)
     b = rank_intervals(DISTRICTS, np.diag(SE**2), seed=3)

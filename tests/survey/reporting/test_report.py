@@ -19,6 +19,7 @@ from survey.reporting import dashboard
 from survey.reporting import estimate_table
 from survey.reporting import load_statistics
 from survey.reporting import trend
+from survey.reporting.statement import _categorical
 from survey.reporting.weighting import UNWEIGHTED_WEIGHT
 from tests.survey.reporting.conftest import EXCLUDED
 from tests.survey.reporting.conftest import PERIOD_END
@@ -266,3 +267,21 @@ def test_to_dict_is_json_ready(generated: Generated) -> None:
         assert key in rate
     assert data["weighting"]["applied"] == "poststratify"
     assert np.isfinite(data["weighting"]["kish_n_eff"])
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ("60+", "18-29", None, "30-39", "18-29"),
+        ("male", "female", "male"),
+        (None, None),
+        (),
+        ("a", 1, None),  # not all text: pandas' own inference
+    ],
+)
+def test_frame_codes_text_keys_as_pandas_does(values: tuple[object, ...]) -> None:
+    got = _categorical(values)
+    want = pd.Categorical(values)
+    assert list(got.categories) == list(want.categories)
+    assert got.categories.dtype == want.categories.dtype
+    assert pd.Series(got).equals(pd.Series(want))
