@@ -9,12 +9,15 @@ Command-line flags still win (the Makefile passes ``--workers``, ``--bind`` and
   per worker were measured with ``benchmarks/load.py`` (``SURVEY_THREADS`` overrides).
 - ``umask`` 0077: files the server creates (the SQLite database, its ``-wal``/``-shm``)
   are readable by the service account only.
+- ``post_worker_init``: once a worker has loaded the app, its startup objects are frozen
+  out of the garbage collector's reach (``survey.serving.freeze_startup_heap``).
 - ``PrivacyLogger``: resident requests are logged without client address, user agent or
   referrer (the README promises no raw IP addresses); staff requests keep them.
 """
 
 import os
 
+from survey.serving import freeze_startup_heap
 from survey.serving import limit_body_wait
 
 worker_class = "gthread"
@@ -34,3 +37,8 @@ BODY_TIMEOUT = float(os.environ.get("SURVEY_BODY_TIMEOUT", "10"))
 def pre_request(worker, req):
     """Bound how long a worker thread waits for a request body."""
     limit_body_wait(req, BODY_TIMEOUT)
+
+
+def post_worker_init(worker):
+    """Freeze what the worker built at start: full collections skip it from now on."""
+    freeze_startup_heap()

@@ -8,10 +8,14 @@
 - :func:`limit_body_wait` gives a request's socket a read timeout before the app reads the
   body, so a client that announces a body and never sends it holds a worker thread for
   ``BODY_TIMEOUT`` seconds at most and then gets a 400 (``survey.web.hardening``).
+- :func:`freeze_startup_heap` moves what a worker built at start (the app, SQLAlchemy's
+  models, the imported pandas and SciPy behind the reports) out of the garbage collector's
+  reach once the app is loaded.
 """
 
 from __future__ import annotations
 
+import gc
 import traceback
 from typing import Any
 
@@ -99,3 +103,18 @@ def limit_body_wait(req: Any, seconds: float = BODY_TIMEOUT) -> None:
     sock = getattr(getattr(req, "unreader", None), "sock", None)
     if sock is not None and hasattr(sock, "settimeout"):
         sock.settimeout(seconds)
+
+
+def freeze_startup_heap() -> int:
+    """Collect once, then freeze every object alive (``gc.freeze``); returns how many.
+
+    A worker starts with some 220,000 container objects (Flask, SQLAlchemy's models, and
+    pandas, NumPy and SciPy, which the reports import). They live as long as the worker,
+    yet every full collection walked all of them again: about 3% of a resident request's
+    CPU went to the collector. Frozen, they are never examined again; objects made by
+    requests are collected as before. Measured with ``benchmarks/load.py``'s servers in
+    alternating rounds: 11.4 -> 10.7 ms server CPU per resident flow (median of 4).
+    """
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()

@@ -293,3 +293,20 @@ def test_staff_line_keeps_the_address() -> None:
     direct, general = _logged_lines("/admin/login", {})
     assert direct == general
     assert direct.startswith("203.0.113.9 ") and "ResidentPhone" in direct
+
+
+def test_workers_freeze_their_startup_heap() -> None:
+    import gc
+    import runpy
+
+    hooks = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    before = gc.get_freeze_count()
+    try:
+        hooks["post_worker_init"](None)
+        assert gc.get_freeze_count() > before + 1000  # the imported modules, at least
+        garbage: list[object] = []
+        garbage.append(garbage)  # a cycle made after the freeze is still collected
+        del garbage
+        assert gc.collect() >= 1
+    finally:
+        gc.unfreeze()
