@@ -8,7 +8,7 @@ so they add no rows; report groups at any level, periods, channels and weeks are
 these rows, so one statement serves the whole dashboard. Responses are never loaded.
 
 A week-based report (the default) reads ``report_cells`` instead of the responses: the same
-sums, per (week, district, point, region, channel, age group, sex, flags, version), kept by
+sums, per (week, district, point, region, channel, age group, sex, exclusion, version), kept by
 database triggers (``survey.models.report_cell``), so the statement reads a few thousand
 cells whatever the number of responses and returns the same rows. A report by calendar day
 (``date_basis="submitted"``) reads the responses themselves.
