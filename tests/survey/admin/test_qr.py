@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from pyzbar.pyzbar import decode
+from scipy import stats
 
 from survey import qr
 from survey.extensions import db
@@ -113,31 +114,42 @@ def test_png_has_quiet_zone_and_caption() -> None:
     assert (pixels[image.width :, :] < 128).any()  # the caption was drawn
 
 
+# Each statistical check below fails a fair generator with probability about FALSE_ALARM, so
+# the whole test fails a fair generator about never, while a counter, a time-derived code or a
+# biased alphabet fails it by orders of magnitude. Bounds come from the exact null distributions
+# (scipy), not from hand-picked constants: a bound of 6 for the largest prefix count used to
+# fail a fair generator once in 500 runs, and 4 for neighbour prefixes once in 37,000.
+FALSE_ALARM = 1e-10
+
+
 def test_ten_thousand_codes_are_unique_and_unpredictable() -> None:
-    codes = [new_code() for _ in range(10_000)]
+    n = 10_000
+    codes = [new_code() for _ in range(n)]
     assert len(set(codes)) == len(codes)
     assert all(len(c) == CODE_LENGTH and set(c) <= set(ALPHABET) for c in codes)
     assert not set("01OIL") & set(ALPHABET)
     k = len(ALPHABET)
-    # Every position is uniform over the alphabet: chi-square (df=30) well under its
-    # 99.99 % quantile (~66); 80 is a fixed tolerance a fair generator fails about never.
+    # Every position is uniform over the alphabet: chi-square with k - 1 degrees of freedom.
     matrix = np.array([[ALPHABET.index(ch) for ch in c] for c in codes])
-    expected = len(codes) / k
+    chi2_bound = stats.chi2.isf(FALSE_ALARM / CODE_LENGTH, k - 1)  # about 114 for df=30
     for position in range(CODE_LENGTH):
         counts = np.bincount(matrix[:, position], minlength=k)
-        chi2 = float(((counts - expected) ** 2 / expected).sum())
-        assert chi2 < 80, (position, chi2)
-    # No common prefixes beyond chance: 3-symbol prefixes have mean 10000/29791 ≈ 0.34 hits.
+        chi2 = float(((counts - n / k) ** 2 / (n / k)).sum())
+        assert chi2 < chi2_bound, (position, chi2)
+    # No common prefixes beyond chance: each of the k**3 prefixes is hit Poisson(n / k**3) times
+    # (mean about 0.34), and the largest of k**3 counts stays small.
+    prefix_count = k**3
     prefixes: dict[str, int] = {}
     for c in codes:
         prefixes[c[:3]] = prefixes.get(c[:3], 0) + 1
-    assert max(prefixes.values()) <= 6
-    # Not sequential: successive codes (as numbers) are uncorrelated, and neighbours do not
-    # share their leading symbols.
+    max_bound = stats.poisson.isf(FALSE_ALARM / prefix_count, n / prefix_count)
+    assert max(prefixes.values()) <= max_bound
+    # Not sequential: successive codes (as numbers) are uncorrelated (r is about normal with
+    # SD 1/sqrt(n)), and neighbours share their leading symbols only by chance.
     values = np.array([int("".join(str(i).zfill(2) for i in row)) for row in matrix], float)
     r = float(np.corrcoef(values[:-1], values[1:])[0, 1])
-    assert abs(r) < 0.05
+    assert abs(r) < stats.norm.isf(FALSE_ALARM / 2) / np.sqrt(n - 1)
     neighbours = sum(a[:3] == b[:3] for a, b in itertools.pairwise(codes))
-    assert neighbours <= 4
+    assert neighbours <= stats.poisson.isf(FALSE_ALARM, (n - 1) / prefix_count)
     # Successive differences are not constant (as a counter's would be).
     assert len(set(np.diff(values[:100]).tolist())) > 90
