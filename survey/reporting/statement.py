@@ -405,7 +405,7 @@ def _categorical(values: Sequence[Any]) -> pd.Categorical:
     categories = sorted(levels)
     lookup: dict[Any, int] = {v: i for i, v in enumerate(categories)}
     lookup[None] = -1
-    codes = np.fromiter(map(lookup.__getitem__, values), dtype=np.int16, count=len(values))
+    codes = np.fromiter(map(lookup.__getitem__, values), dtype=np.int32, count=len(values))
     return pd.Categorical.from_codes(codes, categories=pd.Index(categories))
 
 
