@@ -25,6 +25,9 @@ from analysis._design import design_from_units
 from analysis._estimate import RESULT_COLUMNS
 from analysis._estimate import svy_estimate
 from analysis._estimate import svy_estimates
+from analysis._gaps import GAP_COLUMNS
+from analysis._gaps import benjamini_hochberg
+from analysis._gaps import svy_gaps
 from analysis._intervals_design import DESIGN_METHODS
 from analysis._weighting import kish_n_eff
 from analysis._weighting import poststratify
@@ -49,6 +52,7 @@ from analysis._targets import target_status
 __all__ = [
     "DEFAULT_LONELY_PSU",
     "DESIGN_METHODS",
+    "GAP_COLUMNS",
     "LONELY_PSU_RULES",
     "RESULT_COLUMNS",
     "AggregateOutcome",
@@ -58,6 +62,7 @@ __all__ = [
     "SurveyDesign",
     "aggregate_units",
     "allocate",
+    "benjamini_hochberg",
     "design_from_aggregates",
     "design_from_units",
     "kish_n_eff",
@@ -73,6 +78,7 @@ __all__ = [
     "svy_contrasts",
     "svy_estimate",
     "svy_estimates",
+    "svy_gaps",
     "target_status",
     "trim_weights",
     "weighting_report",
