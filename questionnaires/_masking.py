@@ -14,14 +14,15 @@ What is masked, and how (the heuristic and its limits):
   number, a QQ number) than survey content. Short public numbers (12345, 110, a house
   number 3-2-501) stay.
 - **Names**: (1) after a cue that introduces a person: 我叫 / 名字叫 / 名字是 / 叫做 /
-  本人姓名 / 举报人 / 反映人 / 联系人 / 请找, optionally followed by a colon, a common
+  本人姓名 / 举报人 / 反映人 / 联系人 / 联系 / 找, optionally followed by a colon, a common
   surname (:data:`SURNAMES`, or a compound one) and 1-2 more characters; after 姓名 / 联系人 /
   名字 / 举报人 / 反映人 with a colon, any 2-4 characters; (2) a common surname + 1-2
   characters directly before a phone number (once that is masked); (3) 我姓X / 本人姓X:
   the surname; all replaced by ``[姓名]``; (4) a common surname followed by a title
   (先生, 女士, 师傅, 阿姨, 大爷, 老师, 经理, 主任, 书记, 队长, ...): the surname becomes 某
-  (``王师傅`` -> ``某师傅``). Already anonymised forms (张某, 李某某) stay. Cues such as 我是
-  or 联系 are not used: "我是高新街道的" and "联系方式" start like names (高, 方 are surnames).
+  (``王师傅`` -> ``某师傅``). Already anonymised forms (张某, 李某某) stay. 我是 is not a cue
+  ("我是高新街道的": 高 is a surname); after 联系/找, words such as 方式, 管理, 关系, 不到
+  are not taken for names.
 
 Limits: a bare name in running text without one of these cues ("王建国天天在楼下烧烤") is
 not detected: telling it from ordinary words needs a name model, and a rule that masks any
@@ -55,7 +56,9 @@ _HAN = "\u4e00-\u9fff"
 _SUR = f"(?:{'|'.join(COMPOUND_SURNAMES)}|[{SURNAMES}])"
 _NOT_SOME = "(?!某)"  # 张某 / 李某某 are already anonymous
 _GIVEN = f"[{_HAN}]{{1,2}}"
-_CUES = "我叫|名字叫|名字是|叫做|本人姓名|举报人|反映人|联系人|找一下|请找"
+_CUES = "我叫|名字叫|名字是|叫做|本人姓名|举报人|反映人|联系人|联系|请找|找"
+#: Words after a cue that start with a surname character but are no name.
+_NOT_NAMES = "(?!方式|方法|电话|号码|管理|关系|不到)"
 
 _ID18 = re.compile(r"(?<![0-9A-Za-z])\d{6}[- ]?\d{8}[- ]?\d{3}[\dXx](?![0-9A-Za-z])")
 _ID15 = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
@@ -65,10 +68,12 @@ _LONG_NUMBER = re.compile(r"(?<![0-9])\d(?:[- ]?\d){6,}(?![0-9])")
 _NAME_AFTER_COLON = re.compile(
     rf"((?:姓名|联系人|名字|举报人|反映人)\s*[:：]\s*){_NOT_SOME}[{_HAN}]{{2,4}}"
 )
-_NAME_AFTER_CUE = re.compile(rf"((?:{_CUES})\s*[:：]?\s*){_NOT_SOME}{_SUR}{_NOT_SOME}{_GIVEN}")
+_NAME_AFTER_CUE = re.compile(
+    rf"((?:{_CUES})\s*[:：]?\s*){_NOT_SOME}{_NOT_NAMES}{_SUR}{_NOT_SOME}{_GIVEN}"
+)
 _SURNAME_TITLE = re.compile(rf"{_SUR}(?=(?:{TITLES}))")
 _NAME_BEFORE_PHONE = re.compile(
-    rf"(?!方式|方法|电话|号码|管理){_SUR}{_NOT_SOME}{_GIVEN}"
+    rf"{_NOT_NAMES}{_SUR}{_NOT_SOME}{_GIVEN}"
     r"(?=\s*的?(?:电话|手机|联系方式)?(?:是|为)?\s*[,，:：]?\s*\[(?:电话|号码)\])"
 )
 _MY_SURNAME = re.compile(rf"((?:我|本人)姓){_SUR}")

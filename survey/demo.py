@@ -279,9 +279,14 @@ def add_responses(
     progress: bool = False,
     weeks: int = 12,
     now: dt.datetime | None = None,
+    problems: bool = False,
 ) -> int:
     """Insert ``n`` seeded synthetic responses across the demo points, and scans to match
-    (a completion rate between 20% and 90% per point); commit once at the end."""
+    (a completion rate between 20% and 90% per point); commit once at the end.
+
+    ``problems`` (what ``survey demo`` and ``make run`` use) also seeds the weak spots of
+    :mod:`survey.demo_comments` into the satisfaction answers and writes residents'
+    comments; off, the answers are exactly those of the generator before issue 27."""
     city = _load_city()
     if not city.points or n <= 0:
         return 0
@@ -292,7 +297,7 @@ def add_responses(
     draws = _draws(rng, n, _volume(city), weeks)
     draw = random.Random(f"{seed}-{start_count}")
     # comments have their own stream, so the other answers are what they were before
-    comments = random.Random(f"{seed}-{start_count}-comments")
+    comments = random.Random(f"{seed}-{start_count}-comments") if problems else None
     now = now or dt.datetime.now(dt.UTC)
     plans = _plans(defn)
     rows: list[dict[str, Any]] = []
@@ -343,7 +348,7 @@ def _draws(rng: np.random.Generator, n: int, volume: np.ndarray, weeks: int) -> 
 
 
 def _one_response(
-    rngs: tuple[random.Random, random.Random],
+    rngs: tuple[random.Random, random.Random | None],
     defn: Definition,
     plans: list[_Plan],
     city: _City,
@@ -372,11 +377,13 @@ def _one_response(
     point_street = _ancestor(city.regions, city.regions[point.region_id], "street")
     street_code = point_street.code if point_street is not None else None
     shifts = {
-        item: shift for (code, item), shift in SEEDED_WEAK_SPOTS.items() if code == street_code
+        item: shift
+        for (code, item), shift in SEEDED_WEAK_SPOTS.items()
+        if code == street_code and comments is not None
     }
     person = (age, sex, street.code if street else None)
     answers = _answers(draw, defn, plans, (base, trend, shifts), person)
-    comment = comment_for(comments, street_code)
+    comment = comment_for(comments, street_code) if comments is not None else None
     if comment is not None and "suggestions" in defn:
         answers["suggestions"] = comment
     scores = score_answers(defn, answers)

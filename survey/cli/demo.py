@@ -24,7 +24,7 @@ def demo_command(responses: int, seed: int) -> None:
         f"演示城市 / demo city: {summary.regions} regions, {summary.points} collection points"
     )
     if responses > 0:
-        added = demo.add_responses(responses, seed=seed, progress=True)
+        added = demo.add_responses(responses, seed=seed, progress=True, problems=True)
         click.echo(f"已添加 {added} 份模拟答卷 / added {added} synthetic responses")
 
 
@@ -46,7 +46,7 @@ def bootstrap_command(demo_responses: int) -> None:
     if demo_responses > 0 and info.response_count == 0:
         # a fresh database: demo responses, and demo targets so that the dashboard shows
         # 达标 / 未达标 / 待定 (marked as demo values in the audit log)
-        demo.add_responses(demo_responses, seed=20261122, progress=True)
+        demo.add_responses(demo_responses, seed=20261122, progress=True, problems=True)
         if demo.ensure_demo_targets():
             transaction.commit()
     base = current_app.config["BASE_URL"]

@@ -10,6 +10,9 @@ from survey.models.integrity import ResponseFlag
 from survey.models.point import CollectionPoint
 from survey.models.point import PointScanDaily
 from survey.models.population import PopulationCount
+from survey.models.problem import PROBLEM_KINDS
+from survey.models.problem import PROBLEM_STATUSES
+from survey.models.problem import Problem
 from survey.models.questionnaire import Questionnaire
 from survey.models.questionnaire import QuestionnaireVersion
 from survey.models.region import LEVELS
@@ -29,6 +32,8 @@ from survey.models.user import User
 __all__ = [
     "DEFAULT_CHANNELS",
     "LEVELS",
+    "PROBLEM_KINDS",
+    "PROBLEM_STATUSES",
     "REPORT_INDEX_COLUMNS",
     "ROLES",
     "TARGET_METRICS",
@@ -43,6 +48,7 @@ __all__ = [
     "PointScanDaily",
     "PointWindow",
     "PopulationCount",
+    "Problem",
     "QualityFlag",
     "Questionnaire",
     "QuestionnaireVersion",

@@ -81,6 +81,7 @@ class TopicSummary(_ToDict):
     by_area: dict[str, int]
     by_week: dict[str, int]
     examples: list[Comment]
+    top_areas: list[tuple[int, str, int]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -205,10 +206,13 @@ class _Tally:
     def _summary(self, key: str, name: str, unit: str, item: str | None) -> TopicSummary:
         by_area: Counter[str] = Counter()
         by_week: Counter[str] = Counter()
+        by_key: Counter[int] = Counter()
         for (topic, area, week), n in self.cells.items():
             if topic == key:
                 by_area[self.areas[area]] += n
+                by_key[area] += n
                 by_week[week.isoformat() if week else ""] += n
+        top = [(k, self.areas[k], n) for k, n in by_key.most_common() if k > 0][:3]
         count = sum(by_area.values())
         return TopicSummary(
             key=key,
@@ -220,4 +224,5 @@ class _Tally:
             by_area=dict(by_area.most_common()),
             by_week=dict(sorted(by_week.items())),
             examples=list(self.examples.get(key, [])),
+            top_areas=top,
         )

@@ -148,6 +148,16 @@ def satisfaction_items(defn: Definition) -> tuple[Question, ...]:
     )
 
 
+def item_label(text: str) -> str:
+    """A satisfaction question as a short label: 您对公共环境卫生是否满意？ -> 公共环境卫生."""
+    label = text.strip()
+    for prefix in ("您对", "你对"):
+        label = label.removeprefix(prefix)
+    for suffix in ("是否满意？", "是否满意?", "是否满意", "？", "?"):
+        label = label.removesuffix(suffix)
+    return label or text
+
+
 def positive_column(question: str) -> str:
     """Frame column with the count of respondents whose answer to ``question`` is positive."""
     return f"pos|{question}"
@@ -218,7 +228,7 @@ def weak_spots(
     table = _table(gaps, items, min_n, extra)
     table = _correct(table, fdr_level)
     table = _residents(bind, table)
-    context = _Context(regions, {q.key: q.text for q in items}, by_area, min_n)
+    context = _Context(regions, {q.key: item_label(q.text) for q in items}, by_area, min_n)
     rows = _rows(table, context, flt)
     return WeakSpotReport(
         level=level,
@@ -226,7 +236,7 @@ def weak_spots(
         min_n=min_n,
         rows=rows,
         city={q.key: city[positive_column(q.key)][None] for q in items},
-        items={q.key: q.text for q in items},
+        items={q.key: item_label(q.text) for q in items},
         weighting=designs.info,
         tested=int(table["tested"].sum()),
         found=int(table["weak"].sum()),

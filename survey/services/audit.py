@@ -37,6 +37,9 @@ ACTION_NAMES: dict[str, str] = {
     "point_window": "设置点位采集时段",
     "integrity_sweep": "质量扫描",
     "export_responses": "导出答卷",
+    "problem_create": "新增整改问题",
+    "problem_update": "修改整改问题",
+    "export_problems": "导出整改台账",
 }
 
 

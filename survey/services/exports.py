@@ -233,7 +233,10 @@ def briefing(vf: VersionFilter, *, charts: bool = True) -> Briefing:
         start = flt.date_to - dt.timedelta(weeks=TREND_WEEKS) + dt.timedelta(days=1)
         if flt.date_from is None or start < flt.date_from:
             trend = reporting.trend(db.session, flt.with_(date_from=start))
-    return build_briefing(board, flt, area_name(flt), title, charts=charts, trend=trend)
+    brief = build_briefing(board, flt, area_name(flt), title, charts=charts, trend=trend)
+    from survey.services.problem_reports import with_ledger  # the ledger section (issue 27)
+
+    return with_ledger(brief, flt)
 
 
 def briefing_docx(vf: VersionFilter) -> bytes:
