@@ -109,7 +109,11 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
         for k in data
         if k != "topics"
     ]
-    topics = [_topic(i, raw, problems) for i, raw in enumerate(data.get("topics") or [])]
+    raw_topics = data.get("topics") or []
+    if not isinstance(raw_topics, list):
+        problems.append(("topics", "topics must be [[topics]] tables"))
+        raw_topics = []
+    topics = [_topic(i, raw, problems) for i, raw in enumerate(raw_topics)]
     if not topics:
         problems.append(("topics", "the lexicon has no topics"))
     keys = [t.key for t in topics if t is not None]

@@ -374,18 +374,8 @@ def _one_response(
     )
     age = _age_for(draw, point.channel.code)
     sex = SEXES[int(draw.random() < 0.52)]
-    point_street = _ancestor(city.regions, city.regions[point.region_id], "street")
-    street_code = point_street.code if point_street is not None else None
-    shifts = {
-        item: shift
-        for (code, item), shift in SEEDED_WEAK_SPOTS.items()
-        if code == street_code and comments is not None
-    }
     person = (age, sex, street.code if street else None)
-    answers = _answers(draw, defn, plans, (base, trend, shifts), person)
-    comment = comment_for(comments, street_code) if comments is not None else None
-    if comment is not None and "suggestions" in defn:
-        answers["suggestions"] = comment
+    answers = _seeded_answers((draw, comments), defn, plans, (base, trend), person, city, point)
     scores = score_answers(defn, answers)
     duration = float(draws["durations"][i])
     row = {
@@ -409,6 +399,32 @@ def _one_response(
         "satisfaction_score": scores.satisfaction_score,
     }
     return row, answer_rows(defn, answers, {})
+
+
+def _seeded_answers(
+    rngs: tuple[random.Random, random.Random | None],
+    defn: Definition,
+    plans: list[_Plan],
+    effects: tuple[float, float],
+    person: tuple[str, str, str | None],
+    city: _City,
+    point: CollectionPoint,
+) -> dict[str, Any]:
+    """The answers, with the seeded weak spots of the point's street and a comment (both
+    only when ``rngs`` holds a comment stream: ``add_responses(problems=True)``)."""
+    draw, comments = rngs
+    point_street = _ancestor(city.regions, city.regions[point.region_id], "street")
+    street_code = point_street.code if point_street is not None else None
+    shifts = {
+        item: shift
+        for (code, item), shift in SEEDED_WEAK_SPOTS.items()
+        if code == street_code and comments is not None
+    }
+    answers = _answers(draw, defn, plans, (*effects, shifts), person)
+    comment = comment_for(comments, street_code) if comments is not None else None
+    if comment is not None and "suggestions" in defn:
+        answers["suggestions"] = comment
+    return answers
 
 
 def _insert_responses(rows: list[dict[str, Any]], answers: list[list[tuple[Any, ...]]]) -> None:
