@@ -42,13 +42,23 @@ def test_gap_is_domain_minus_overall_and_the_test_is_one_sided() -> None:
     assert_allclose(got["estimate"], est.loc[got.index, "estimate"], rtol=1e-13)
     assert_allclose(got["overall"], overall, rtol=1e-13)
     assert_allclose(got["gap"], got["estimate"] - overall, rtol=1e-12)
-    df = design.df
+    df = est.loc[got.index, "df"]  # the domain's clusters minus strata
     assert (got["df"] == df).all()
     q = stats.t.ppf(0.975, df)
     assert_allclose(got["ci_low"], got["gap"] - q * got["se"])
     assert_allclose(got["p_value"], stats.t.cdf(got["gap"] / got["se"], df))
     two = A.svy_gaps(design, "aware", "channel", alternative="two-sided")["aware"]
     assert_allclose(two["p_value"], 2 * stats.t.sf(np.abs(got["t"].to_numpy()), df))
+
+
+def test_degrees_of_freedom_are_the_domains() -> None:
+    """A district's gap has the district's clusters minus one df, not the design's."""
+    design = _design(False)
+    frame = A.svy_gaps(design, "aware", "district")["aware"].set_index("district")
+    clusters = DATA.groupby("district")["point"].nunique()
+    assert (frame["df"] == clusters.loc[frame.index] - 1).all()
+    assert frame.loc["F", "note"].startswith("not estimable")  # one cluster: df 0
+    assert np.isnan(frame.loc["F", "p_value"])
 
 
 def test_aggregated_rows_give_the_unit_results() -> None:

@@ -41,7 +41,9 @@ def _labelled(name: str) -> list[tuple[set[str], str]]:
     return rows
 
 
-def scores(lexicon: Lexicon, rows: list[tuple[set[str], str]]) -> dict[str, tuple[float, float, float, int]]:
+def scores(
+    lexicon: Lexicon, rows: list[tuple[set[str], str]]
+) -> dict[str, tuple[float, float, float, int]]:
     """Per topic (and 未分类): precision, recall, F1 and support, multi-label."""
     predicted = [set(classify(text, lexicon)) for _, text in rows]
     out = {}

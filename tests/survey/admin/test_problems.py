@@ -262,3 +262,61 @@ def _unit_rows(path: str, start: dt.date, end: dt.date) -> pd.DataFrame:
     frame["positive"] = np.where(substantive, positive, np.nan)
     frame["week"] = pd.to_datetime(frame["week"]).dt.date
     return frame
+
+
+def test_weak_spot_gaps_equal_svy_gaps_on_unit_rows(ledger_app: Flask) -> None:
+    """The SQL push-down gives what analysis gives on one row per response."""
+    from survey.reporting import ReportFilter
+    from survey.reporting.regions import RegionIndex
+    from survey.reporting.weak_spots import weak_spots
+    from survey.services import problem_reports
+
+    with ledger_app.app_context():
+        defn = problem_reports.definition_for(1)
+        report = weak_spots(db.session, ReportFilter(questionnaire_id=1), defn)
+        regions = RegionIndex.load(db.session)
+        rows = db.session.execute(
+            db.select(Response.district_id, Response.point_id, Response.region_id, Answer.value)
+            .outerjoin(
+                Answer,
+                (Answer.response_id == Response.id) & (Answer.question_key == "sat_traffic"),
+            )
+            .where(Response.flags.op("&")(int(QualityFlag.EXCLUDED)) == 0)
+        ).all()
+        units = pd.DataFrame(rows, columns=["district", "point", "region", "value"])
+        units["area"] = [regions.group_of(int(r), "street") for r in units["region"]]
+    units.loc[units["area"] < 0, "area"] = np.nan  # above the street level: city only
+    positive = units["value"].isin(["satisfied", "fairly_satisfied"]).astype(float)
+    answered = units["value"].notna() & (units["value"] != "unsure")
+    units["y"] = np.where(answered, positive, np.nan)
+    design = A.design_from_units(units, strata="district", psu="point")
+    ref = A.svy_gaps(design, "y", "area")["y"].set_index("area")
+    got = [r for r in report.rows if r.item == "sat_traffic" and r.source == "direct"]
+    assert len(got) >= 8
+    for r in got:
+        expected = ref.loc[float(r.area_key)]
+        assert r.n == expected["n"]
+        assert_allclose(
+            [r.gap, r.gap_low, r.gap_high, r.p_value],
+            [expected["gap"], expected["ci_low"], expected["ci_high"], expected["p_value"]],
+            rtol=1e-9,
+        )
+    city = report.city["sat_traffic"]
+    assert city.n == int(answered.sum()) and city.ci_low < city.estimate < city.ci_high
+
+
+def test_briefing_lists_open_problems(
+    ledger_app: Flask, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login("linjiang")
+    assert _create(client, auth, _region_id(ledger_app, DONGMEN)).status_code == 303
+    auth.logout()
+    auth.login()
+    page = client.get("/admin/exports/briefing?from=2026-11-16&to=2026-11-22")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "四、问题整改" in body and "东门街道公共环境卫生满意率明显低于全市" in body
+    docx = client.get("/admin/exports/briefing.docx?from=2026-11-16&to=2026-11-22")
+    assert docx.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(docx.get_data())) as archive:
+        assert "四、问题整改" in archive.read("word/document.xml").decode("utf-8")
