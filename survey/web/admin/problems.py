@@ -18,9 +18,9 @@ from flask.typing import ResponseReturnValue
 from survey.errors import SurveyError
 from survey.models import PROBLEM_KINDS
 from survey.models import PROBLEM_STATUSES
-from survey.services import problem_reports
+from survey.reporting.problem_list import ledger_pages as problem_reports
+from survey.reporting.questions import pages as question_reports
 from survey.services import problems
-from survey.services import question_reports
 from survey.services import transaction
 from survey.web.admin import bp
 from survey.web.admin.forms import ActionForm

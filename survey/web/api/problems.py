@@ -15,10 +15,10 @@ from flask import request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from survey.reporting.problem_list import ledger_pages as problem_reports
+from survey.reporting.questions import pages as question_reports
 from survey.reporting.results import plain
-from survey.services import problem_reports
 from survey.services import problems
-from survey.services import question_reports
 from survey.web.api import bp
 from survey.web.report_args import report_request
 

@@ -203,7 +203,7 @@ def test_before_after_equals_the_period_contrast_on_unit_rows(
         problem.status = "fixed"
         db.session.commit()
         from survey.reporting import ReportFilter
-        from survey.services import problem_reports
+        from survey.reporting.problem_list import ledger_pages as problem_reports
 
         flt = ReportFilter(questionnaire_id=problem.questionnaire_id)
         defn = problem_reports.definition_for(problem.questionnaire_id)
@@ -267,9 +267,9 @@ def _unit_rows(path: str, start: dt.date, end: dt.date) -> pd.DataFrame:
 def test_weak_spot_gaps_equal_svy_gaps_on_unit_rows(ledger_app: Flask) -> None:
     """The SQL push-down gives what analysis gives on one row per response."""
     from survey.reporting import ReportFilter
-    from survey.reporting.regions import RegionIndex
-    from survey.reporting.weak_spots import weak_spots
-    from survey.services import problem_reports
+    from survey.reporting.problem_list import ledger_pages as problem_reports
+    from survey.reporting.problem_list.weak_spots import weak_spots
+    from survey.reporting.region_index import RegionIndex
 
     with ledger_app.app_context():
         defn = problem_reports.definition_for(1)

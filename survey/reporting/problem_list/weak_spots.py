@@ -4,7 +4,7 @@ For every satisfaction item of the questionnaire (the scale questions with ``met
 "satisfaction"``) and every street (or community), the item's satisfied share (top-two box
 among substantive answers, as the questionnaire scores it) is compared with the same share
 for the whole city. The figures come from the question statements of
-:mod:`survey.reporting.question_frame` (answer counts per design cell, pushed into SQL), the
+:mod:`survey.reporting.questions.frame` (answer counts per design cell, pushed into SQL), the
 design is the dashboard's (collection point = cluster, district = stratum, weighting as the
 filter asks), and the gap with its interval is :func:`analysis.svy_gaps` (the covariance of
 a street with the city it belongs to is included).
@@ -46,14 +46,14 @@ from survey.models import PopulationCount
 from survey.reporting.filters import MIN_RESPONSES
 from survey.reporting.filters import ReportFilter
 from survey.reporting.planner import report_planner
-from survey.reporting.question_frame import QuestionFrame
-from survey.reporting.question_frame import answered_column
-from survey.reporting.question_frame import load_question_frame
-from survey.reporting.question_frame import nonsubstantive_column
-from survey.reporting.question_frame import option_column
-from survey.reporting.questions import build_designs
-from survey.reporting.questions import estimates_many
-from survey.reporting.regions import RegionIndex
+from survey.reporting.questions.frame import QuestionFrame
+from survey.reporting.questions.frame import answered_column
+from survey.reporting.questions.frame import load_question_frame
+from survey.reporting.questions.frame import nonsubstantive_column
+from survey.reporting.questions.frame import option_column
+from survey.reporting.questions.stats import build_designs
+from survey.reporting.questions.stats import estimates_many
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.results import Estimate
 from survey.reporting.results import WeightingInfo
 from survey.reporting.results import _ToDict

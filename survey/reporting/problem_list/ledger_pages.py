@@ -18,21 +18,21 @@ from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import User
 from survey.reporting import ReportFilter
-from survey.reporting.briefing import Briefing
-from survey.reporting.comment_topics import TopicReport
-from survey.reporting.comment_topics import comment_topics
-from survey.reporting.comment_topics import lexicon
-from survey.reporting.ledger_export import LedgerLine
-from survey.reporting.ledger_export import ledger_xlsx
-from survey.reporting.problem_effect import Effect
-from survey.reporting.problem_effect import before_after
-from survey.reporting.weak_spots import AREA_LEVELS
-from survey.reporting.weak_spots import WeakSpotReport
-from survey.reporting.weak_spots import weak_spots
+from survey.reporting.exports.briefing import Briefing
+from survey.reporting.problem_list.comment_topics import TopicReport
+from survey.reporting.problem_list.comment_topics import comment_topics
+from survey.reporting.problem_list.comment_topics import lexicon
+from survey.reporting.problem_list.effect import Effect
+from survey.reporting.problem_list.effect import before_after
+from survey.reporting.problem_list.ledger_xlsx import LedgerLine
+from survey.reporting.problem_list.ledger_xlsx import ledger_xlsx
+from survey.reporting.problem_list.weak_spots import AREA_LEVELS
+from survey.reporting.problem_list.weak_spots import WeakSpotReport
+from survey.reporting.problem_list.weak_spots import weak_spots
+from survey.reporting.questions.pages import VersionFilter
+from survey.reporting.questions.pages import newest_version
 from survey.services import audit
 from survey.services import problems
-from survey.services.question_reports import VersionFilter
-from survey.services.question_reports import newest_version
 from survey.services.questionnaires import definition_of
 
 #: Statuses whose before/after figures are shown (the work is reported done).

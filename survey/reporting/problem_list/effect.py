@@ -25,12 +25,12 @@ from questionnaires import Definition
 from survey.reporting.filters import MIN_RESPONSES
 from survey.reporting.filters import ReportFilter
 from survey.reporting.planner import report_planner
-from survey.reporting.question_frame import load_question_frame
-from survey.reporting.questions import build_designs
-from survey.reporting.regions import RegionIndex
+from survey.reporting.problem_list.weak_spots import item_frame
+from survey.reporting.problem_list.weak_spots import positive_column
+from survey.reporting.questions.frame import load_question_frame
+from survey.reporting.questions.stats import build_designs
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.results import _ToDict
-from survey.reporting.weak_spots import item_frame
-from survey.reporting.weak_spots import positive_column
 
 #: Weeks compared on each side of the deadline.
 WINDOW_WEEKS = 8

@@ -35,7 +35,7 @@ from survey.models import Answer
 from survey.models import Response
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import included_condition
-from survey.reporting.regions import RegionIndex
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.results import _ToDict
 from survey.reporting.statement import base_conditions
 
