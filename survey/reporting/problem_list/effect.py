@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from analysis import svy_contrast
+from analysis import svy_estimate
 from questionnaires import Definition
 from survey.reporting.filters import MIN_RESPONSES
 from survey.reporting.filters import ReportFilter
@@ -57,6 +58,8 @@ class Effect(_ToDict):
     significant: bool
     verdict: str
     reason: str = ""
+    before_ci: tuple[float | None, float | None] = (None, None)
+    after_ci: tuple[float | None, float | None] = (None, None)
 
 
 def _number(value: object) -> float | None:
@@ -114,8 +117,15 @@ def before_after(
     design = build_designs(bind, data, window, regions).applied
     if design is None:
         return _replace(base, verdict="无法比较", reason="整改时限前后均无答卷")
-    row = svy_contrast(design, positive_column(item), "period", 1, 2).iloc[0]
-    return _effect(base, row, min_n)
+    outcome = positive_column(item)
+    row = svy_contrast(design, outcome, "period", 1, 2).iloc[0]
+    sides = svy_estimate(design, outcome, "period", method="logit").set_index("period")
+    intervals = {
+        f"{name}_ci": (_number(sides.loc[p, "ci_low"]), _number(sides.loc[p, "ci_high"]))
+        for name, p in (("before", 1), ("after", 2))
+        if p in sides.index
+    }
+    return _replace(_effect(base, row, min_n), **intervals)
 
 
 def _as_date(value: object) -> dt.date:

@@ -122,11 +122,17 @@ def effect_text(effect: Effect | None) -> str:
     if effect.difference is None or effect.ci_low is None or effect.ci_high is None:
         return f"整改效果：{effect.verdict}（{effect.reason}）"
     return (
-        f"整改效果：满意率 {_pct(effect.before)}（n={effect.n_before}）→ {_pct(effect.after)}"
-        f"（n={effect.n_after}），变化 {effect.difference * 100:+.1f} 个百分点"
+        f"整改效果：满意率 {_pct(effect.before)}（{_interval(effect.before_ci)}，"
+        f"n={effect.n_before}）→ {_pct(effect.after)}（{_interval(effect.after_ci)}，"
+        f"n={effect.n_after}），变化 {effect.difference * 100:+.1f} 个百分点"
         f"（95%置信区间 {effect.ci_low * 100:+.1f} 至 {effect.ci_high * 100:+.1f}，"
         f"p={effect.p_value:.3f}），{effect.verdict}"
     )
+
+
+def _interval(ci: tuple[float | None, float | None]) -> str:
+    low, high = ci
+    return "无区间" if low is None or high is None else f"{_pct(low)}–{_pct(high)}"
 
 
 def _pct(value: float | None) -> str:

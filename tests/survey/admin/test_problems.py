@@ -233,6 +233,9 @@ def test_before_after_equals_the_period_contrast_on_unit_rows(
         ],
         rtol=1e-9,
     )
+    sides = A.svy_estimate(design, "positive", "period", method="logit").set_index("period")
+    assert_allclose(effect.before_ci, sides.loc[1, ["ci_low", "ci_high"]].to_numpy(float))
+    assert_allclose(effect.after_ci, sides.loc[2, ["ci_low", "ci_high"]].to_numpy(float))
     page = client.get("/admin/ledger").get_data(as_text=True)
     assert "整改效果" in page and f"n={effect.n_after}" in page
 
