@@ -53,10 +53,10 @@ def area_level(level: str) -> str:
     return level if level in AREA_LEVELS else "street"
 
 
-def problem_list(vf: VersionFilter, level: str = "street") -> ProblemList:
+def problem_list(vf: VersionFilter, level: str = "street", sort: str = "gap") -> ProblemList:
     """Weak spots (city-wide test, rows in the user's scope) and topics in scope."""
     chosen = area_level(level)
-    weak = weak_spots(db.session, vf.filter, vf.definition, level=chosen)
+    weak = weak_spots(db.session, vf.filter, vf.definition, level=chosen, sort=sort)
     topics = comment_topics(db.session, vf.filter, vf.definition, level=chosen)
     return ProblemList(weak, topics, chosen)
 

@@ -61,6 +61,9 @@ from survey.reporting.results import _ToDict
 #: False-discovery rate of the weak-spot search (Benjamini-Hochberg): among the weak spots
 #: listed, at most this share is expected to be a street that is not really below the city.
 FDR_LEVEL = 0.10
+#: Orders of the rows (weak spots always first): by gap (largest first), or by the
+#: residents the gap concerns.
+SORTS: tuple[str, ...] = ("gap", "residents")
 #: Area levels a weak-spot table can use.
 AREA_LEVELS: tuple[str, ...] = ("street", "community")
 
@@ -200,11 +203,14 @@ def weak_spots(
     min_n: int = MIN_RESPONSES,
     fdr_level: float = FDR_LEVEL,
     small_area: SmallAreaSource | None = None,
+    sort: str = "gap",
 ) -> WeakSpotReport:
     """Gaps of every area x satisfaction item to the city, weak spots marked and ranked.
 
     ``flt`` gives the period, version, channel and weighting; its region and scope only
     decide which areas are listed (the city figure and the correction cover the city).
+    ``sort``: ``gap`` (largest gap first) or ``residents`` (most residents concerned first),
+    weak spots always before the rest.
     """
     items = satisfaction_items(defn)
     city_flt = flt.with_(region_path=None, scope_path=None)
@@ -228,7 +234,8 @@ def weak_spots(
     table = _table(gaps, items, min_n, extra)
     table = _correct(table, fdr_level)
     table = _residents(bind, table)
-    context = _Context(regions, {q.key: item_label(q.text) for q in items}, by_area, min_n)
+    labels = {q.key: item_label(q.text) for q in items}
+    context = _Context(regions, labels, by_area, min_n, sort if sort in SORTS else "gap")
     rows = _rows(table, context, flt)
     return WeakSpotReport(
         level=level,
@@ -254,6 +261,7 @@ class _Context:
     texts: Mapping[str, str]
     by_area: Mapping[str, Mapping[Any, Estimate]]
     min_n: int
+    sort: str = "gap"
 
 
 def _table(
@@ -317,6 +325,8 @@ def _rows(table: pd.DataFrame, context: _Context, flt: ReportFilter) -> list[Wea
     """Rows in the filter's region and scope: weak spots by gap, then the rest by gap."""
     shown = _visible(table, context.regions, flt)
     out = [_row(rec, context) for rec in table[shown].itertuples(index=False)]
+    if context.sort == "residents":
+        return sorted(out, key=lambda r: (not r.weak, -r.excess, r.gap or 0.0))
     return sorted(out, key=lambda r: (not r.weak, r.gap if r.gap is not None else 9.0))
 
 
@@ -366,7 +376,12 @@ def _row(rec: Any, context: _Context) -> WeakSpot:
 def _thin_row(rec: Any, common: dict[str, Any], min_n: int) -> WeakSpot:
     n = int(rec.n)
     figure: SmallAreaFigure | None = rec.small_area
-    reason = f"样本不足（n={n}，至少需要 {min_n} 份）" if n else "无有效答卷"
+    if n == 0:
+        reason = "无有效答卷"
+    elif n < min_n:
+        reason = f"样本不足（n={n}，至少需要 {min_n} 份）"
+    else:  # enough answers, but one collection point: no design-based interval
+        reason = f"点位太少（仅一个点位），无法计算误差范围（n={n}）"
     if figure is None:
         return WeakSpot(
             **common,

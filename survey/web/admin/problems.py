@@ -42,10 +42,12 @@ def problem_list() -> ResponseReturnValue:
     """Weak spots (gaps to the city with intervals, BH-corrected) and comments by topic."""
     req = report_request(request.args)
     vf = question_reports.version_filter(staff(), req)
-    found = problem_reports.problem_list(vf, _level())
+    sort = request.args.get("sort", "gap").strip()
+    found = problem_reports.problem_list(vf, _level(), sort)
     return render_template(
         "admin/problem_list.html",
         found=found,
+        sort=sort,
         area_levels=AREA_LEVEL_NAMES,
         form=ActionForm(),
         unit_of=problem_reports.suggested_unit,

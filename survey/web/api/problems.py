@@ -2,10 +2,10 @@
 for the same filters and scope as the pages (read-only; comments are masked).
 
 ``GET /api/v1/problem-list?questionnaire=&from=&to=&region=&channel=&weighting=&flagged=
-&area_level=street|community`` returns the weak spots (every area x item with its gap, the
-interval, the BH-adjusted q-value) and the comments by topic; ``GET /api/v1/problems`` the
-ledger with each done problem's before/after figures; ``GET /api/v1/problems/<id>`` one
-problem (404 outside the caller's scope).
+&area_level=street|community&sort=gap|residents`` returns the weak spots (every area x item
+with its gap, the interval, the BH-adjusted q-value) and the comments by topic;
+``GET /api/v1/problems`` the ledger with each done problem's before/after figures;
+``GET /api/v1/problems/<id>`` one problem (404 outside the caller's scope).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def problem_list_json() -> ResponseReturnValue:
     """Weak spots and comments by topic."""
     vf = _version_filter()
     level = request.args.get("area_level", "street").strip()
-    found = problem_reports.problem_list(vf, level)
+    found = problem_reports.problem_list(vf, level, request.args.get("sort", "gap").strip())
     return jsonify(
         {
             "filter": plain(vf.filter),

@@ -107,6 +107,11 @@ def test_seeded_weak_spots_are_found_and_personal_data_is_masked(
     weak = {(r["area_code"], r["item"]) for r in found["rows"] if r["weak"]}
     assert set(SEEDED_WEAK_SPOTS) <= weak
     assert found["fdr_level"] == 0.1
+    gaps = [r["gap"] for r in found["rows"] if r["weak"]]
+    assert gaps == sorted(gaps)  # largest gap (most negative) first
+    by_residents = client.get("/api/v1/problem-list?sort=residents").get_json()["weak_spots"]
+    excess = [r["excess"] for r in by_residents["rows"] if r["weak"]]
+    assert excess == sorted(excess, reverse=True) and len(excess) == len(gaps)
     # masked placeholders are what the planted comments became
     topics = api.get_json()["topics"]
     shown = [e["text"] for t in topics["topics"] for e in t["examples"]]
