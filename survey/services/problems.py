@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -65,6 +66,18 @@ def _clean(text: str | None, limit: int, name: str, required: bool = True) -> st
     return value
 
 
+_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}\Z")
+
+
+def _key(value: str | None, name: str) -> str | None:
+    """A question or topic key (ASCII, as the questionnaire and the lexicon write them)."""
+    if not value:
+        return None
+    if not _KEY.match(value):
+        raise ProblemError(f"{name}无效。")
+    return value
+
+
 def _evidence(raw: Mapping[str, Any] | None) -> str:
     """Evidence as JSON, example comments masked and capped."""
     data = dict(raw or {})
@@ -87,8 +100,8 @@ def create_problem(user: User, data: ProblemInput) -> Problem:
         questionnaire_id=data.questionnaire_id,
         region_id=region.id,
         kind=data.kind,
-        item=(data.item or None),
-        topic=(data.topic or None),
+        item=_key(data.item, "题目"),
+        topic=_key(data.topic, "主题"),
         title=_clean(data.title, MAX_TITLE, "问题"),
         basis=mask_personal(_clean(data.basis, MAX_BASIS, "依据", required=False)),
         evidence=_evidence(data.evidence),

@@ -140,6 +140,9 @@ def test_ledger_scope_audit_and_export(
     auth.login("linjiang")
     bad = _create(client, auth, dongmen, deadline="明天")
     assert bad.status_code == 400 and "整改时限" in bad.get_data(as_text=True)
+    assert _create(client, auth, dongmen, item="x" * 300).status_code == 400
+    assert _create(client, auth, dongmen, title="问" * 201).status_code == 400
+    assert _create(client, auth, "abc").status_code == 400  # type: ignore[arg-type]
     assert _create(client, auth, dongmen, title='=HYPERLINK("x")').status_code == 303
     with ledger_app.app_context():
         problem = db.session.execute(db.select(Problem)).scalar_one()  # the bad one wrote nothing
