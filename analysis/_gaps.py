@@ -168,7 +168,7 @@ def _gaps(
         [n == 0, df <= 0, ~(se > 0)],
         [
             "not estimable: no non-missing responses",
-            "not estimable: design df is 0",
+            "not estimable: df is 0 (the domain has one cluster per stratum)",
             "not estimable: SE of the gap is 0",
         ],
         default="",
