@@ -28,6 +28,7 @@ from survey.reporting.problem_list.ledger_xlsx import LedgerLine
 from survey.reporting.problem_list.ledger_xlsx import ledger_xlsx
 from survey.reporting.problem_list.weak_spots import AREA_LEVELS
 from survey.reporting.problem_list.weak_spots import WeakSpotReport
+from survey.reporting.problem_list.weak_spots import item_label
 from survey.reporting.problem_list.weak_spots import weak_spots
 from survey.reporting.questions.pages import VersionFilter
 from survey.reporting.questions.pages import newest_version
@@ -108,7 +109,7 @@ def ledger(user: User, flt: ReportFilter) -> list[LedgerEntry]:
 def entry(problem: Problem, defn: Definition, flt: ReportFilter) -> LedgerEntry:
     """One ledger entry; the before/after contrast only for a problem reported done."""
     item = problem.item
-    text = defn.question(item).text if item and item in defn else ""
+    text = item_label(defn.question(item).text) if item and item in defn else ""
     effect = None
     if item and problem.status in DONE:
         effect = before_after(db.session, flt, defn, item, problem.region.path, problem.deadline)
