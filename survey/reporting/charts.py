@@ -65,7 +65,8 @@ REGISTERED_FONTS: Final[list[str]] = _register_fonts()
 
 @contextmanager
 def chart_style() -> Iterator[None]:
-    """Fonts and output settings of every chart (SVG text stays text, stable ids)."""
+    """Fonts and output settings of every chart (SVG text stays text, stable ids, labels
+    drawn as plain text)."""
     with matplotlib.rc_context(
         {
             "font.family": "sans-serif",
@@ -74,6 +75,10 @@ def chart_style() -> Iterator[None]:
             "svg.fonttype": "none",
             "svg.hashsalt": "survey-charts",
             "font.size": 10,
+            # Labels are stored text (region, point, option names): drawn as typed, never
+            # parsed as mathtext ("$\\nosuchcmd$" would raise inside savefig).
+            "text.parse_math": False,
+            "text.usetex": False,
         }
     ):
         yield
