@@ -29,6 +29,7 @@ from survey.services.csv_files import csv_bytes
 from survey.services.questionnaires import definition_of
 from survey.services.region_import import ImportFileError
 from survey.services.region_import import read_rows
+from survey.spreadsheet_text import safe_cell
 
 #: Audit actions of this module (Chinese names for the audit page).
 ACTION_NAMES: dict[str, str] = {"population_import": "导入人口数"}
@@ -292,7 +293,7 @@ def export_population(fmt: str = "csv") -> bytes:
         sheet.title = "人口数"
         sheet.append(list(HEADERS))
         for row in rows:
-            sheet.append(row)
+            sheet.append([safe_cell(v) for v in row])
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
