@@ -11,6 +11,7 @@ service refuses other staff too).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ MAX_ROWS = 100_000
 #: Largest count of one district x age group x sex cell: far above any real district, far
 #: below the 32-bit column (a bigger number is a typo, refused with its row).
 MAX_CELL_COUNT = 100_000_000
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")
 
 
 class PopulationImportError(InvalidInput):
@@ -180,11 +182,11 @@ def _check_row(field: dict[str, str], districts: dict[str, Region], codes: Codes
 
 def _count_problem(count: str) -> str:
     """Why ``count`` is not a population count (ASCII digits, 0..MAX_CELL_COUNT)."""
-    if parse_int(count, minimum=-MAX_CELL_COUNT, maximum=MAX_CELL_COUNT) is not None:
+    if not _ASCII_INTEGER.fullmatch(count.strip()):
+        return f"人口数“{count}”不是整数"
+    if count.strip().startswith("-"):
         return f"人口数 {count} 不能为负数"
-    if parse_int(count) is not None or parse_int(count.lstrip("-")) is not None:
-        return f"人口数 {count} 超出上限（每格最多 {MAX_CELL_COUNT:,} 人）"
-    return f"人口数“{count}”不是整数"
+    return f"人口数 {count} 超出上限（每格最多 {MAX_CELL_COUNT:,} 人）"
 
 
 def import_population(filename: str, data: bytes, actor: User | None = None) -> ImportSummary:
