@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from survey.date_range import in_range
 from survey.date_range import out_of_range_message
 from survey.errors import InvalidInput
-from survey.services.reports import ReportRequest
+from survey.reporting.report_requests import ReportRequest
 from survey.web.filters import int_arg
 
 WEIGHTINGS = ("none", "poststratify", "rake")

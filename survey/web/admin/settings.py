@@ -16,8 +16,8 @@ from survey.errors import InvalidInput
 from survey.errors import SurveyError
 from survey.numbers import parse_decimal
 from survey.reporting import METRIC_NAMES
+from survey.reporting import report_requests as reports
 from survey.services import population
-from survey.services import reports
 from survey.services import targets
 from survey.services import transaction
 from survey.web.admin import bp
