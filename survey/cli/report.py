@@ -17,6 +17,8 @@ from survey.date_range import out_of_range_message
 
 FORMATS = ("xlsx", "docx", "html", "csv", "json")
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+#: A version number the database can hold (a bigger one is a usage error, not a traceback).
+VERSION = click.IntRange(1, 2**31 - 1)
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:
@@ -32,7 +34,7 @@ def _in_range(ctx: click.Context, param: click.Parameter, value: dt.datetime | N
 
 @click.command("report")
 @click.option("--questionnaire", "key", required=True, help="Questionnaire key.")
-@click.option("--version", type=int, help="Version number (default: the newest).")
+@click.option("--version", type=VERSION, help="Version number (default: the newest).")
 @click.option(
     "--from",
     "date_from",
@@ -131,7 +133,7 @@ def responses_group() -> None:
 
 @responses_group.command("export")
 @click.option("--questionnaire", "key", required=True, help="Questionnaire key.")
-@click.option("--version", type=int, help="Version number (default: the newest).")
+@click.option("--version", type=VERSION, help="Version number (default: the newest).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "sav", "dta"]), required=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext

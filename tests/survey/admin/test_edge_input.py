@@ -124,6 +124,18 @@ def test_cli_refuses_dates_outside_the_range_with_exit_2(
     assert not out.exists()
 
 
+@pytest.mark.parametrize("version", [str(2**64), "0", "²"])
+def test_cli_refuses_version_numbers_the_database_cannot_hold(
+    answered: Flask, tmp_path: Path, version: str
+) -> None:
+    out = tmp_path / "r.json"
+    base = ["report", "--questionnaire", "civilized-city", "--format", "json", "--out", str(out)]
+    result = answered.test_cli_runner().invoke(args=[*base, "--version", version])
+    assert result.exit_code == 2, result.output
+    assert "--version" in result.output and "Traceback" not in result.output
+    assert not out.exists()
+
+
 def _point_id(app: Flask) -> int:
     with app.app_context():
         return int(db.session.execute(db.select(db.func.min(CollectionPoint.id))).scalar_one())
