@@ -41,7 +41,6 @@ def point_qr_svg(point_id: int) -> ResponseReturnValue:
 def _image(body: bytes, mimetype: str, filename: str) -> Response:
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, max-age=300"
     return response
 
 
@@ -82,5 +81,4 @@ def points_zip() -> ResponseReturnValue:
     transaction.commit()
     response = Response(chunks, mimetype="application/zip")
     response.headers["Content-Disposition"] = "attachment; filename=qr-codes.zip"
-    response.headers["Cache-Control"] = "no-store"
     return response
