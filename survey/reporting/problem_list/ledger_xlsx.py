@@ -2,8 +2,8 @@
 
 Cells are text typed by staff (and example comments typed by residents), so any cell that a
 spreadsheet would read as a formula (starting with ``=``, ``+``, ``-``, ``@``, or a tab or
-carriage return) is written with a leading apostrophe, as text. (Issue 23a builds a shared
-helper for this; until it is in ``main`` the check lives here, in :func:`neutral`.)
+carriage return) is written with a leading apostrophe, as text: the application's one guard,
+``survey.spreadsheet_text.safe_cell``.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 
+from survey.spreadsheet_text import safe_cell
+
 LEDGER_COLUMNS: tuple[str, ...] = ("序号", "区域", "问题", "依据", "责任单位", "整改时限", "状态")
-#: First characters that make a spreadsheet treat a cell as a formula.
-FORMULA_STARTS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 WIDTHS = (6, 18, 36, 60, 24, 12, 10)
 
 
@@ -37,8 +37,8 @@ class LedgerLine:
 
 
 def neutral(value: str) -> str:
-    """``value`` made safe for a spreadsheet cell: a leading formula character is quoted."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """``value`` as a spreadsheet text cell (a leading formula character is quoted)."""
+    return str(safe_cell(value))
 
 
 def ledger_xlsx(lines: Sequence[LedgerLine], title: str = "整改台账") -> bytes:

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from survey import demo
 from survey.extensions import db
 from survey.models import CollectionPoint
+from survey.models import Problem
 from survey.models import Region
 from survey.models import User
 from tests.survey.admin.conftest import AuthActions
@@ -32,6 +33,8 @@ def _staff_urls(app: Flask) -> list[str]:
             "point_id": db.session.execute(db.select(db.func.min(CollectionPoint.id))).scalar(),
             "region_id": db.session.execute(db.select(db.func.min(Region.id))).scalar(),
             "user_id": db.session.execute(db.select(db.func.max(User.id))).scalar(),
+            # no problem in the ledger yet: its JSON is a 404, which must be no-store too
+            "problem_id": db.session.execute(db.select(db.func.min(Problem.id))).scalar() or 1,
         }
     urls = []
     with app.test_request_context():
