@@ -171,7 +171,9 @@ def estimates_by(
     """Estimates of every metric per value of column ``by`` (key None: the whole design),
     from one ``svy_estimates`` pass."""
     methods = {m: interval_method(design, m) for m in metrics}
-    frames = svy_estimates(design, list(metrics), by, method=methods, level=level)
+    # a group in one cluster per stratum still has an SE: its interval uses the whole
+    # design's df, as R's confint on a svyby does, and says so (issue 24)
+    frames = svy_estimates(design, list(metrics), by, method=methods, level=level, zero_df="design")
     return {m: estimates_from_frame(m, frames[m], by, methods[m], min_n) for m in metrics}
 
 
