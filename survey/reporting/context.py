@@ -26,6 +26,8 @@ from survey.reporting.estimates import within_points
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.population import population_counts
+from survey.reporting.push import expand_push_rows
+from survey.reporting.push import push_channel_ids
 from survey.reporting.regions import NOTHING
 from survey.reporting.regions import RegionIndex
 from survey.reporting.regions import effective_path
@@ -56,6 +58,7 @@ class ReportContext:
     targets: dict[str, float]
     min_n: int
     level: float
+    push_channels: frozenset[int] = frozenset()
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -79,7 +82,8 @@ class ReportContext:
             population = population_counts(bind, strata)
         if targets is None:
             targets = stored_targets(bind, flt.questionnaire_id)
-        return cls(bind, flt, stats, population, dict(targets), min_n, level)
+        push = push_channel_ids(bind)
+        return cls(bind, flt, stats, population, dict(targets), min_n, level, push)
 
     @property
     def regions(self) -> RegionIndex:
@@ -92,11 +96,15 @@ class ReportContext:
         return frame[frame["period"] == 1].reset_index(drop=True)
 
     @cached_property
+    def design_frame(self) -> pd.DataFrame:
+        """Rows of the current period as the design sees them: a push response is its own
+        cluster (``survey.reporting.push``)."""
+        return expand_push_rows(self.current_frame, self.push_channels)
+
+    @cached_property
     def current(self) -> WeightedDesign:
         """The weighted design of the current period."""
-        return weighted_design(
-            self.current_frame, self.flt.weighting, self.population, self.regions
-        )
+        return weighted_design(self.design_frame, self.flt.weighting, self.population, self.regions)
 
     @cached_property
     def joint(self) -> WeightedDesign | None:
@@ -104,7 +112,11 @@ class ReportContext:
         if not self.flt.has_period:
             return None
         return weighted_design(
-            self.stats.frame, self.flt.weighting, self.population, self.regions, info=False
+            expand_push_rows(self.stats.frame, self.push_channels),
+            self.flt.weighting,
+            self.population,
+            self.regions,
+            info=False,
         )
 
     @cached_property
