@@ -103,6 +103,9 @@ DEFAULTS: dict[str, Any] = {
     # again is served from memory.
     "CACHE_POSTERS_SIZE": 2048,
     "CACHE_INTEGRITY_SIZE": 256,
+    # Weighting: a post-stratification cell with fewer respondents is merged with a neighbour
+    # (issue 24). The city admin's value on the targets page wins over this default.
+    "MIN_CELL_N": 5,
     # SQLALCHEMY_ENGINE_OPTIONS default per database in load_config (pre-ping on servers only).
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
 }

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Hashable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from functools import cached_property
 
 import numpy as np
@@ -31,12 +32,17 @@ from survey.reporting.push import push_channel_ids
 from survey.reporting.region_index import NOTHING
 from survey.reporting.region_index import RegionIndex
 from survey.reporting.region_index import effective_path
+from survey.reporting.results import CellMerge
 from survey.reporting.results import Change
 from survey.reporting.results import Estimate
+from survey.reporting.results import WeightingInfo
 from survey.reporting.statement import Statistics
 from survey.reporting.statement import load_statistics
+from survey.reporting.weighting import PeriodNames
 from survey.reporting.weighting import WeightedDesign
+from survey.reporting.weighting import cell_merges
 from survey.reporting.weighting import weighted_design
+from survey.reporting.weighting import weighting_advice
 
 
 def stored_targets(bind: Session | Connection, questionnaire_id: int) -> dict[str, float]:
@@ -104,7 +110,13 @@ class ReportContext:
     @cached_property
     def current(self) -> WeightedDesign:
         """The weighted design of the current period."""
-        return weighted_design(self.design_frame, self.flt.weighting, self.population, self.regions)
+        return weighted_design(
+            self.design_frame,
+            self.flt.weighting,
+            self.population,
+            self.regions,
+            min_cell_n=self.flt.min_cell_n,
+        )
 
     @cached_property
     def joint(self) -> WeightedDesign | None:
@@ -117,6 +129,29 @@ class ReportContext:
             self.population,
             self.regions,
             info=False,
+            min_cell_n=self.flt.min_cell_n,
+        )
+
+    @cached_property
+    def weighting_info(self) -> WeightingInfo:
+        """How the figures were weighted, with the merges of every period used: the current
+        one, and the previous one when changes are shown (the joint design)."""
+        info = self.current.info
+        periods: PeriodNames = {1: ("本期", (self.flt.date_from, self.flt.date_to))}
+        previous = self.flt.previous()
+        if previous is not None:
+            periods[0] = ("上期", (previous.date_from, previous.date_to))
+        merges: list[CellMerge] = []
+        joint = self.joint
+        source = joint.design if joint is not None else None
+        source = source if source is not None else self.current.design
+        if info.applied == "poststratify" and source is not None:
+            merges = cell_merges(source, self.regions, periods)
+        return replace(
+            info,
+            merges=tuple(merges),
+            collapsed=tuple(m.text for m in merges),
+            advice=weighting_advice(info, merges),
         )
 
     @cached_property
