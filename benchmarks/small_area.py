@@ -81,8 +81,22 @@ def _truth(rng: np.random.Generator, city: pd.DataFrame, metric: Metric) -> pd.D
     slope = (1.5 if metric.rate else 15.0) * (city["old"].to_numpy() - 0.3)
     base = metric.centre + d_eff + slope + rng.normal(0, metric.street_sd, m)
     prev = base + rng.normal(0, metric.street_sd * 0.35, m)
-    to_value = _expit if metric.rate else (lambda v: v)
-    return pd.DataFrame({"linear": base, "truth": to_value(base), "prev_linear": prev})
+    return pd.DataFrame(
+        {"linear": base, "truth": expected_value(base, metric), "prev_linear": prev}
+    )
+
+
+def expected_value(linear: np.ndarray, metric: Metric) -> np.ndarray:
+    """A street's true value: the expected response over point effects (and, for the score,
+    over the residents, clipped to 0-100 as the responses are), by Gauss-Hermite quadrature."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(40)
+    weights = weights / weights.sum()
+    if metric.rate:
+        values = _expit(linear[:, None] + metric.point_sd * nodes[None, :])
+        return np.asarray(values @ weights)
+    sd = np.hypot(metric.unit_sd, metric.point_sd)
+    mu = linear[:, None] + sd * nodes[None, :]
+    return np.asarray(np.clip(mu, 0.0, 100.0) @ weights)
 
 
 def _responses(
