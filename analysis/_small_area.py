@@ -69,8 +69,11 @@ def _design_matrix(
     for name in covariates:
         column = _filled(areas[name], groups)
         seen = column[observed]
-        if column.isna().any() or float(seen.std(ddof=0) if len(seen) else 0.0) < 1e-12:
-            dropped.append(f"{name}: no variation or no values")
+        if column.isna().any():
+            dropped.append(f"{name}: no values")
+            continue
+        if float(seen.std(ddof=0) if len(seen) else 0.0) < 1e-12:
+            dropped.append(f"{name}: no variation")
             continue
         parts.append(column.rename(name).to_frame())
     if group:

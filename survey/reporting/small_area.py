@@ -33,6 +33,7 @@ from analysis import svy_estimates
 from analysis import variance_components
 from survey.models import PopulationCount
 from survey.reporting.context import ReportContext
+from survey.reporting.filters import METRIC_NAMES
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import MIN_RESPONSES
 from survey.reporting.filters import RATE_METRICS
@@ -43,8 +44,8 @@ from survey.reporting.results import _ToDict
 #: Page note (two sentences) shown under a table with the model column.
 MODEL_NOTE = (
     "模型估计（小区域）借助区县差异、上期估计和人口结构，把样本少的街道向同类街道的水平"
-    "适度收缩，误差范围因此比直接估计窄；样本越多的街道，模型估计越接近它自己的直接估计。"
-    "它是直接估计之外的参考，不替代直接估计；标“合成”的街道本期没有答卷，数值完全来自模型。"
+    "适度收缩，这类街道的误差范围通常因此变窄；样本越多，模型估计越接近街道自己的直接估计。"
+    "它只是直接估计旁的参考，不替代直接估计；标“合成”的街道本期没有答卷，数值完全来自模型。"
 )
 COLUMN_NAME = "模型估计（小区域）"
 SYNTHETIC_LABEL = "合成"
@@ -99,6 +100,24 @@ class StreetModel(_ToDict):
     models: dict[str, MetricModel]
     note: str = MODEL_NOTE
     labels: dict[int, str] = field(default_factory=dict)
+    #: What each metric's model used (or why it could not be fitted), in Chinese.
+    summary: str = ""
+
+
+def model_summary(models: dict[str, MetricModel]) -> str:
+    """One clause per metric: streets fitted and covariates used, or why there is no model."""
+    parts = []
+    for metric, fit in models.items():
+        name = METRIC_NAMES[metric]
+        if fit.message:
+            parts.append(f"{name}：{fit.message}")
+            continue
+        used = "、".join(fit.covariates)
+        text = f"{name}：用 {fit.streets_fitted} 个有答卷的街道建模，协变量 {used}"
+        if fit.dropped:
+            text += f"（{'；'.join(fit.dropped)}）"
+        parts.append(text)
+    return "。".join(parts) + "。" if parts else ""
 
 
 def _frac(population: pd.DataFrame, mask: pd.Series) -> pd.Series:
@@ -221,7 +240,9 @@ def _dropped_text(dropped: tuple[str, ...], regions_name: dict[str, str]) -> tup
             label = f"{regions_name.get(name[6:], name[6:])}的区县效应"
         else:
             label = COVARIATE_NAMES.get(name, name)
-        text = "无差异或无数据" if why.startswith("no variation") else "有答卷的街道太少"
+        text = {"no values": "没有数据（如无街道人口数）", "no variation": "各街道相同"}.get(
+            why, "有答卷的街道太少"
+        )
         out.append(f"{label}：{text}，未用")
     return tuple(out)
 
@@ -299,7 +320,13 @@ def street_model(ctx: ReportContext) -> StreetModel:
             model, covariates=covariates, dropped=_dropped_text(dropped, names)
         )
     labels = {k: ctx.regions.group_label(k, "street") for k in keys}
-    return StreetModel(estimates=estimates, direct=direct, models=models, labels=labels)
+    return StreetModel(
+        estimates=estimates,
+        direct=direct,
+        models=models,
+        labels=labels,
+        summary=model_summary(models),
+    )
 
 
 def street_small_area(

@@ -163,7 +163,7 @@ def group_export(table: GroupTable, name: str, title: str, label: str) -> Export
             if model is not None:
                 cells += model_cells(model.estimates[metric].get(row.key))
         rows.append(cells)
-    note = model.note if model is not None else ""
+    note = f"{model.note}{model.summary}" if model is not None else ""
     return ExportTable(name, title, columns, rows, note)
 
 
