@@ -22,11 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import math
-import os
-import random
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -36,7 +32,6 @@ from dataclasses import field
 from typing import Any
 
 import numpy as np
-from flask import Flask
 from flask import current_app
 from sqlalchemy import Table
 from sqlalchemy import bindparam
@@ -81,8 +76,6 @@ from survey.services.integrity.screening import typed_chars
 from survey.services.questionnaires import definition_of
 from survey.services.responses import lock_for_write
 from survey.timeutil import local_time
-
-log = logging.getLogger(__name__)
 
 #: How long a sweep may hold the lease before another process may take over.
 LEASE_SECONDS = 300
@@ -172,14 +165,9 @@ _STATE: Table = IntegrityState.__table__  # type: ignore[assignment]
 def _take_lease() -> int | None:
     """Take the lease in a short transaction of its own; the watermark, or None if busy."""
     real_now = utcnow()
+    _ensure_state()
     lock_for_write()
     conn = db.session.connection()
-    if conn.execute(select(_STATE.c.id).where(_STATE.c.id == 1)).first() is None:
-        try:
-            with db.session.begin_nested():
-                db.session.connection().execute(insert(_STATE).values(id=1, watermark=0))
-        except IntegrityError:  # another process created it first
-            pass
     taken = conn.execute(
         update(_STATE)
         .where(
@@ -193,6 +181,18 @@ def _take_lease() -> int | None:
     return int(mark) if taken == 1 else None
 
 
+def _ensure_state() -> None:
+    """Create the state row if it is missing (a race with another process is harmless)."""
+    lock_for_write()
+    conn = db.session.connection()
+    if conn.execute(select(_STATE.c.id).where(_STATE.c.id == 1)).first() is None:
+        try:
+            with db.session.begin_nested():
+                db.session.connection().execute(insert(_STATE).values(id=1, watermark=0))
+        except IntegrityError:  # another process created it first
+            pass
+
+
 def _release(watermark: int, swept_at: dt.datetime | None) -> None:
     """Give the lease back; the watermark only ever moves forward."""
     lock_for_write()
@@ -202,7 +202,7 @@ def _release(watermark: int, swept_at: dt.datetime | None) -> None:
         "watermark": case((mark < watermark, watermark), else_=mark),
     }
     if swept_at is not None:
-        values["swept_at"] = swept_at
+        values.update(swept_at=swept_at, failed_at=None, failure=None)
     db.session.connection().execute(update(_STATE).where(_STATE.c.id == 1).values(**values))
 
 
@@ -833,47 +833,29 @@ def _add_hourly(conn: Any, work: _Work) -> None:
     conn.execute(stmt, rows)  # one statement, executed for every row
 
 
-# --- background --------------------------------------------------------------------------
+# --- failures and requests --------------------------------------------------------------
 
 
-class Sweeper:
-    """Runs :func:`sweep` every ``INTEGRITY_SWEEP_SECONDS`` in a daemon thread of a web process.
+def record_failure(cause: str, moment: dt.datetime | None = None) -> None:
+    """Store the cause of a failed sweep (shown on the quality page until one succeeds).
 
-    Started by the first stored response of a process (never by the app factory, and never
-    in tests, which call :func:`sweep` themselves); the lease keeps sweeps of several
-    processes and hosts from overlapping.
+    Commits, in a short transaction of its own (the failed sweep's was rolled back).
     """
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.interval = float(app.config["INTEGRITY_SWEEP_SECONDS"])
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-
-    def ensure_running(self) -> None:
-        """Start the thread in this process if it is not running yet (cheap when it is)."""
-        if self._pid == os.getpid() or self.interval <= 0 or self.app.testing:
-            return
-        with self._lock:
-            if self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-            threading.Thread(target=self._run, name="integrity-sweep", daemon=True).start()
-
-    def _run(self) -> None:
-        rng = random.Random()
-        while True:
-            threading.Event().wait(self.interval * rng.uniform(0.8, 1.2))
-            try:
-                with self.app.app_context():
-                    sweep()
-            except Exception:  # keep sweeping; the next run retries the same responses
-                log.exception("integrity sweep failed")
+    db.session.rollback()
+    _ensure_state()
+    lock_for_write()
+    db.session.connection().execute(
+        update(_STATE)
+        .where(_STATE.c.id == 1)
+        .values(failed_at=moment or utcnow(), failure=cause[:1000])
+    )
+    db.session.commit()
 
 
-def sweeper_of(app: Flask) -> Sweeper:
-    """The app's sweeper (created on first use)."""
-    found = app.extensions.get("survey_integrity")
-    if found is None:
-        found = app.extensions.setdefault("survey_integrity", Sweeper(app))
-    return found  # type: ignore[no-any-return]
+def request_sweep(moment: dt.datetime | None = None) -> None:
+    """Note that staff asked for a sweep now (the background sweep runs it); flushes."""
+    _ensure_state()
+    lock_for_write()
+    db.session.connection().execute(
+        update(_STATE).where(_STATE.c.id == 1).values(requested_at=moment or utcnow())
+    )
