@@ -62,6 +62,7 @@ from survey.models import Response
 from survey.models import ResponseFlag
 from survey.models.base import utcnow
 from survey.services.integrity import catalogue
+from survey.services.integrity import decisions
 from survey.services.integrity import patterns
 from survey.services.integrity.patterns import Baseline
 from survey.services.integrity.patterns import Finding
@@ -364,14 +365,52 @@ def _examine_point(
     city = _baseline(version_id)
     encoded = _encode(city, [s.row.id for s in same]) if city is not None else None
     if city is not None and encoded is not None:
-        ids, codes, scores = encoded
         first_new = next((i for i, s in enumerate(same) if s.row.id in new_ids), len(same))
-        found += patterns.answer_blocks(ids, codes, scores, first_new, city.baseline, th)
+        found += _answer_findings(encoded, first_new, city, th)
     by_id = {s.row.id: s.row for s in everything}
     for burst in patterns.bursts(timed, norms, th):
-        reason = _burst_answers(burst, city, encoded, th)
-        found.append(patterns.corroborate(burst, by_id, found, reason))
+        found += _decide_burst(burst, by_id, found, city, encoded, th)
     return found, everything
+
+
+def _answer_findings(
+    encoded: tuple[list[int], np.ndarray, np.ndarray], first_new: int, city: _City, th: Thresholds
+) -> list[Finding]:
+    """``UNIFORM`` and ``SKEWED`` over runs of responses; a skewed run is strong only over
+    the responses whose answers follow the run's profile rather than the city's."""
+    ids, codes, scores = encoded
+    row_of = {rid: i for i, rid in enumerate(ids)}
+    out: list[Finding] = []
+    for finding in patterns.answer_blocks(ids, codes, scores, first_new, city.baseline, th):
+        if finding.flag is not QualityFlag.SKEWED:
+            out.append(finding)
+            continue
+        index = [row_of[i] for i in finding.ids]
+        members = decisions.profile_members(finding.ids, codes[index], city.baseline.codes)
+        out += [f for f in decisions.split(finding, members) if f.strength == "strong"]
+    return out
+
+
+def _decide_burst(
+    burst: Finding,
+    by_id: Mapping[int, Row],
+    found: Sequence[Finding],
+    city: _City | None,
+    encoded: tuple[list[int], np.ndarray, np.ndarray] | None,
+    th: Thresholds,
+) -> list[Finding]:
+    """A burst, strong over the responses the evidence points at, weak over the rest."""
+    reason, answer_members = _burst_answers(burst, city, encoded, th)
+    decided = patterns.corroborate(burst, by_id, found, reason)
+    if decided.strength == "weak":
+        return [decided]
+    members = decisions.attack_members(
+        burst.ids,
+        patterns.strong_ids(burst.ids, by_id, found),
+        decisions.top_pair(burst.ids, by_id),
+        answer_members if reason else None,
+    )
+    return decisions.split(decided, members)
 
 
 def _burst_answers(
@@ -379,20 +418,22 @@ def _burst_answers(
     city: _City | None,
     encoded: tuple[list[int], np.ndarray, np.ndarray] | None,
     th: Thresholds,
-) -> str | None:
+) -> tuple[str | None, set[int]]:
+    """Why the burst's answers look generated (None: they do not), and which of its
+    responses follow its answer profile."""
     if city is None or encoded is None:
-        return None
+        return None, set()
     ids, codes, scores = encoded
     members = set(burst.ids)
     index = [i for i, rid in enumerate(ids) if rid in members][-BURST_ANSWER_SAMPLE:]
     if len(index) < th.answer_min:
-        return None
-    stats = patterns.answer_stats(
-        [ids[i] for i in index], codes[index], scores[index], city.baseline
-    )
+        return None, set()
+    chosen = [ids[i] for i in index]
+    stats = patterns.answer_stats(chosen, codes[index], scores[index], city.baseline)
+    profile = decisions.profile_members(chosen, codes[index], city.baseline.codes)
     if patterns.uniform_finding(stats, th) is not None:
-        return f"{len(stats.similar_ids)}份答案几乎相同"
-    return patterns.skew_reason(stats, city.baseline, th)
+        return f"{len(stats.similar_ids)}份答案几乎相同", profile | set(stats.similar_ids)
+    return patterns.skew_reason(stats, city.baseline, th), profile
 
 
 def _hour(moment: dt.datetime) -> int:
