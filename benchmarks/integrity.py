@@ -1,26 +1,28 @@
 """Integrity benchmark: honest residents and attackers drawn from ranges, against gunicorn.
 
-``python benchmarks/integrity.py [--seeds 20] [--honest 500]`` builds the demo city once
-(twelve weeks of demo history, swept once) and then, for each seed, copies that database,
-starts the real server as ``make run`` does (``gunicorn`` from the repository root, reading
+``python benchmarks/integrity.py [--seeds 20] [--honest 400] [--verbose]`` builds the demo
+city once (its points, with four weeks of residents' responses before, stored with the
+response service and swept once). Then, for each seed, it copies that database, starts the
+real server as ``make run`` does (``gunicorn`` from the repository root, which reads
 ``gunicorn.conf.py``: gthread workers, the ``post_worker_init`` hook that starts the sweep
 thread and the scan flush; ``SURVEY_TRUSTED_PROXIES=1`` as behind nginx, so each simulated
 client has its own address in ``X-Forwarded-For``) and plays two simulated days over HTTP:
-every form fetched with GET (page, CSRF token, signed form instance, cookies) and posted back.
+every form fetched with GET (page, CSRF token, signed form instance, cookies) and posted.
 
 Nothing calls the sweep: it runs in its own thread in the workers every
-``SURVEY_INTEGRITY_SWEEP_SECONDS`` (1 s here instead of 60, so a seed's days are swept in
-about a minute of real time; the benchmark waits until the sweep has reached the last
-response). The only thing the benchmark changes in the server is the clock of served and
-submitted times, which follows the simulation (``benchmarks/integrity_app.py``).
+``SURVEY_INTEGRITY_SWEEP_SECONDS`` (1 s here instead of 60, so that a seed's two days are
+swept within its minute of real time; the benchmark then waits until the sweep has reached
+the last response). The only thing the benchmark changes in the server is the clock of
+served and submitted times, which follows the simulation (``benchmarks/integrity_app.py``).
 
 Every seed draws its own parameters from ranges:
 
 * honest residents: share behind carrier prefixes (30-70%), completion times (log-normal,
   median 140-280 s, log-sd 0.3-0.5; the fastest few still fall under the reading-time
-  model's minimum of about a minute and are excluded as ``TOO_FAST``), how strongly one resident's items hang together, how many live in the
-  point's district, browser mix; a parents' meeting (20-50 scan within 90 s) and an
-  official-account push (80-200 readers within two hours);
+  model's minimum of about a minute and are excluded as ``TOO_FAST``), how strongly one
+  resident's items hang together, how many live in the point's district, browser mix; a
+  parents' meeting (20-50 scan within 90 s, in the day) and an official-account push
+  (80-200 readers within two hours, sent between 8:00 and 21:00);
 * speed bots: size 30-120, 1 to 3-12 s per form, one address or a rotating pool, a script's
   or WeChat's user agent;
 * pre-loading bots: 20-60 forms opened 0.2-3 s apart, posted 0.05-1 s apart after 150-500 s,
@@ -418,11 +420,11 @@ def plan_honest(plan: Plan, n: int, days: int) -> None:
         code = rng.choices(world.codes, weights=weights)[0]
         plan.resident(code, daytime(rng, world.start + dt.timedelta(days=rng.randrange(days))))
     meeting = plan.pick("school", "honest meeting")
-    at = world.start + dt.timedelta(days=1, hours=3 + rng.uniform(0, 8))
+    at = world.start + dt.timedelta(days=1, hours=rng.uniform(9, 17))  # China time
     for _ in range(plan.honest.meeting):
         plan.resident(meeting, at + dt.timedelta(seconds=rng.uniform(0, 90)))
     push = plan.pick("wechat", "honest push")
-    at = world.start + dt.timedelta(hours=rng.uniform(2, 12))
+    at = world.start + dt.timedelta(hours=rng.uniform(8, 21))
     for _ in range(plan.honest.push):
         plan.resident(push, at + dt.timedelta(seconds=min(rng.expovariate(1 / 1200), 7200)))
 
@@ -585,16 +587,14 @@ class Server:
 
 
 def build_template(work: Path, history: int, days: int) -> tuple[Path, Definition, World]:
-    """The demo city with ``history`` demo responses before the simulated days, swept."""
+    """The demo city with ``history`` residents' responses over the four weeks before the
+    simulated days (stored with the service, not over HTTP, from the same resident model),
+    swept once."""
     from survey import create_app
-    from survey import demo
     from survey.bootstrap import seed_demo_city
     from survey.extensions import db
     from survey.migrate import upgrade
-    from survey.models import CollectionPoint
-    from survey.models import Region
     from survey.services.integrity.sweep import sweep_all
-    from survey.services.questionnaires import definition_of
 
     path = work / "template.db"
     (work / "template-instance").mkdir()
@@ -613,33 +613,76 @@ def build_template(work: Path, history: int, days: int) -> tuple[Path, Definitio
     with app.app_context():
         seed_demo_city()
         db.session.commit()
-        demo.add_responses(history, seed=1, now=start)
+        defn, world = _world(start)
+        _history(defn, world, history)
+        db.session.commit()
         sweep_all(now=start)
-        points = list(
-            db.session.execute(db.select(CollectionPoint).order_by(CollectionPoint.id)).scalars()
-        )
-        defn = definition_of(points[0].questionnaire_version)
-        streets = list(
-            db.session.execute(db.select(Region).where(Region.level == "street")).scalars()
-        )
-        world = World(
-            codes=[p.code for p in points],
-            channel_of={p.code: p.channel.code for p in points},
-            streets_near={
-                p.code: [
-                    s.code for s in streets
-                    if s.path.startswith("/".join(p.region.path.split("/")[:3]) + "/")
-                ]
-                for p in points
-            },
-            all_streets=[s.code for s in streets],
-            effect={},
-            weight={p.code: (4.0 if p.channel.code == "wechat" else 1.0) for p in points},
-            start=start,
-        )  # fmt: skip
         db.session.remove()
         db.engine.dispose()
     return path, defn, world
+
+
+def _world(start: dt.datetime) -> tuple[Definition, World]:
+    from survey.extensions import db
+    from survey.models import CollectionPoint
+    from survey.models import Region
+    from survey.services.questionnaires import definition_of
+
+    points = list(
+        db.session.execute(db.select(CollectionPoint).order_by(CollectionPoint.id)).scalars()
+    )
+    streets = list(db.session.execute(db.select(Region).where(Region.level == "street")).scalars())
+    rng = random.Random(0)
+    world = World(
+        codes=[p.code for p in points],
+        channel_of={p.code: p.channel.code for p in points},
+        streets_near={
+            p.code: [
+                s.code for s in streets
+                if s.path.startswith("/".join(p.region.path.split("/")[:3]) + "/")
+            ]
+            for p in points
+        },
+        all_streets=[s.code for s in streets],
+        effect={
+            p.code: rng.gauss(0, 0.3) + (0.4 if p.channel.code == "wechat" else 0.0)
+            for p in points
+        },
+        weight={p.code: (4.0 if p.channel.code == "wechat" else 1.0) for p in points},
+        start=start,
+    )  # fmt: skip
+    return definition_of(points[0].questionnaire_version), world
+
+
+def _history(defn: Definition, world: World, n: int) -> None:
+    """``n`` residents of the last four weeks, stored with the response service."""
+    from survey.extensions import db
+    from survey.models import CollectionPoint
+    from survey.services.integrity.screening import Screen
+    from survey.services.responses import placement_of
+    from survey.services.responses import store_response
+
+    rng = random.Random(1)
+    honest = Honest.draw(rng)
+    points = {p.code: p for p in db.session.execute(db.select(CollectionPoint)).scalars()}
+    placements = {code: placement_of(p) for code, p in points.items()}
+    weights = [world.weight[c] for c in world.codes]
+    for i in range(n):
+        code = rng.choices(world.codes, weights=weights)[0]
+        served = daytime(rng, world.start - dt.timedelta(days=rng.randint(1, 28)))
+        seconds = rng.lognormvariate(math.log(honest.duration_median), honest.duration_sigma)
+        near = world.streets_near[code] or world.all_streets
+        theta = world.effect[code] + rng.gauss(0, 0.8)
+        store_response(
+            placements[code],
+            defn,
+            honest_answers(defn, rng, theta, rng.choice(near), honest.item_noise),
+            served_at=served,
+            submitted_at=served + dt.timedelta(seconds=seconds),
+            device_hash=f"history-{i}",
+            form_instance=f"history-{i}",
+            screen=Screen(network_hash=f"net-{rng.randrange(5000)}", agent_hash="wx"),
+        )
 
 
 # --- one seed ----------------------------------------------------------------------------
@@ -678,10 +721,6 @@ def run_seed(
     work.mkdir()
     db_path = work / "survey.db"
     shutil.copyfile(template, db_path)
-    world.effect = {
-        c: rng.gauss(0, 0.3) + (0.4 if world.channel_of[c] == "wechat" else 0.0)
-        for c in world.codes
-    }
     clock = work / "clock"
     sim = Sim(0, clock, defn)
     sim.set_clock(world.start.timestamp())
@@ -822,15 +861,17 @@ def main() -> int:
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--honest", type=int, default=500, help="honest residents per seed")
     parser.add_argument("--days", type=int, default=2, help="simulated days per seed")
-    parser.add_argument("--history", type=int, default=4000, help="demo responses before")
+    parser.add_argument("--history", type=int, default=4000, help="responses before")
     parser.add_argument("--sweep-seconds", type=float, default=1.0)
+    parser.add_argument("--verbose", action="store_true", help="each seed's draws and flags")
     args = parser.parse_args()
     started = time.perf_counter()
     outcomes: list[Outcome] = []
     with tempfile.TemporaryDirectory(prefix="survey-integrity-") as tmp:
         work = Path(tmp)
         template, defn, world = build_template(work, args.history, args.days)
-        print(f"template: {args.history} demo responses, {time.perf_counter() - started:.0f} s")
+        took = time.perf_counter() - started
+        print(f"template: {args.history} residents' responses before, {took:.0f} s")
         for seed in range(args.first_seed, args.first_seed + args.seeds):
             o = run_seed(seed, template, defn, world, work / f"seed-{seed}", args)
             outcomes.append(o)
@@ -838,9 +879,16 @@ def main() -> int:
                 f"seed {seed}: {sum(o.n.values())} responses, injected {_pct(o.injected)}, "
                 + " ".join(f"{k.split()[0]} {_pct(o.share(k))}" for k in PATTERNS)
                 + f"; honest x {_pct(o.share('honest'))} v {_pct(o.share('honest', 'visible'))}"
-                + f", {o.seconds:.0f} s; honest excluded by {dict(o.codes.get('honest excluded', {}))}",
+                + f", {o.seconds:.0f} s",
                 flush=True,
             )
+            if args.verbose:
+                print(
+                    f"  drawn {o.drawn}; honest excluded by "
+                    f"{dict(o.codes.get('honest excluded', {}))}"
+                )
+                for kind in PATTERNS:
+                    print(f"  {kind}: {dict(o.codes.get(kind, {}))}")
             shutil.rmtree(work / f"seed-{seed}", ignore_errors=True)
     ok = report(outcomes)
     print(f"wall time {time.perf_counter() - started:.0f} s (shared machine)")

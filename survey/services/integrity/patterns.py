@@ -83,7 +83,7 @@ class Thresholds:
     batch_min: int = 8
     batch_served_spread: float = 120
     serial_gap_seconds: float = 30
-    serial_min: int = 4
+    serial_min: int = 5
     burst_minutes: float = 10
     burst_min: int = 20
     burst_factor: float = 5.0
@@ -192,14 +192,20 @@ def _served_together(rows: Sequence[Row], spread: float) -> list[Row]:
     return best
 
 
+#: Forms of one network and browser opened this close together are tabs of one person.
+TAB_SECONDS = 10.0
+
+
 def serial_chains(rows: Sequence[Row], th: Thresholds) -> list[Finding]:
     """One network prefix and browser family filling forms one after another (strong).
 
-    Per (network, browser) group in order of serving, a chain links a response to the
-    chain when its form was opened within ``serial_gap_seconds`` after any earlier member
-    was submitted (2 s of clock slack before): a person filling a stack of forms, in one
-    tab or in a few tabs at once. A chain of ``serial_min`` or more is flagged. Residents
-    behind one carrier address overlap each other at random; a stack of forms cannot.
+    Per (network, browser) group in order of serving, a chain links a response when its
+    form was opened within ``serial_gap_seconds`` after any earlier member was submitted
+    (2 s of clock slack before; a *serial* link), or within ``TAB_SECONDS`` of a member's
+    opening (another tab). A chain of ``serial_min`` or more with ``serial_min - 1`` serial
+    links is flagged: a person filling a stack of forms, in one tab or a few at once.
+    Residents behind one carrier address overlap each other at random; a crowd that scans
+    together opens forms at once but submits them apart, which makes no serial link.
     """
     groups: dict[tuple[str, str | None], list[Row]] = {}
     for r in rows:
@@ -215,9 +221,10 @@ def serial_chains(rows: Sequence[Row], th: Thresholds) -> list[Finding]:
             served = r.served or 0.0
             low = bisect.bisect_left(submits, served - th.serial_gap_seconds)
             high = bisect.bisect_right(submits, served + 2.0)
-            if low < high:
+            if low < high or served - (chain[-1].served or 0.0) <= TAB_SECONDS:
+                if low < high:
+                    gaps.append(served - submits[high - 1])
                 chain.append(r)
-                gaps.append(served - submits[high - 1])
                 bisect.insort(submits, r.submitted)
                 continue
             _close_chain(chain, gaps, th, found)
@@ -227,7 +234,7 @@ def serial_chains(rows: Sequence[Row], th: Thresholds) -> list[Finding]:
 
 
 def _close_chain(chain: list[Row], gaps: list[float], th: Thresholds, out: list[Finding]) -> None:
-    if len(chain) < th.serial_min:
+    if len(chain) < th.serial_min or len(gaps) < th.serial_min - 1:
         return
     out.append(
         Finding(

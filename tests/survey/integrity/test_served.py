@@ -153,8 +153,8 @@ def test_the_served_app_sweeps_and_flushes_by_itself(seeded: Flask, served: Guni
         code = db.session.execute(select(CollectionPoint.code)).scalars().first()
         db.session.rollback()
     assert code
-    # One phone filling five forms one after another, its cookies dropped between forms.
-    for _ in range(5):
+    # One phone filling six forms one after another, its cookies dropped between forms.
+    for _ in range(6):
         cookies: SimpleCookie = SimpleCookie()
         status, html = served.request("GET", f"/q/{code}", cookies=cookies)
         assert status == 200
@@ -170,7 +170,7 @@ def test_the_served_app_sweeps_and_flushes_by_itself(seeded: Flask, served: Guni
             db.session.rollback()
             return int(n)
 
-    assert _wait(lambda: serial_flags() >= 4), served.errors.read_text()[-3000:]
+    assert _wait(lambda: serial_flags() >= 5), served.errors.read_text()[-3000:]
     with seeded.app_context():
         state = db.session.get(IntegrityState, 1)
         assert state is not None and state.swept_at is not None and state.failure is None
@@ -180,7 +180,7 @@ def test_the_served_app_sweeps_and_flushes_by_itself(seeded: Flask, served: Guni
                 == int(QualityFlag.SERIAL | QualityFlag.EXCLUDED)
             )
         ).scalar_one()
-        assert flagged >= 4
+        assert flagged >= 5
         db.session.rollback()
 
     def scans() -> int:
