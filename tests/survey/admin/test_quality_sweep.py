@@ -6,6 +6,7 @@ import datetime as dt
 
 from flask import Flask
 from flask.testing import FlaskClient
+from flask.testing import FlaskCliRunner
 
 from survey.extensions import db
 from survey.models import AuditLog
@@ -105,3 +106,12 @@ def test_signals_are_not_shown_as_flags(
     assert f"答卷 #{ids[0]}" in by_code
     page = client.get("/admin/quality?days=90").get_data(as_text=True)
     assert "只有提示信号" in page
+
+
+def test_status_command_says_the_sweep_failed(runner: FlaskCliRunner, staff: Flask) -> None:
+    with staff.app_context():
+        record_failure("OperationalError: no such table")
+    status = runner.invoke(args=["integrity", "status"])
+    assert "扫描失败" in status.output and "OperationalError: no such table" in status.output
+    assert runner.invoke(args=["integrity", "sweep"]).exit_code == 0
+    assert "扫描失败" not in runner.invoke(args=["integrity", "status"]).output
