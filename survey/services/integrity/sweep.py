@@ -7,8 +7,8 @@ workers). Instead a sweep runs every ``INTEGRITY_SWEEP_SECONDS`` in one web proc
 (a lease row decides which; the thread is started with the server by gunicorn's
 ``post_worker_init``, see :mod:`.background`) or from ``survey integrity sweep`` (cron). It
 examines the responses with an id above its watermark that are older than
-``INTEGRITY_SETTLE_SECONDS`` (so a slower transaction with a smaller id has committed), and for each point they touch it
-reads only that point's responses of the last ``INTEGRITY_LOOKBACK_MINUTES`` plus the few
+``INTEGRITY_SETTLE_SECONDS`` (so a slower transaction with a smaller id has committed), and
+for each point they touch it reads only that point's responses of the last ``INTEGRITY_LOOKBACK_MINUTES`` plus the few
 before them that the answer signals need, the point's hourly state (``point_activity_hourly``)
 for its own norm and history, and the city's baseline (cached). Cost grows with new
 responses, never with all responses. Findings are written as ``response_flags`` rows and
