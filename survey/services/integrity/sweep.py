@@ -8,13 +8,14 @@ workers). Instead a sweep runs every ``INTEGRITY_SWEEP_SECONDS`` in one web proc
 ``post_worker_init``, see :mod:`.background`) or from ``survey integrity sweep`` (cron). It
 examines the responses with an id above its watermark that are older than
 ``INTEGRITY_SETTLE_SECONDS`` (so a slower transaction with a smaller id has committed), and
-for each point they touch it reads only that point's responses of the last ``INTEGRITY_LOOKBACK_MINUTES`` plus the few
-before them that the answer signals need, the point's hourly state (``point_activity_hourly``)
-for its own norm and history, and the city's baseline (cached). Cost grows with new
-responses, never with all responses. Findings are written as ``response_flags`` rows and
-``Response.flags`` bits; flags of a response that a reviewer already decided stay as decided.
-Inside an attack the strong flags go to the responses the evidence points at, one by one
-(:mod:`.decisions`), not to every response of the run.
+for each point they touch it reads only that point's responses of the last
+``INTEGRITY_LOOKBACK_MINUTES`` plus the few before them that the answer signals need, the
+point's hourly state (``point_activity_hourly``) for its own norm and history, and the city's
+baseline (cached). Cost grows with new responses, never with all responses. Findings are
+written as ``response_flags`` rows and ``Response.flags`` bits; flags of a response that a
+reviewer already decided stay as decided. Inside an attack the strong flags go to the
+responses the evidence points at, one by one (:mod:`.decisions`), not to every response of the
+run.
 
 The sweep is its own unit of work, like the scan counter: it commits its lease, then reads
 and computes outside any write transaction, then writes everything in one short
