@@ -24,6 +24,7 @@ from survey.reporting.problem_list.comment_topics import comment_topics
 from survey.reporting.problem_list.comment_topics import lexicon
 from survey.reporting.problem_list.effect import Effect
 from survey.reporting.problem_list.effect import before_after
+from survey.reporting.problem_list.item_small_area import item_small_area
 from survey.reporting.problem_list.ledger_xlsx import LedgerLine
 from survey.reporting.problem_list.ledger_xlsx import ledger_xlsx
 from survey.reporting.problem_list.weak_spots import AREA_LEVELS
@@ -57,7 +58,9 @@ def area_level(level: str) -> str:
 def problem_list(vf: VersionFilter, level: str = "street", sort: str = "gap") -> ProblemList:
     """Weak spots (city-wide test, rows in the user's scope) and topics in scope."""
     chosen = area_level(level)
-    weak = weak_spots(db.session, vf.filter, vf.definition, level=chosen, sort=sort)
+    weak = weak_spots(
+        db.session, vf.filter, vf.definition, level=chosen, sort=sort, small_area=item_small_area
+    )
     topics = comment_topics(db.session, vf.filter, vf.definition, level=chosen)
     return ProblemList(weak, topics, chosen)
 

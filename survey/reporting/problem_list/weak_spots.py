@@ -78,12 +78,10 @@ class SmallAreaFigure:
     method: str = "小区域估计"
 
 
-#: A source of small-area estimates: (bind, filter, item outcomes, area level) ->
-#: {(area key, item key): figure}. None until the small-area estimate is available.
-SmallAreaSource = Callable[
-    [Session | Connection, ReportFilter, Sequence[str], str],
-    Mapping[tuple[int, str], SmallAreaFigure],
-]
+#: A source of small-area estimates: (table of every (area, item) with ``area``, ``item``,
+#: ``n``, ``estimate``, ``overall``, ``tested``; the region index) -> {(area key, item key):
+#: figure}. ``item_small_area.item_small_area`` (issue 24's Fay-Herriot model) is the one used.
+SmallAreaSource = Callable[[pd.DataFrame, RegionIndex], Mapping[tuple[int, str], SmallAreaFigure]]
 
 
 @dataclass(frozen=True)
@@ -230,8 +228,10 @@ def weak_spots(
     city = estimates_many(design, methods, None, min_n=min_n, level=0.95)
     by_area = estimates_many(design, methods, "area", min_n=min_n, level=0.95)
     gaps = svy_gaps(design, outcomes, "area")
-    extra = small_area(bind, city_flt, outcomes, level) if small_area is not None else {}
-    table = _table(gaps, items, min_n, extra)
+    table = _table(gaps, items, min_n)
+    extra = small_area(table, regions) if small_area is not None else {}
+    keys = zip(table["area"].astype(int), table["item"], strict=True)
+    table["small_area"] = [extra.get(k) for k in keys]
     table = _correct(table, fdr_level)
     table = _residents(bind, table)
     labels = {q.key: item_label(q.text) for q in items}
@@ -268,7 +268,6 @@ def _table(
     gaps: Mapping[str, pd.DataFrame],
     items: Sequence[Question],
     min_n: int,
-    extra: Mapping[tuple[int, str], SmallAreaFigure],
 ) -> pd.DataFrame:
     """One frame of every (area, item) with its gap and whether it is tested."""
     parts = []
@@ -279,9 +278,6 @@ def _table(
     table = pd.concat(parts, ignore_index=True)
     table = table[table["area"] > 0].reset_index(drop=True)
     table["tested"] = (table["n"] >= min_n) & table["p_value"].notna()
-    keys = list(zip(table["area"].astype(int), table["item"], strict=True))
-    tested = table["tested"].tolist()
-    table["small_area"] = [None if t else extra.get(k) for k, t in zip(keys, tested, strict=True)]
     return table
 
 
@@ -421,6 +417,11 @@ def _notes(has_small_area: bool, fdr_level: float, min_n: int) -> list[str]:
         f"某题有效回答少于 {min_n} 份的区域不做检验。",
         "全市数值为全市所有答卷（含区县级点位）；区县以上点位的答卷计入全市，不单列。",
     ]
-    if not has_small_area:
-        notes.append("小区域估计尚未接入：样本不足的区域显示“样本不足”。")
+    if has_small_area:
+        notes.append(
+            "样本不足的区域显示小区域估计（Fay–Herriot 模型，区县效应为协变量，标注“小区域估计”），"
+            "不参与显著性检验。"
+        )
+    else:
+        notes.append("未使用小区域估计：样本不足的区域显示“样本不足”。")
     return notes

@@ -334,11 +334,11 @@ def test_briefing_lists_open_problems(
 
 
 def test_thin_streets_say_too_few_or_take_the_small_area_estimate(ledger_app: Flask) -> None:
-    """Without a small-area source a thin street says 样本不足; with one, its figure is
-    shown, marked, and kept out of the test family."""
+    """Without a small-area source a thin street says 样本不足; with issue 24's Fay-Herriot
+    model fitted per item, its figure is shown, marked, and kept out of the test family."""
     from survey.reporting import ReportFilter
     from survey.reporting.problem_list import ledger_pages
-    from survey.reporting.problem_list.weak_spots import SmallAreaFigure
+    from survey.reporting.problem_list.item_small_area import item_small_area
     from survey.reporting.problem_list.weak_spots import weak_spots
 
     thin_code = demo.THIN_STREETS[0]
@@ -346,18 +346,16 @@ def test_thin_streets_say_too_few_or_take_the_small_area_estimate(ledger_app: Fl
         defn = ledger_pages.definition_for(1)
         flt = ReportFilter(questionnaire_id=1)
         plain_report = weak_spots(db.session, flt, defn)
-        thin_id = _region_id(ledger_app, thin_code)
-        calls = []
-
-        def source(bind, flt, outcomes, level):  # type: ignore[no-untyped-def]
-            calls.append((tuple(outcomes), level))
-            return {(thin_id, "sat_traffic"): SmallAreaFigure(0.5, 0.4, 0.6)}
-
-        with_sae = weak_spots(db.session, flt, defn, small_area=source)
+        with_sae = weak_spots(db.session, flt, defn, small_area=item_small_area)
     thin = [r for r in plain_report.rows if r.area_code == thin_code]
     assert thin and all(r.source == "too_few" and r.reason.startswith("样本不足") for r in thin)
-    assert any("小区域估计尚未接入" in n for n in plain_report.notes)
-    marked = [r for r in with_sae.rows if r.area_code == thin_code and r.item == "sat_traffic"]
-    assert marked[0].source == "small_area" and marked[0].estimate == 0.5
-    assert marked[0].q_value is None and not marked[0].weak and "小区域估计" in marked[0].reason
-    assert with_sae.tested == plain_report.tested and calls[0][1] == "street"
+    assert any("未使用小区域估计" in n for n in plain_report.notes)
+    marked = [r for r in with_sae.rows if r.area_code == thin_code]
+    assert len(marked) == len(thin) and all(r.source == "small_area" for r in marked)
+    for r in marked:
+        assert 0 <= r.ci_low <= r.estimate <= r.ci_high <= 1
+        assert r.q_value is None and not r.weak and r.reason.startswith("小区域估计")
+        assert r.gap == pytest.approx(r.estimate - r.city)
+    assert with_sae.tested == plain_report.tested and with_sae.found == plain_report.found
+    direct = {(r.area_code, r.item): r.gap for r in plain_report.rows if r.source == "direct"}
+    assert direct == {(r.area_code, r.item): r.gap for r in with_sae.rows if r.source == "direct"}
