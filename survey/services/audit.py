@@ -37,6 +37,10 @@ ACTION_NAMES: dict[str, str] = {
     "point_window": "设置点位采集时段",
     "integrity_sweep": "质量扫描",
     "export_responses": "导出答卷",
+    "paper_import": "导入纸质问卷",
+    "paper_double": "纸质问卷双录入比对",
+    "paper_settle": "核定双录入差异",
+    "paper_discard": "作废双录入批次",
 }
 
 

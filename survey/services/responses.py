@@ -168,7 +168,10 @@ def _screened(
     residence_outside: bool,
 ) -> tuple[float | None, QualityFlag]:
     """Completion time and the per-response quality flags (``integrity.screening``)."""
-    duration, flags = screening.timing(served_at, submitted)
+    if screen.timed:
+        duration, flags = screening.timing(served_at, submitted)
+    else:  # paper: no clock, so no completion time and no timing flag
+        duration, flags = None, QualityFlag(0)
     seconds = cached(
         "definitions",
         ("reading", defn.checksum, screen.model),
