@@ -217,7 +217,9 @@ class RowCheck:
         found: Answers,
         region: RegionLookup | None,
     ) -> bool:
-        code, reason = region(value) if region is not None else (None, "点位无效，无法核对区域")
+        if region is None:  # the row's point is bad (reported there): the city is unknown
+            return False
+        code, reason = region(value)
         if code is None:
             self.error(row, column, reason)
             return False

@@ -36,6 +36,14 @@ class Column:
     option: Option | None = None
 
     @property
+    def title(self) -> str:
+        """The short name and the question's text (first 40 characters)."""
+        if self.question is None:
+            return self.short
+        text = self.question.text
+        return f"{self.short} {text[:40]}{'…' if len(text) > 40 else ''}"
+
+    @property
     def short(self) -> str:
         """A short name for messages: "Q5 拨打12345市民服务热线", "编号", ..."""
         if self.question is None:

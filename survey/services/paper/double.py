@@ -82,7 +82,7 @@ def compare(first: Upload, second: Upload, user: User | None) -> PaperBatch:
                         serial=serial[:40],
                         row_key=key[:120],
                         column=c.key,
-                        heading=c.short[:300],
+                        heading=c.title[:300],
                         value_a=va,
                         value_b=vb,
                     )
@@ -274,7 +274,7 @@ def store_batch(
     batch.rows_a = batch.rows_b = None
     db.session.flush()
     record(user, name, len(parsed.rows), "stored", batch=batch.id)
-    return ImportResult(checked, batch)
+    return ImportResult(checked, batch, len(checked.ready))
 
 
 def discard(batch: PaperBatch, user: User | None) -> None:

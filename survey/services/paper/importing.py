@@ -17,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 from sqlalchemy import select
 
@@ -333,7 +334,7 @@ def _stored_serials(out: Checked, rule: RowCheck, column: Column) -> int:
     wanted: dict[int, set[str]] = defaultdict(set)
     for _, point_id, _, serial in out.keyed:
         wanted[point_id].add(serial)
-    stored: set[tuple[int, str]] = set()
+    stored: set[Any] = set()
     for point_id, serials in wanted.items():
         listed = sorted(serials)
         for start in range(0, len(listed), 500):
@@ -343,7 +344,7 @@ def _stored_serials(out: Checked, rule: RowCheck, column: Column) -> int:
                         PaperResponse.point_id == point_id,
                         PaperResponse.serial.in_(listed[start : start + 500]),
                     )
-                ).tuples()
+                ).all()
             )
     if not stored:
         return 0

@@ -50,11 +50,8 @@ class ImportResult:
 
     checked: Checked
     batch: PaperBatch | None = None
-
-    @property
-    def stored(self) -> int:
-        """Responses stored."""
-        return self.batch.stored_count if self.batch is not None else 0
+    #: Responses stored.
+    stored: int = 0
 
 
 def import_file(
@@ -73,7 +70,7 @@ def import_file(
     batch = new_batch(parsed.target, user, filename, len(parsed.rows))
     store_rows(batch, parsed.target, checked.ready, progress)
     record(user, filename, len(parsed.rows), "stored", batch=batch.id)
-    return ImportResult(checked, batch)
+    return ImportResult(checked, batch, len(checked.ready))
 
 
 def new_batch(

@@ -77,6 +77,14 @@ def find_version(key: str, number: int | None = None) -> QuestionnaireVersion:
     return version
 
 
+def version_by_id(version_id: int | None) -> QuestionnaireVersion:
+    """A stored version by id; 404 if none."""
+    version = db.session.get(QuestionnaireVersion, version_id) if version_id else None
+    if version is None:
+        raise NotFound("请选择问卷版本。")
+    return version
+
+
 def build_template(version: QuestionnaireVersion, user: User | None) -> TemplateFile:
     """The entry template of ``version`` with the points ``user`` may import for."""
     defn = definition_of(version)
