@@ -26,7 +26,6 @@ from questionnaires import Question
 from questionnaires import visible_keys
 from questionnaires._model import DEFAULT_TEXT_MAX_LENGTH
 from questionnaires._model import OTHER_MAX_LENGTH
-from survey.cache import cached
 from survey.services.paper.columns import Column
 from survey.services.paper.columns import letter
 
@@ -111,6 +110,13 @@ class RowCheck:
     columns: Sequence[Column]
     errors: list[CellError] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.lookups = {
+            q.key: choice_lookup(q) for q in self.defn.questions if q.type in ("single", "scale")
+        }
+        self.first = {c.question.key: c for c in reversed(self.columns) if c.question is not None}
+        self.answer_columns = [c for c in self.columns if c.question is not None]
+
     def error(self, row: Row, column: Column, reason: str) -> None:
         """Record a bad cell of ``row`` in ``column``."""
         self.errors.append(
@@ -127,9 +133,7 @@ class RowCheck:
         """The row's answers; each bad cell recorded (its question then counts as unknown)."""
         found = Answers({}, {})
         bad: set[str] = set()
-        for column in self.columns:
-            if column.question is None:
-                continue
+        for column in self.answer_columns:
             if not self._read(row, column, found, region):
                 bad.add(column.question.key)
         self._skip_logic(row, found, bad)
@@ -162,10 +166,7 @@ class RowCheck:
         return self._text(row, column, q, value, found)
 
     def _choice(self, row: Row, column: Column, q: Question, value: str, found: Answers) -> bool:
-        lookup = cached(
-            "definitions", ("paper_choices", self.defn.checksum, q.key), lambda: choice_lookup(q)
-        )
-        chosen = lookup.get(value)
+        chosen = self.lookups[q.key].get(value)
         if chosen is None:
             labels = "、".join(o.label for o in q.options)
             self.error(
@@ -238,7 +239,7 @@ class RowCheck:
         """Answers to hidden questions, missing required answers, "其他" without text."""
         visible = visible_keys(self.defn, found.answers)
         unsure = set(bad)
-        first = {c.question.key: c for c in reversed(self.columns) if c.question is not None}
+        first = self.first
         for q in self.defn.questions:
             cond = q.show_if
             if cond is not None and cond.question in unsure:

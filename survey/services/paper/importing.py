@@ -45,17 +45,14 @@ from survey.services.paper.columns import Column
 from survey.services.paper.columns import layout
 from survey.services.paper.columns import match_header
 from survey.services.paper.columns import version_of
+from survey.services.paper.sheet import read_table
 from survey.services.questionnaires import definition_of
-from survey.services.region_import import read_rows
 from survey.services.resident import PointInfo
 from survey.timeutil import CST
 from survey.timeutil import local_day
 
 #: Most rows of one file.
 MAX_ROWS = 50_000
-#: Largest XLSX once unzipped (a ZIP bomb is refused unread): 50,000 rows of a long
-#: questionnaire fit.
-MAX_INFLATED = 400 * 1024 * 1024
 #: Progress callback: rows done so far (checking, then storing).
 Progress = Callable[[str, int, int], None]
 
@@ -103,7 +100,7 @@ class Parsed:
 
 def read_file(filename: str, data: bytes) -> Parsed:
     """Read a filled template; a file that is not one is an ``ImportFileError``."""
-    raw = read_rows(filename, data, max_rows=MAX_ROWS, max_inflated=MAX_INFLATED)
+    raw = read_table(filename, data, MAX_ROWS)
     if not raw:
         raise ImportFileError("文件是空的。请在录入模板中录入后再导入。")
     header = raw[0][1]
@@ -156,6 +153,13 @@ class Points:
             self.root = root.path if root is not None else None
         self.infos: dict[str, PointInfo] = {}
         self.memo: dict[str, tuple[PointInfo | None, str]] = {}
+        self.regions: dict[int, Callable[[str], tuple[str | None, str]]] = {}
+
+    def region(self, point: PointInfo, defn: Definition) -> Callable[[str], tuple[str | None, str]]:
+        """The region lookup of ``point``'s city (one per point)."""
+        if point.id not in self.regions:
+            self.regions[point.id] = _region_lookup(point, defn)
+        return self.regions[point.id]
 
     def resolve(self, text: str) -> tuple[PointInfo | None, str]:
         """The point of a typed value, or None and the reason."""
@@ -252,7 +256,7 @@ def _check_row(
     if point is None:
         rule.error(row, fixed["point"], reason)
     day = _day(row, rule, fixed["date"], target)
-    region = _region_lookup(point, target.defn) if point is not None else None
+    region = points.region(point, target.defn) if point is not None else None
     answers = rule.answers(row, region)
     if serial and point is not None:
         first = seen.setdefault((point.id, serial), row.number)
@@ -292,10 +296,9 @@ def submitted_at(day: dt.date) -> dt.datetime:
 
 
 def _region_lookup(point: PointInfo, defn: Definition) -> Callable[[str], tuple[str | None, str]]:
-    options = resident.region_options(point, defn)
+    names = _region_names(resident.region_options(point, defn))
 
     def lookup(text: str) -> tuple[str | None, str]:
-        names = _region_names(options)
         found = names.get(normal(text)) or names.get(normal(text).upper())
         if found is None:
             return None, "不是本市的区（县）或街道（镇）：请从下拉列表中选择"

@@ -4,7 +4,8 @@ Uploads are the one place in the staff area where a request body may be large: a
 template of 10,000 papers is several megabytes, while ``MAX_CONTENT_LENGTH`` (64 KiB) keeps
 every other request small. The two upload routes are exempt from the app-wide CSRF check
 (which would parse the body under the small limit first); each raises the limit to
-``PAPER_MAX_UPLOAD_BYTES`` for its own request, then checks the CSRF token itself.
+``PAPER_MAX_UPLOAD_BYTES`` for its own request (and the multipart decoder's buffer to
+1 MiB), then checks the CSRF token itself.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def paper_template() -> ResponseReturnValue:
 def _uploads(*names: str) -> list[tuple[str, bytes]]:
     """The uploaded files under ``names`` (raises the body limit, then checks CSRF)."""
     request.max_content_length = int(current_app.config["PAPER_MAX_UPLOAD_BYTES"])
+    # Werkzeug's multipart decoder also holds the not-yet-parsed part of a file in a buffer
+    # bounded by this limit (64 KiB elsewhere): a few of its 64 KiB reads must fit.
+    request.max_form_memory_size = 1024 * 1024
     csrf.protect()
     found = []
     for name in names:
@@ -78,6 +82,7 @@ def _uploads(*names: str) -> list[tuple[str, bytes]]:
         if not filename.lower().endswith(ALLOWED):
             raise InvalidInput("只支持录入模板的 XLSX 文件，或另存的 CSV 文件（UTF-8 或 GBK）。")
         found.append((filename, upload.read()))
+        upload.close()  # a large upload is spooled to a temporary file: close it now
     return found
 
 
