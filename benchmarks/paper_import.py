@@ -7,12 +7,14 @@ demo city (96 points) on a fresh SQLite file (or an empty PostgreSQL database), 
 text, a few suggestions) spread over the points and the last 20 days, and times, in this
 process, what ``survey paper import`` and the staff upload do:
 
-1. clean XLSX import: read, check every cell, store through the QR flow's writer, commit;
+1. clean XLSX import: read, check every cell, build each response with the QR flow's
+   ``response_values``, write 500 at a time (``write_many``), commit;
 2. the same papers as a GBK CSV through the staff upload (HTTP, test client): refused, every
    row's serial stored already (10,000 cells listed on the page);
 3. a refused XLSX with one bad cell in every row (an unknown option): every cell listed;
 4. baselines in the same run: reading the XLSX alone (calamine), and the QR flow's writer
-   alone (``write_response`` for the same 10,000 answer sets, no paper checks).
+   alone, one response at a time as a resident's request does (``write_response`` for the
+   same 10,000 answer sets, no paper checks).
 
 Figures print as seconds and as ratios to the baselines. Timing is noisy on a shared machine.
 """
