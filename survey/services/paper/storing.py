@@ -29,7 +29,6 @@ from survey.models.base import utcnow
 from survey.services import access
 from survey.services import audit
 from survey.services import resident
-from survey.services import transaction
 from survey.services.integrity.screening import Screen
 from survey.services.integrity.screening import Window
 from survey.services.paper.importing import Checked
@@ -153,12 +152,12 @@ def store_rows(
 
 
 def _link(links: list[dict[str, Any]]) -> None:
+    """The serials of the stored responses; the caller rolls back on ``Conflict``."""
     if not links:
         return
     try:
         db.session.connection().execute(insert(PaperResponse.__table__), links)
     except IntegrityError:  # another import stored one of these serials meanwhile
-        transaction.rollback()
         raise Conflict(
             "另一个导入刚刚存入了相同点位、相同编号的问卷，本次未导入任何问卷。"
             "请重新导入本文件，已存入的编号会被逐一列出。"

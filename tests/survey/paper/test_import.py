@@ -213,3 +213,33 @@ def test_every_import_is_audit_logged_stored_or_refused(paper: Paper) -> None:
     ]
     assert details[1]["errors"] == 1
     assert {e.username for e in entries} == {"(命令行)"}
+
+
+def test_a_race_on_the_same_serials_is_a_conflict_and_stores_nothing(paper: Paper) -> None:
+    """Two imports of one file checked at once both pass the serial check; the UNIQUE
+    constraint refuses the second at its INSERT, and the caller rolls back."""
+    import pytest
+
+    from survey.errors import Conflict
+    from survey.services.paper.importing import check
+    from survey.services.paper.importing import read_file
+    from survey.services.paper.storing import new_batch
+    from survey.services.paper.storing import store_rows
+
+    data = csv_file(paper.target.defn, [paper.row("R1"), paper.row("R2")])
+    with paper.app.app_context():
+        first = check(read_file("a.csv", data), None)
+        second = check(read_file("a.csv", data), None)
+        assert first.ok and second.ok
+        store_rows(
+            new_batch(first.parsed.target, None, "a.csv", 2), first.parsed.target, first.ready
+        )
+        transaction.commit()
+        with pytest.raises(Conflict):
+            store_rows(
+                new_batch(second.parsed.target, None, "a.csv", 2),
+                second.parsed.target,
+                second.ready,
+            )
+        transaction.rollback()
+        assert _count(Response) == 2 and _count(PaperResponse) == 2
