@@ -85,18 +85,11 @@ class _Row:
     parent: str
 
 
-def read_rows(
-    filename: str,
-    data: bytes,
-    *,
-    max_rows: int = MAX_ROWS,
-    max_inflated: int = MAX_XLSX_INFLATED,
-) -> list[tuple[int, list[str]]]:
-    """(row number, cells) for every non-empty row of a CSV or XLSX file, header included
-    (an XLSX file: at most ``max_rows`` + 2 rows read, ``max_inflated`` bytes unzipped)."""
+def read_rows(filename: str, data: bytes) -> list[tuple[int, list[str]]]:
+    """(row number, cells) for every non-empty row of a CSV or XLSX file, header included."""
     lower = filename.lower()
     if lower.endswith(".xlsx"):
-        return _read_xlsx(data, max_rows, max_inflated)
+        return _read_xlsx(data)
     if lower.endswith((".csv", ".txt")):
         return _read_csv(data)
     raise ImportFileError("只支持 CSV 或 XLSX 文件。")
@@ -119,9 +112,7 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
     return [(i, [c.strip() for c in r]) for i, r in enumerate(rows, start=1) if any(r)]
 
 
-def _read_xlsx(
-    data: bytes, max_rows: int = MAX_ROWS, max_inflated: int = MAX_XLSX_INFLATED
-) -> list[tuple[int, list[str]]]:
+def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
     """Rows of the first sheet; any file openpyxl cannot read is an ``ImportFileError``.
 
     The file comes from a browser, so nothing about it is trusted: a ZIP that would inflate
@@ -130,7 +121,7 @@ def _read_xlsx(
     error while reading the workbook or its sheet XML (broken XML, missing parts, an entity
     bomb) means the file cannot be read: a 400 with a message, never a 500.
     """
-    _check_inflated_size(data, max_inflated)
+    _check_inflated_size(data)
     from openpyxl import load_workbook
 
     book = None
@@ -142,7 +133,7 @@ def _read_xlsx(
             cells = ["" if v is None else _cell_text(v) for v in values]
             if any(cells):
                 out.append((i, cells))
-            if len(out) > max_rows + 1:
+            if len(out) > MAX_ROWS + 1:
                 break
     except Exception as exc:  # untrusted file: every failure means "cannot be read"
         raise ImportFileError("无法读取 XLSX 文件，请确认文件未损坏。") from exc
@@ -152,7 +143,7 @@ def _read_xlsx(
     return out
 
 
-def _check_inflated_size(data: bytes, limit: int = MAX_XLSX_INFLATED) -> None:
+def _check_inflated_size(data: bytes) -> None:
     """Refuse an XLSX (a ZIP) that is not a ZIP or would inflate beyond the limit."""
     import zipfile
 
@@ -161,8 +152,8 @@ def _check_inflated_size(data: bytes, limit: int = MAX_XLSX_INFLATED) -> None:
             inflated = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise ImportFileError("无法读取 XLSX 文件，请确认文件未损坏。") from exc
-    if inflated > limit:
-        raise ImportFileError("XLSX 文件解压后过大，请只保留要导入的工作表后重新保存。")
+    if inflated > MAX_XLSX_INFLATED:
+        raise ImportFileError("XLSX 文件解压后过大，请只保留区域表后重新保存。")
 
 
 def _cell_text(value: object) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy import insert
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from questionnaires import OTHER_VALUE
@@ -245,7 +246,12 @@ def write_many(built: Sequence[tuple[dict[str, Any], list[dict[str, Any]]]]) -> 
         for row in answers
     ]
     if rows:
-        conn.execute(insert(Answer.__table__), rows)
+        if conn.dialect.name == "postgresql":
+            # One statement of five arrays: psycopg would send each answer as a statement
+            # of its own (about 30 a paper; 13 s of 21 for 2,000 papers under load).
+            conn.execute(_UNNEST_ANSWERS, {k: [r[k] for r in rows] for k in _ANSWER_KEYS})
+        else:
+            conn.execute(insert(Answer.__table__), rows)
     return ids
 
 
@@ -256,6 +262,11 @@ _INSERT_RESPONSE = DriverStatement(
 )
 _ANSWER_KEYS = ("response_id", "question_key", "value", "text", "number")
 _INSERT_ANSWERS = DriverStatement(insert(Answer.__table__), keys=_ANSWER_KEYS)
+_UNNEST_ANSWERS = text(
+    "INSERT INTO answers (response_id, question_key, value, text, number) SELECT * FROM unnest("
+    "CAST(:response_id AS INTEGER[]), CAST(:question_key AS VARCHAR[]), "
+    "CAST(:value AS VARCHAR[]), CAST(:text AS TEXT[]), CAST(:number AS DOUBLE PRECISION[]))"
+)
 
 
 def lock_for_write(conn: Connection | None = None) -> None:
