@@ -28,6 +28,7 @@ from questionnaires._model import DEFAULT_TEXT_MAX_LENGTH
 from questionnaires._model import OTHER_MAX_LENGTH
 from survey.services.paper.columns import Column
 from survey.services.paper.columns import letter
+from survey.spreadsheet_text import safe_cell
 
 #: Longest serial number.
 SERIAL_MAX = 40
@@ -82,6 +83,7 @@ def choice_lookup(q: Question) -> dict[str, str]:
         out[normal(o.value)] = o.value
     for o in q.options:
         out[normal(o.label)] = o.value
+        out[normal(str(safe_cell(o.label)))] = o.value  # as the template wrote it
     return out
 
 

@@ -39,6 +39,7 @@ from survey.services.paper.importing import period_of
 from survey.services.questionnaires import definition_of
 from survey.services.region_options import RegionOptions
 from survey.services.region_options import query_region_options
+from survey.spreadsheet_text import safe_cell
 
 #: Rows of the entry sheet that carry the dropdowns.
 TEMPLATE_ROWS = 10_000
@@ -135,7 +136,7 @@ def _entry_sheet(
     points: list[str],
     regions: list[RegionOptions],
 ) -> None:
-    sheet.append([c.heading for c in columns])
+    sheet.append([safe_cell(c.heading) for c in columns])
     sheet.freeze_panes = "D2"
     sheet.row_dimensions[1].height = 90
     for index, column in enumerate(columns):
@@ -164,9 +165,9 @@ class _Lists:
         """The absolute range of a new list of ``values``."""
         self.used += 1
         col = letter(self.used - 1)
-        self.sheet.cell(row=1, column=self.used, value=title)
+        self.sheet.cell(row=1, column=self.used, value=safe_cell(title))
         for i, value in enumerate(values or ["（无）"], start=2):
-            self.sheet.cell(row=i, column=self.used, value=value)
+            self.sheet.cell(row=i, column=self.used, value=safe_cell(value))
         return f"'选项'!${col}$2:${col}${max(len(values), 1) + 1}"
 
 
@@ -256,7 +257,7 @@ def _guide_sheet(
         "只要有一个单元格有误，整个文件都不会导入，系统会列出每个有误的单元格（行、列、原因）。",
         "",
     ):
-        sheet.append([line])
+        sheet.append([safe_cell(line)])
     sheet.append(
         ["题号", "题目", "所在列", "题型", "是否必答", "跳题规则", "选项（序号 = 代码：文字）"]
     )
@@ -268,13 +269,18 @@ def _guide_sheet(
         cols = [letter(i) for i, c in enumerate(columns) if c.question is q]
         sheet.append(
             [
-                f"Q{numbers[q.key]}",
-                q.text,
-                f"{cols[0]}" if len(cols) == 1 else f"{cols[0]}—{cols[-1]}",
-                _TYPE_NAMES.get(q.type, q.type),
-                "必答" if q.required else "选答",
-                _skip_words(defn, q, numbers),
-                "；".join(f"{i} = {o.value}：{o.label}" for i, o in enumerate(q.options, start=1)),
+                safe_cell(value)
+                for value in (
+                    f"Q{numbers[q.key]}",
+                    q.text,
+                    f"{cols[0]}" if len(cols) == 1 else f"{cols[0]}—{cols[-1]}",
+                    _TYPE_NAMES.get(q.type, q.type),
+                    "必答" if q.required else "选答",
+                    _skip_words(defn, q, numbers),
+                    "；".join(
+                        f"{i} = {o.value}：{o.label}" for i, o in enumerate(q.options, start=1)
+                    ),
+                )
             ]
         )
     for col, width in zip("ABCDEFG", (8, 50, 10, 22, 10, 40, 80), strict=True):
