@@ -62,8 +62,7 @@ def paper_template() -> ResponseReturnValue:
     made = build_template(version, staff())
     response = Response(made.data, mimetype=XLSX)
     response.headers["Content-Disposition"] = f'attachment; filename="{made.filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return response  # Cache-Control: the staff area's private, no-store
 
 
 def _uploads(*names: str) -> list[tuple[str, bytes]]:
