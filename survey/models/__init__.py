@@ -8,6 +8,9 @@ from survey.models.integrity import IntegrityState
 from survey.models.integrity import PointHourly
 from survey.models.integrity import PointWindow
 from survey.models.integrity import ResponseFlag
+from survey.models.paper import PaperBatch
+from survey.models.paper import PaperMismatch
+from survey.models.paper import PaperResponse
 from survey.models.point import CollectionPoint
 from survey.models.point import PointScanDaily
 from survey.models.population import PopulationCount
@@ -46,6 +49,9 @@ __all__ = [
     "EstimateSettings",
     "IntegrityState",
     "LoginThrottle",
+    "PaperBatch",
+    "PaperMismatch",
+    "PaperResponse",
     "PointHourly",
     "PointScanDaily",
     "PointWindow",

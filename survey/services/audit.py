@@ -41,6 +41,10 @@ ACTION_NAMES: dict[str, str] = {
     "problem_create": "新增整改问题",
     "problem_update": "修改整改问题",
     "export_problems": "导出整改台账",
+    "paper_import": "导入纸质问卷",
+    "paper_double": "纸质问卷双录入比对",
+    "paper_settle": "核定双录入差异",
+    "paper_discard": "作废双录入批次",
 }
 
 
