@@ -37,6 +37,15 @@ ACTION_NAMES: dict[str, str] = {
     "point_window": "设置点位采集时段",
     "integrity_sweep": "质量扫描",
     "export_responses": "导出答卷",
+    "export_report": "导出报表",
+    "export_codebook": "导出变量说明",
+    "export_text": "导出开放题回答",
+    "read_text": "查看开放题回答",
+    "read_responses": "查看点位答卷",
+    "export_population": "导出人口数",
+    "api_read": "接口读取",
+    "flag_propose_clear": "申请排除答卷嫌疑",
+    "flag_reject_clear": "驳回排除申请",
 }
 
 
