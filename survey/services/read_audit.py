@@ -13,7 +13,6 @@ from typing import Any
 
 from survey.models import AuditLog
 from survey.models import User
-from survey.reporting import ReportFilter
 from survey.services import audit
 
 #: Read actions (their Chinese names are in ``audit.ACTION_NAMES``).
@@ -44,8 +43,9 @@ _FILTER_FIELDS: tuple[str, ...] = (
 )
 
 
-def filter_detail(flt: ReportFilter | None) -> dict[str, Any]:
-    """The set fields of a report filter, as plain values (dates as ISO text)."""
+def filter_detail(flt: Any) -> dict[str, Any]:
+    """The set fields of a report filter (``survey.reporting.ReportFilter``, read by
+    attribute: services do not import reporting), as plain values (dates as ISO text)."""
     if flt is None:
         return {}
     out: dict[str, Any] = {}
@@ -60,7 +60,7 @@ def filter_detail(flt: ReportFilter | None) -> dict[str, Any]:
 def record_read(
     actor: User | None,
     action: str,
-    flt: ReportFilter | None,
+    flt: Any,
     rows: int | None,
     **detail: Any,
 ) -> AuditLog:
