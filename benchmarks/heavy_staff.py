@@ -255,7 +255,7 @@ def main() -> int:
     env = build(work, args.responses)
     codes = codes_of(env)
     print(
-        f"server as make run (gunicorn.conf.py: gthread 2 workers x 4 threads), SQLite, "
+        f"server as make run (gunicorn.conf.py: 2 workers x 4 threads), SQLite, "
         f"{args.residents} residents (think {args.think} s), {args.staff} staff on {args.path}, "
         f"{args.seconds:.0f} s per phase; os.cpu_count()={os.cpu_count()}"
     )

@@ -10,7 +10,9 @@ loopback ports, and measures three phases of ``--seconds`` each:
 2. **nginx**: the same while ``--slow`` clients (half trickle a request head a byte every
    ``--gap`` seconds, half announce a 1,000-byte body and send a byte every ``--gap``
    seconds) connect through nginx, each reconnecting at once when cut;
-3. **direct**: the same slow clients and residents straight to gunicorn.
+3. **direct**: the same slow clients and residents straight to gunicorn;
+4. **before**: the same straight to gunicorn's plain gthread worker (``--worker-class
+   gthread``, what ``gunicorn.conf.py`` served with before issue 23).
 
 Per phase: resident flows, p50/p95/max of GET+POST, errors, and how many slow requests were
 cut (connection closed by the server). Timing is noisy on a shared machine: compare the
@@ -36,6 +38,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from load import MAKE_RUN
 from load import ROOT
 from load import Resident
 from load import answer
@@ -186,8 +189,10 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="survey-slow-"))
     target = start_project(work, argparse.Namespace(project=None))
     nginx, port = start_nginx(work, target.port)
+    wait_for_workers(target.port, target.codes[0])
     print(
-        f"gunicorn as make run (gthread 2 x 4) on :{target.port}, nginx on :{port} with "
+        f"gunicorn as make run (gunicorn.conf.py: 2 workers x 4 threads) on :{target.port}, "
+        f"nginx on :{port} with "
         f"{SHIPPED.name}; {args.slow} slow clients (a byte every {args.gap} s), "
         f"{args.residents} residents, {args.seconds:.0f} s per phase; cpus={os.cpu_count()}"
     )
@@ -201,9 +206,30 @@ def main() -> int:
         nginx.terminate()
         nginx.wait()
         stop(target.proc)
-    for phase in (base, proxied, direct):
+    # The same, straight to gunicorn's own gthread worker (gunicorn.conf.py before issue 23).
+    (work / "plain").mkdir()
+    plain = start_project(work / "plain", argparse.Namespace(project=MAKE_RUN))
+    try:
+        wait_for_workers(plain.port, plain.codes[0])
+        before = run_phase(
+            "slow clients, plain gthread (before)", plain.port, plain.codes, args, args.slow
+        )
+    finally:
+        stop(plain.proc)
+    for phase in (base, proxied, direct, before):
         show(phase, base)
     return 0
+
+
+def wait_for_workers(port: int, code: str) -> None:
+    """Until a form is served (the master listens before its workers have booted)."""
+    for _ in range(120):
+        try:
+            if Resident(port).request("GET", f"/q/{code}")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
 
 
 if __name__ == "__main__":
