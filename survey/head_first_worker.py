@@ -157,5 +157,11 @@ def _hand_over(conn: Any, head: bytes) -> None:
 
 
 def _refuse(conn: Any) -> None:
+    """Send the 408, and read what the client sent meanwhile (closing a socket with unread
+    bytes resets the connection, and the client may then lose the answer)."""
     with contextlib.suppress(OSError):
         conn.sock.sendall(TIMEOUT_RESPONSE)
+    conn.sock.setblocking(False)
+    with contextlib.suppress(OSError):
+        while conn.sock.recv(65536):
+            pass

@@ -46,11 +46,22 @@ def _trickle(port: int, code: str, n: int, answers: list[bytes]) -> None:
     except OSError:
         pass  # cut by the server
     finally:
-        try:
-            answers.append(_read_all(sock))
-        except OSError:
-            answers.append(b"")
+        answers.append(_read_until_closed(sock))
         sock.close()
+
+
+def _read_until_closed(sock: socket.socket) -> bytes:
+    """What the server sent before it closed (a reset after its answer keeps the answer)."""
+    chunks = []
+    while True:
+        try:
+            data = sock.recv(65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    return b"".join(chunks)
 
 
 def _trickle_body(port: int, code: str, n: int, stop: threading.Event) -> None:
