@@ -111,6 +111,11 @@ DEFAULTS: dict[str, Any] = {
     "MIN_CELL_N": 5,
     # SQLALCHEMY_ENGINE_OPTIONS default per database in load_config (pre-ping on servers only).
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
+    # Heavy staff requests (reports, exports, quality pages, the API) running at once in
+    # one worker process; one more gets a 503 with Retry-After (survey.web.staff_limit).
+    # 0: no bound.
+    "HEAVY_REQUESTS": 1,
+    "HEAVY_RETRY_SECONDS": 5,
 }
 
 

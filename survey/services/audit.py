@@ -45,6 +45,15 @@ ACTION_NAMES: dict[str, str] = {
     "paper_double": "纸质问卷双录入比对",
     "paper_settle": "核定双录入差异",
     "paper_discard": "作废双录入批次",
+    "export_report": "导出报表",
+    "export_codebook": "导出变量说明",
+    "export_text": "导出开放题回答",
+    "read_text": "查看开放题回答",
+    "read_responses": "查看点位答卷",
+    "export_population": "导出人口数",
+    "api_read": "接口读取",
+    "flag_propose_clear": "申请排除答卷嫌疑",
+    "flag_reject_clear": "驳回排除申请",
 }
 
 
