@@ -46,9 +46,20 @@ from analysis._targets import target_status
 
 # --- end simple intervals, means, targets, ranks, planning ---
 
+# --- field work: PPS sample plans, AAPOR outcome rates, interviewer effect ---
+# isort: split
+from analysis._aapor import DISPOSITIONS
+from analysis._aapor import aapor_rates
+from analysis._interviewer import interviewer_effect
+from analysis._pps import pps_probabilities
+from analysis._pps import pps_systematic
+
+# --- end field work ---
+
 __all__ = [
     "DEFAULT_LONELY_PSU",
     "DESIGN_METHODS",
+    "DISPOSITIONS",
     "LONELY_PSU_RULES",
     "RESULT_COLUMNS",
     "AggregateOutcome",
@@ -56,14 +67,18 @@ __all__ = [
     "ChisqResult",
     "NotEstimableError",
     "SurveyDesign",
+    "aapor_rates",
     "aggregate_units",
     "allocate",
     "design_from_aggregates",
     "design_from_units",
+    "interviewer_effect",
     "kish_n_eff",
     "mean_ci",
     "mean_summary",
     "poststratify",
+    "pps_probabilities",
+    "pps_systematic",
     "proportion_ci",
     "rake",
     "rank_intervals",
