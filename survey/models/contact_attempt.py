@@ -38,7 +38,9 @@ class ContactAttempt(Base):
     """One contact attempt (door, intercept or call) and its outcome."""
 
     __tablename__ = "contact_attempts"
-    __table_args__ = (Index("ix_contact_attempts_interviewer_at", "interviewer_id", "attempted_at"),)
+    __table_args__ = (
+        Index("ix_contact_attempts_interviewer_at", "interviewer_id", "attempted_at"),
+    )
 
     id: Mapped[intpk]
     client_uuid: Mapped[str] = mapped_column(String(36), unique=True)

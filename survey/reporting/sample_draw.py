@@ -36,7 +36,9 @@ def draw(units: Sequence[FrameUnit], per_district: int, seed: int) -> list[Drawn
         raise InvalidInput(f"抽样失败：{exc}") from None
     picked = out[out["selected"]]
     return [
-        DrawnUnit(int(r.district), int(r.community), float(r.size), float(r.prob), bool(r.certainty))
+        DrawnUnit(
+            int(r.district), int(r.community), float(r.size), float(r.prob), bool(r.certainty)
+        )
         for r in picked.itertuples(index=False)
     ]
 

@@ -144,7 +144,9 @@ def _pairs(raw: Any) -> list[tuple[str, str]]:
         raise ValueError("答案格式无效")
     out = []
     for pair in raw:
-        if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)
+        ):
             raise ValueError("答案格式无效")
         out.append((pair[0], pair[1]))
     return out

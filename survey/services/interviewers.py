@@ -73,11 +73,20 @@ def assign(actor: User, plan: SamplePlan, unit_id: int, interviewer_id: int, tar
         )
     ).scalar_one_or_none()
     if found is None:
-        db.session.add(InterviewerAssignment(unit_id=unit.id, interviewer_id=person.id, target=target))
+        db.session.add(
+            InterviewerAssignment(unit_id=unit.id, interviewer_id=person.id, target=target)
+        )
     else:
         found.target = target
     db.session.flush()
-    audit.record(actor, "interviewer_assign", "plan_unit", unit.id, interviewer=person.username, target=target)
+    audit.record(
+        actor,
+        "interviewer_assign",
+        "plan_unit",
+        unit.id,
+        interviewer=person.username,
+        target=target,
+    )
 
 
 @dataclass(frozen=True)

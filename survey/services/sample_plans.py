@@ -100,9 +100,7 @@ def frame(region: Region, sizes: Mapping[str, float]) -> list[FrameUnit]:
     anything else is refused, naming the codes (nothing is left out silently).
     """
     rows = db.session.execute(
-        db.select(Region).where(
-            Region.path.startswith(region.path), Region.level == "community"
-        )
+        db.select(Region).where(Region.path.startswith(region.path), Region.level == "community")
     ).scalars()
     communities = sorted(rows, key=lambda r: r.path)
     codes = {c.code for c in communities}
@@ -193,8 +191,12 @@ def _quotas(plan: SamplePlan) -> list[PlanQuota]:
         total = sum(c for _, _, c in counts)
         if total <= 0:
             name = db.session.get(Region, stratum.district_id)
-            raise InvalidInput(f"{name.name if name else '区县'}没有人口数，无法按年龄×性别分配配额。")
-        for (age, sex, _), target in zip(counts, split(wanted, [c for *_, c in counts]), strict=True):
+            raise InvalidInput(
+                f"{name.name if name else '区县'}没有人口数，无法按年龄×性别分配配额。"
+            )
+        for (age, sex, _), target in zip(
+            counts, split(wanted, [c for *_, c in counts]), strict=True
+        ):
             out.append(
                 PlanQuota(district_id=stratum.district_id, age_group=age, sex=sex, target=target)
             )

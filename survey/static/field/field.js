@@ -12,12 +12,28 @@
   if (!root) return;
   var swStatus = document.getElementById("sw-status");
 
-  if ("serviceWorker" in navigator) {
+  /* Offline: the worker caches the pages it serves; this page was loaded before the worker
+     controlled it, so it is put into the worker's cache here. data-offline="ready" once the
+     page opens without a network. */
+  function ready() {
+    if (!navigator.serviceWorker.controller) {
+      show(swStatus, "离线缓存正在准备…");
+      return;
+    }
+    caches.open("survey-field-v1").then(function (c) { return c.add(location.pathname); }).then(function () {
+      root.setAttribute("data-offline", "ready");
+      show(swStatus, "已可离线使用：断网后仍可打开本页并记录访问。");
+    }).catch(function () { show(swStatus, "离线缓存失败，请联网后刷新本页。"); });
+  }
+  if ("serviceWorker" in navigator && window.caches) {
+    navigator.serviceWorker.addEventListener("controllerchange", ready);
     navigator.serviceWorker.register(root.getAttribute("data-sw"), { scope: root.getAttribute("data-scope") })
       .then(function () { return navigator.serviceWorker.ready; })
-      .then(function () {
-        if (navigator.serviceWorker.controller) show(swStatus, "已可离线使用：断网后仍可打开本页并记录访问。");
-        else show(swStatus, "离线缓存已就绪，刷新一次本页后断网也能打开。");
+      .then(function (reg) {
+        // A page that opened while the worker was still installing is not controlled yet:
+        // ask the worker to take it over (controllerchange then calls ready()).
+        if (!navigator.serviceWorker.controller && reg.active) reg.active.postMessage("claim");
+        ready();
       })
       .catch(function () { show(swStatus, "此浏览器无法离线使用本页。"); });
   } else {
@@ -106,9 +122,14 @@
   function saveDraft() {
     if (!draft) return;
     draft.answers = pairs(); draft.unit_id = Number(unitSel.value); draft.mode = modeSel.value;
-    return get(draft.uuid).then(function (rec) {
-      if (rec && rec.status !== "draft") return;  // finished in another tab: keep its copy
-      return put(draft);
+    var copy = draft;
+    // Read and write in one transaction: transactions on the store run in the order they
+    // were created, so a draft finished (here or in another tab) is never set back.
+    return store("readwrite", function (s) {
+      s.get(copy.uuid).onsuccess = function (ev) {
+        var rec = ev.target.result;
+        if (!rec || rec.status === "draft") s.put(copy);
+      };
     });
   }
   form.addEventListener("change", saveDraft);
@@ -121,8 +142,10 @@
     return put(rec).then(refreshCounts).then(sync);
   }
   function finish(disposition) {
+    if (!draft) return;
     var rec = { uuid: draft.uuid, plan_id: planId, started_at: draft.started_at,
       answers: pairs(), disposition: disposition };
+    draft = null;  // no more draft saves until the next draft exists
     return queue(rec).then(newDraft).then(function () {
       window.scrollTo(0, 0);
       var b = form.querySelector("button[type=submit]");

@@ -17,6 +17,10 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+self.addEventListener("message", function (event) {
+  if (event.data === "claim") event.waitUntil(self.clients.claim());
+});
+
 function cacheable(url) {
   if (url.origin !== self.location.origin) return false;
   if (SHELL.indexOf(url.pathname) >= 0) return true;

@@ -30,7 +30,7 @@ from survey.services import interviewers
 from survey.services import transaction
 from survey.web.field import bp
 from survey.web.field.checks import check_answers
-from survey.web.field.checks import plan_form
+from survey.web.field.checks import plan_form as form_of_plan
 
 SERVICE_WORKER = Path(__file__).resolve().parent.parent.parent / "static" / "field" / "sw.js"
 
@@ -61,7 +61,7 @@ def plan_form(plan_id: int) -> ResponseReturnValue:
     items = interviewers.assignments_of(current_user, plan_id)
     if not items:
         return render_template("field/home.html", items=[], modes=FIELD_MODES), 404
-    defn, form_cls = plan_form(items[0].unit_id)
+    defn, form_cls = form_of_plan(items[0].unit_id)
     outcomes = {k: v for k, v in DISPOSITIONS.items() if k not in INTERVIEW_DISPOSITIONS}
     return render_template(
         "field/form.html",
@@ -105,7 +105,9 @@ def sync() -> ResponseReturnValue:
             check_answers(record, units[record.unit_id])
     result = field_sync.store(current_user, records, units)
     transaction.commit()
-    current_app.logger.debug("field sync: %d stored, %d already", len(result.stored), len(result.already))
+    current_app.logger.debug(
+        "field sync: %d stored, %d already", len(result.stored), len(result.already)
+    )
     return jsonify(
         stored=result.stored,
         already=result.already,

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
 from tests.conftest import put_state
 from tests.survey.admin.conftest import PASSWORD
-from tests.survey.admin.conftest import auth  # noqa: F401 (fixture)
-from tests.survey.admin.conftest import staff  # noqa: F401 (fixture)
+from tests.survey.admin.conftest import AuthActions
+from tests.survey.admin.conftest import create_staff_accounts
 
 
 def community_sizes() -> dict[str, float]:
@@ -69,6 +70,18 @@ class Fieldwork:
 
     plan_id: int
     units: dict[str, list[int]]  # interviewer -> assigned unit ids
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)
+
+
+@pytest.fixture
+def staff(seeded: Flask, request: pytest.FixtureRequest) -> Flask:
+    """The staff area's accounts (see tests/survey/admin/conftest.py)."""
+    put_state(request, seeded, "staff", "seeded", create_staff_accounts)
+    return seeded
 
 
 @pytest.fixture

@@ -23,7 +23,9 @@ def _counts(app: Flask) -> tuple[int, int, int]:
         ).scalar_one()
         attempts = db.session.execute(db.select(db.func.count(ContactAttempt.id))).scalar_one()
         linked = db.session.execute(
-            db.select(db.func.count(ContactAttempt.id)).where(ContactAttempt.response_id.is_not(None))
+            db.select(db.func.count(ContactAttempt.id)).where(
+                ContactAttempt.response_id.is_not(None)
+            )
         ).scalar_one()
     return responses, attempts, linked
 
@@ -131,8 +133,15 @@ def test_interviewer_sees_no_staff_pages(
 ) -> None:
     auth.login("iv_linjiang")
     assert client.get("/admin/").status_code == 302  # to the field form
-    for path in ("/admin/charts/trend-awareness.svg", "/admin/quality", "/admin/points",
-                 "/admin/mock", "/admin/questions", "/api/v1/estimates", "/api/points"):
+    for path in (
+        "/admin/charts/trend-awareness.svg",
+        "/admin/quality",
+        "/admin/points",
+        "/admin/mock",
+        "/admin/questions",
+        "/api/v1/estimates",
+        "/api/points",
+    ):
         assert client.get(path).status_code == 403, path
     assert client.get("/field/").status_code == 200
 
