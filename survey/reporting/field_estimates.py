@@ -21,7 +21,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis import AnalysisError
 from analysis import SurveyDesign
 from analysis import design_from_units
 from analysis import poststratify
@@ -29,7 +28,12 @@ from analysis import svy_estimates
 from analysis import weighting_report
 
 #: The metrics estimated (as the dashboard: three rates and the 0-100 score).
-FIELD_METRICS: tuple[str, ...] = ("awareness", "participation", "satisfaction", "satisfaction_score")
+FIELD_METRICS: tuple[str, ...] = (
+    "awareness",
+    "participation",
+    "satisfaction",
+    "satisfaction_score",
+)
 #: Post-stratification cells with fewer interviews are merged with a neighbour (as the
 #: dashboard); 0 merges only empty cells, as close to R as a sample allows.
 DEFAULT_MIN_CELL_N = 5
@@ -80,7 +84,9 @@ def qr_estimates(
 
 def difference(qr: pd.DataFrame, field: pd.DataFrame) -> pd.DataFrame:
     """QR − sampled per row (aligned on the index), with its SE and 95% interval."""
-    joined = qr[["estimate", "se"]].join(field[["estimate", "se"]], lsuffix="_qr", rsuffix="_field", how="outer")
+    joined = qr[["estimate", "se"]].join(
+        field[["estimate", "se"]], lsuffix="_qr", rsuffix="_field", how="outer"
+    )
     diff = joined["estimate_qr"] - joined["estimate_field"]
     se = np.sqrt(joined["se_qr"] ** 2 + joined["se_field"] ** 2)
     return pd.DataFrame(

@@ -251,3 +251,11 @@ def parse_sizes(text: str) -> dict[str, float]:
     if problems:
         raise InvalidInput("；".join(problems[:10]) + "。")
     return sizes
+
+
+def region_choices(actor: User) -> list[Region]:
+    """Cities and districts in the actor's scope (a plan covers one of them)."""
+    rows = db.session.execute(
+        access.visible_regions_select(actor).where(Region.level.in_(("city", "district")))
+    ).scalars()
+    return list(rows)
