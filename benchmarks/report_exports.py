@@ -130,9 +130,9 @@ def measure(url: str, steps: tuple[str, ...] = STEPS, traced: bool = False) -> d
     import datetime as dt
 
     from survey import create_app
-    from survey.services import exports
-    from survey.services import question_reports
-    from survey.services import response_export
+    from survey.reporting.exports import files as exports
+    from survey.reporting.exports import raw as response_export
+    from survey.reporting.questions import pages as question_reports
 
     app = create_app(
         {"DATABASE_URL": url, "SECRET_KEY": "bench" * 8, "INSTANCE_PATH": tempfile.mkdtemp()}

@@ -127,7 +127,7 @@ def measure(url: str, repeat: int, weighting: str) -> dict[str, Any]:
     from survey.reporting import ReportFilter
     from survey.reporting import dashboard
     from survey.reporting.filters import included_condition
-    from survey.reporting.regions import RegionIndex
+    from survey.reporting.region_index import RegionIndex
     from survey.reporting.statement import base_conditions
 
     engine = create_engine(normalise_database_url(url))

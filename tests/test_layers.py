@@ -7,11 +7,15 @@ import-linter). A violation fails with the importing module, the imported one an
   extension; it goes through ``survey.services`` and ``survey.reporting``.
 - Dependencies point one way: models, services and reporting never import the web layer or
   the command line; models import no services.
+- Between services and reporting, too, one way: reporting uses services (access rules, audit,
+  CSV cells, questionnaire definitions); services never import reporting. No module name
+  (the last part of a dotted name) lives in both packages.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 import grimp
 import pytest
@@ -19,25 +23,37 @@ import pytest
 GRAPH = grimp.build_graph("survey", "analysis", "questionnaires", include_external_packages=True)
 
 
-def _modules(package: str) -> set[str]:
-    return {package} | GRAPH.find_descendants(package) if package in GRAPH.modules else set()
+def _modules(package: str, graph: grimp.ImportGraph = GRAPH) -> set[str]:
+    return {package} | graph.find_descendants(package) if package in graph.modules else set()
 
 
 def _under(module: str, packages: Iterable[str]) -> bool:
     return any(module == p or module.startswith(p + ".") for p in packages)
 
 
-def violations(sources: Iterable[str], forbidden: Iterable[str]) -> list[str]:
+def violations(
+    sources: Iterable[str], forbidden: Iterable[str], graph: grimp.ImportGraph = GRAPH
+) -> list[str]:
     """Direct imports from any module under ``sources`` of anything under ``forbidden``."""
     found = []
     forbidden = tuple(forbidden)
     for package in sources:
-        for module in sorted(_modules(package)):
-            for imported in GRAPH.find_modules_directly_imported_by(module):
+        for module in sorted(_modules(package, graph)):
+            for imported in graph.find_modules_directly_imported_by(module):
                 if _under(imported, forbidden):
-                    for detail in GRAPH.get_import_details(importer=module, imported=imported):
+                    for detail in graph.get_import_details(importer=module, imported=imported):
                         found.append(f"{module}:{detail['line_number']} imports {imported}")
     return found
+
+
+def shared_names(first: str, second: str, graph: grimp.ImportGraph = GRAPH) -> list[str]:
+    """Module names (last dotted part) found under both packages, with where they are."""
+
+    def names(package: str) -> dict[str, str]:
+        return {m.rpartition(".")[2]: m for m in _modules(package, graph) if m != package}
+
+    a, b = names(first), names(second)
+    return [f"{a[n]} and {b[n]}" for n in sorted(a.keys() & b.keys())]
 
 
 RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
@@ -58,6 +74,7 @@ RULES: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
         ("survey.web", "survey.cli"),
     ),
     ("models know no services", ("survey.models",), ("survey.services", "survey.reporting")),
+    ("services never import reporting", ("survey.services",), ("survey.reporting",)),
 ]
 
 
@@ -78,3 +95,39 @@ def test_the_checker_sees_a_violation() -> None:
     assert violations(("survey.web.public",), ("survey.services",))
     assert violations(("survey.web",), ("flask",))
     assert not violations(("survey.web",), ("survey.nonexistent",))
+
+
+def test_no_module_name_in_both_services_and_reporting() -> None:
+    assert shared_names("survey.services", "survey.reporting") == []
+
+
+def _fake_app(root: Path) -> grimp.ImportGraph:
+    """A tiny package ``fakeapp`` whose services import reporting, and share a module name."""
+    files = {
+        "__init__.py": "",
+        "services/__init__.py": "",
+        "services/regions.py": "from fakeapp.reporting.tables import TABLE\n",
+        "reporting/__init__.py": "",
+        "reporting/tables.py": "from fakeapp.services import regions\nTABLE = 1\n",
+        "reporting/regions.py": "",
+    }
+    for name, text in files.items():
+        path = root / "fakeapp" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return grimp.build_graph("fakeapp", cache_dir=None)
+
+
+def test_the_checker_catches_services_importing_reporting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    graph = _fake_app(tmp_path)
+    assert violations(("fakeapp.services",), ("fakeapp.reporting",), graph) == [
+        "fakeapp.services.regions:1 imports fakeapp.reporting.tables"
+    ]
+    # The allowed direction is not reported.
+    assert violations(("fakeapp.reporting",), ("fakeapp.web",), graph) == []
+    assert shared_names("fakeapp.services", "fakeapp.reporting", graph) == [
+        "fakeapp.services.regions and fakeapp.reporting.regions"
+    ]

@@ -35,12 +35,12 @@ def qr_export(
     include_inactive: bool,
 ) -> None:
     """Write one PNG or SVG per point, plus index.csv, into OUT."""
+    from survey.reporting.point_table import PointFilter
+    from survey.reporting.point_table import points_for_batch
     from survey.services import audit
     from survey.services import choices
     from survey.services import qr_batch
     from survey.services import transaction
-    from survey.services.point_stats import PointFilter
-    from survey.services.point_stats import points_for_batch
 
     flt = PointFilter(
         questionnaire_id=choices.questionnaire_by_key(key).id,

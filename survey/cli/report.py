@@ -59,7 +59,7 @@ def report_command(
     out: Path,
 ) -> None:
     """Write the report of a questionnaire as XLSX, DOCX, HTML (briefing), CSV or JSON."""
-    from survey.services import question_reports
+    from survey.reporting.questions import pages as question_reports
 
     vf = question_reports.command_line_filter(
         key,
@@ -81,9 +81,9 @@ def report_command(
 
 
 def _build(vf: object, fmt: str, by: str, step: object) -> bytes:
+    from survey.reporting.exports import files as exports
     from survey.reporting.filters import METRIC_NAMES
     from survey.reporting.filters import METRICS
-    from survey.services import exports
 
     if fmt in ("docx", "html"):
         step("briefing")  # type: ignore[operator]
@@ -120,9 +120,9 @@ def responses_group() -> None:
 @reported
 def responses_export(key: str, version: int | None, fmt: str, out: Path) -> None:
     """Write every response (flagged ones included, marked) and a codebook next to OUT."""
+    from survey.reporting.exports import raw as response_export
+    from survey.reporting.questions import pages as question_reports
     from survey.services import audit
-    from survey.services import question_reports
-    from survey.services import response_export
     from survey.services import transaction
     from survey.services.csv_files import csv_bytes
 

@@ -25,10 +25,10 @@ from survey.reporting.estimates import estimates_by
 from survey.reporting.estimates import within_points
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
-from survey.reporting.population import population_counts
-from survey.reporting.regions import NOTHING
-from survey.reporting.regions import RegionIndex
-from survey.reporting.regions import effective_path
+from survey.reporting.margins import population_counts
+from survey.reporting.region_index import NOTHING
+from survey.reporting.region_index import RegionIndex
+from survey.reporting.region_index import effective_path
 from survey.reporting.results import Change
 from survey.reporting.results import Estimate
 from survey.reporting.statement import Statistics

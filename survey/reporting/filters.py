@@ -12,7 +12,7 @@ from typing import Literal
 from sqlalchemy import ColumnElement
 
 from survey.errors import InvalidInput
-from survey.models import QualityFlag
+from survey.services.integrity import EXCLUDING_FLAGS
 from survey.timeutil import CST
 
 Weighting = Literal["none", "poststratify", "rake"]
@@ -51,10 +51,10 @@ METRIC_NAMES: Final[dict[str, str]] = {
 #: value to the report functions to change it.
 MIN_RESPONSES: Final = 30
 
-#: The one exclusion rule of every estimate: a response whose ``EXCLUDED`` bit is set (a strong
-#: integrity flag nobody cleared, or any flag a reviewer confirmed; see
-#: ``survey.services.integrity``) is left out unless flagged responses are included.
-EXCLUDING_FLAGS: Final[int] = int(QualityFlag.EXCLUDED)
+#: The one exclusion rule of every estimate (:data:`EXCLUDING_FLAGS`, defined in
+#: ``survey.services.integrity``): a response whose ``EXCLUDED`` bit is set (a strong integrity
+#: flag nobody cleared, or any flag a reviewer confirmed) is left out unless flagged responses
+#: are included.
 
 
 def excluded_condition(flags: ColumnElement[Any]) -> ColumnElement[bool]:

@@ -8,11 +8,11 @@ from typing import Final
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
-from survey.reporting.channels import channel_names
-from survey.reporting.channels import channel_rows
-from survey.reporting.channels import point_infos
-from survey.reporting.channels import point_rows
-from survey.reporting.channels import scans_by_point
+from survey.reporting.channel_rows import channel_names
+from survey.reporting.channel_rows import channel_rows
+from survey.reporting.channel_rows import point_infos
+from survey.reporting.channel_rows import point_rows
+from survey.reporting.channel_rows import scans_by_point
 from survey.reporting.compare import ranks_for
 from survey.reporting.compare import target_results
 from survey.reporting.context import ReportContext

@@ -52,9 +52,9 @@ from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import excluded_condition
 from survey.reporting.filters import included_condition
 from survey.reporting.filters import local_midnight_utc
-from survey.reporting.regions import NOTHING
-from survey.reporting.regions import RegionIndex
-from survey.reporting.regions import effective_path
+from survey.reporting.region_index import NOTHING
+from survey.reporting.region_index import RegionIndex
+from survey.reporting.region_index import effective_path
 from survey.services.driver_sql import fetch_all
 
 #: Where a report reads: the responses, or the report cells (same column names).

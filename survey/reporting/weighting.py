@@ -25,11 +25,11 @@ from analysis import rake
 from analysis import weighting_report
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import WEIGHTING_NAMES
-from survey.reporting.population import RAKING_MARGINS
-from survey.reporting.population import cells_by_period
-from survey.reporting.population import margin_key
-from survey.reporting.population import raking_margins
-from survey.reporting.regions import RegionIndex
+from survey.reporting.margins import RAKING_MARGINS
+from survey.reporting.margins import cells_by_period
+from survey.reporting.margins import margin_key
+from survey.reporting.margins import raking_margins
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.results import WeightingInfo
 
 OUTCOMES: dict[str, AggregateOutcome] = {

@@ -13,9 +13,9 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 from survey.models import User
+from survey.reporting.point_table import PointFilter
 from survey.services import access
 from survey.services import choices
-from survey.services.point_stats import PointFilter
 
 #: Largest id a query argument or path may name (INTEGER keys: 32 bits on PostgreSQL).
 MAX_ID = 2**31 - 1

@@ -12,7 +12,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from survey.errors import InvalidInput
-from survey.services.reports import ReportRequest
+from survey.reporting.report_requests import ReportRequest
 from survey.web.filters import int_arg
 
 WEIGHTINGS = ("none", "poststratify", "rake")

@@ -24,11 +24,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 
+from survey.models import QualityFlag
 from survey.models import Response
-from survey.reporting.filters import EXCLUDING_FLAGS
 from survey.services.integrity.catalogue import STRONG_CODES
 
 #: Bits of ``Response.flags`` that leave a response out of estimates by default.
+EXCLUDING_FLAGS: int = int(QualityFlag.EXCLUDED)
 
 __all__ = [
     "EXCLUDING_FLAGS",

@@ -18,9 +18,9 @@ from survey.reporting import RATE_METRICS
 from survey.reporting import WEIGHTING_NAMES
 from survey.reporting import ChannelRow
 from survey.reporting import ReportFilter
-from survey.reporting import svg_charts
+from survey.reporting import report_requests as reports
+from survey.reporting.charts import svg as svg_charts
 from survey.services import access
-from survey.services import reports
 from survey.services.choices import region_choices
 from survey.web.admin import bp
 from survey.web.admin.helpers import staff

@@ -18,13 +18,13 @@ from flask import stream_with_context
 from flask.typing import ResponseReturnValue
 
 from survey.reporting import METRICS
+from survey.reporting.exports import files as exports
+from survey.reporting.exports import raw as response_export
 from survey.reporting.filters import METRIC_NAMES
-from survey.services import exports
-from survey.services import question_reports
-from survey.services import response_export
+from survey.reporting.questions import pages as question_reports
+from survey.reporting.report_requests import ReportRequest
 from survey.services import transaction
 from survey.services.csv_files import csv_bytes
-from survey.services.reports import ReportRequest
 from survey.web.admin import bp
 from survey.web.admin.helpers import staff
 from survey.web.admin.questions import page_context

@@ -17,10 +17,10 @@ from survey.links import questionnaire_url
 from survey.models import Channel
 from survey.models import CollectionPoint
 from survey.models import QuestionnaireVersion
+from survey.reporting import point_table as stats
 from survey.services import access
 from survey.services import audit
 from survey.services import choices
-from survey.services import point_stats as stats
 from survey.services import transaction
 from survey.services.choices import channel_choices
 from survey.services.choices import region_choices

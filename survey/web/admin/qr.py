@@ -8,9 +8,9 @@ from flask.typing import ResponseReturnValue
 from markupsafe import Markup
 
 from survey.models import CollectionPoint
+from survey.reporting import point_table as stats
 from survey.services import access
 from survey.services import audit
-from survey.services import point_stats as stats
 from survey.services import qr_batch
 from survey.services import transaction
 from survey.web.admin import bp

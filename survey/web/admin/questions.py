@@ -12,11 +12,11 @@ from flask import stream_with_context
 from flask.typing import ResponseReturnValue
 
 from survey.reporting import WEIGHTING_NAMES
-from survey.reporting import charts as report_charts
-from survey.reporting.question_charts import cross_chart
+from survey.reporting import report_requests as reports
+from survey.reporting.charts import images as report_charts
+from survey.reporting.charts.question_charts import cross_chart
+from survey.reporting.questions import pages as question_reports
 from survey.services import access
-from survey.services import question_reports
-from survey.services import reports
 from survey.services.choices import region_choices
 from survey.services.csv_files import csv_lines
 from survey.timeutil import local_time

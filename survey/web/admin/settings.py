@@ -15,8 +15,8 @@ from flask.typing import ResponseReturnValue
 from survey.errors import InvalidInput
 from survey.errors import SurveyError
 from survey.reporting import METRIC_NAMES
+from survey.reporting import report_requests as reports
 from survey.services import population
-from survey.services import reports
 from survey.services import targets
 from survey.services import transaction
 from survey.web.admin import bp

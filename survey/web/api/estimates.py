@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from survey.errors import InvalidInput
 from survey.reporting import METRICS
-from survey.services import reports
+from survey.reporting import report_requests as reports
 from survey.web.api import bp
 from survey.web.report_args import report_request
 

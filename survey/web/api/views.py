@@ -11,8 +11,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from survey.links import questionnaire_url
+from survey.reporting import point_table as stats
 from survey.services import access
-from survey.services import point_stats as stats
 from survey.services import transaction
 from survey.web.api import bp
 from survey.web.filters import point_filter

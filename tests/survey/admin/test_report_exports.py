@@ -20,7 +20,7 @@ from survey.models import QualityFlag
 from survey.models import QuestionnaireVersion
 from survey.reporting import ReportFilter
 from survey.reporting import dashboard
-from survey.reporting.questions import question_stats
+from survey.reporting.questions.stats import question_stats
 from survey.services.questionnaires import definition_of
 from tests.survey.admin.conftest import AuthActions
 from tests.survey.admin.test_question_pages import answered_staff  # noqa: F401
@@ -194,8 +194,8 @@ def test_table_csv_and_json(
 def test_briefing_defaults_to_the_newest_complete_week(answered_staff: Flask) -> None:  # noqa: F811
     import datetime as dt
 
-    from survey.services import exports
-    from survey.services import question_reports
+    from survey.reporting.exports import files as exports
+    from survey.reporting.questions import pages as question_reports
 
     with answered_staff.app_context():
         vf = question_reports.command_line_filter("civilized-city")

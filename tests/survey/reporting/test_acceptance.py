@@ -47,7 +47,7 @@ def population(gen: Generated, districts: list[int]) -> pd.DataFrame:
             ).where(PopulationCount.region_id.in_(districts))
         ).all()
     pop = pd.DataFrame(rows, columns=["district_id", "age_group", "sex", "N"])
-    # cell order documented in survey/reporting/population.py: district, age group, sex
+    # cell order documented in survey/reporting/margins.py: district, age group, sex
     return pop.sort_values(["district_id", "age_group", "sex"]).reset_index(drop=True)
 
 

@@ -14,11 +14,11 @@ from survey.reporting import GroupTable
 from survey.reporting import MetricResult
 from survey.reporting import TrendPoint
 from survey.reporting import TrendSeries
-from survey.reporting.charts import FONT_FAMILY
-from survey.reporting.charts import REGISTERED_FONTS
-from survey.reporting.charts import groups_chart
-from survey.reporting.charts import inline_svg
-from survey.reporting.charts import trend_chart
+from survey.reporting.charts.images import FONT_FAMILY
+from survey.reporting.charts.images import REGISTERED_FONTS
+from survey.reporting.charts.images import groups_chart
+from survey.reporting.charts.images import inline_svg
+from survey.reporting.charts.images import trend_chart
 
 LABELS = "知晓率参与率满意率满意度得分按周目标置信区间估计值样本不足仅供参考起始日百分比"
 
@@ -93,8 +93,8 @@ def test_groups_chart_and_empty_series() -> None:
 def test_page_svg_is_valid_and_shows_band_estimates_target_and_too_few() -> None:
     import xml.etree.ElementTree as ET
 
-    from survey.reporting.svg_charts import nice_ticks
-    from survey.reporting.svg_charts import trend_svg
+    from survey.reporting.charts.svg import nice_ticks
+    from survey.reporting.charts.svg import trend_svg
 
     svg = trend_svg(series())
     root = ET.fromstring(svg)  # well-formed XML, inline-able

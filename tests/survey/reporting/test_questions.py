@@ -24,9 +24,9 @@ from survey import demo
 from survey.extensions import db
 from survey.models import QuestionnaireVersion
 from survey.reporting import ReportFilter
-from survey.reporting.crosstab import crosstab
-from survey.reporting.question_results import QuestionReport
-from survey.reporting.questions import question_stats
+from survey.reporting.questions.crosstab import crosstab
+from survey.reporting.questions.results import QuestionReport
+from survey.reporting.questions.stats import question_stats
 from survey.services.questionnaires import definition_of
 from tests.survey.reporting.test_acceptance import unit_design
 

@@ -21,7 +21,7 @@ from survey.models import QualityFlag
 from survey.models import Region
 from survey.models import Response
 from survey.reporting import ReportFilter
-from survey.reporting.regions import RegionIndex
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.statement import flagged_responses_statement
 from survey.reporting.statement import flagged_statement
 from survey.reporting.statement import report_statement

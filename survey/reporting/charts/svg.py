@@ -4,7 +4,7 @@ The page shows four charts on every view; matplotlib takes a second or more per 
 (text layout dominates), which alone would break the page's time budget. These charts are
 plain SVG strings built in well under a millisecond: the interval band, the estimates
 (hollow where too few responses), the target line, axes with round ticks and a legend.
-The PNG (and SVG) downloads still come from :mod:`survey.reporting.charts`.
+The PNG (and SVG) downloads still come from :mod:`survey.reporting.charts.images`.
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ import textwrap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from survey.reporting.charts import COLOURS
-from survey.reporting.charts import _render
-from survey.reporting.charts import chart_style
-from survey.reporting.question_results import CrossTable
-from survey.reporting.question_results import QuestionStat
+from survey.reporting.charts.images import COLOURS
+from survey.reporting.charts.images import _render
+from survey.reporting.charts.images import chart_style
+from survey.reporting.questions.results import CrossTable
+from survey.reporting.questions.results import QuestionStat
 from survey.reporting.results import Estimate
 
 

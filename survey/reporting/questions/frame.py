@@ -45,7 +45,7 @@ from survey.models import Response
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import included_condition
-from survey.reporting.regions import RegionIndex
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.statement import STAT_COLUMNS
 from survey.reporting.statement import base_conditions
 

@@ -4,7 +4,7 @@ responses in or out).
 
 The design is the dashboard's (collection point = cluster, district = stratum, weights
 calibrated to the population when asked), built from the aggregated rows of
-:mod:`survey.reporting.question_frame`; a share is the domain mean of an option indicator
+:mod:`survey.reporting.questions.frame`; a share is the domain mean of an option indicator
 over the respondents who answered, so unit rows and aggregated rows give the same numbers.
 """
 
@@ -32,19 +32,19 @@ from survey.reporting.estimates import estimate_from_row
 from survey.reporting.filters import MIN_RESPONSES
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import excluded_condition
+from survey.reporting.margins import population_counts
 from survey.reporting.planner import report_planner
-from survey.reporting.population import population_counts
-from survey.reporting.question_frame import QuestionFrame
-from survey.reporting.question_frame import answered_column
-from survey.reporting.question_frame import load_question_frame
-from survey.reporting.question_frame import nonsubstantive_column
-from survey.reporting.question_frame import option_column
-from survey.reporting.question_frame import score_columns
-from survey.reporting.question_frame import seen_column
-from survey.reporting.question_results import OptionStat
-from survey.reporting.question_results import QuestionReport
-from survey.reporting.question_results import QuestionStat
-from survey.reporting.regions import RegionIndex
+from survey.reporting.questions.frame import QuestionFrame
+from survey.reporting.questions.frame import answered_column
+from survey.reporting.questions.frame import load_question_frame
+from survey.reporting.questions.frame import nonsubstantive_column
+from survey.reporting.questions.frame import option_column
+from survey.reporting.questions.frame import score_columns
+from survey.reporting.questions.frame import seen_column
+from survey.reporting.questions.results import OptionStat
+from survey.reporting.questions.results import QuestionReport
+from survey.reporting.questions.results import QuestionStat
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.results import Estimate
 from survey.reporting.results import WeightingInfo
 from survey.reporting.results import plain

@@ -1,7 +1,7 @@
 """Report results as plain tables for export (XLSX sheets, CSV, JSON): Chinese headers, one
 typed column per figure, every share next to its interval and n.
 
-A table is data only: the writers (``survey.reporting.xlsx``, the CSV writer, JSON) decide
+A table is data only: the writers (``survey.reporting.exports.xlsx``, the CSV writer, JSON) decide
 how a column kind looks (``pct`` is a share in [0, 1] shown as a percentage).
 """
 
@@ -16,7 +16,7 @@ from typing import Final
 from survey.reporting.filters import METRIC_NAMES
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import RATE_METRICS
-from survey.reporting.question_results import QuestionStat
+from survey.reporting.questions.results import QuestionStat
 from survey.reporting.results import ChannelRow
 from survey.reporting.results import Dashboard
 from survey.reporting.results import Estimate

@@ -1,5 +1,5 @@
 """Question statistics, cross-tabulations and free-text answers for staff, within their
-scope (the filter comes from :func:`survey.services.reports.report_filter`).
+scope (the filter comes from :func:`survey.reporting.report_requests.report_filter`).
 
 Question statistics are per questionnaire version (options differ between versions): the
 version asked for, else the newest version of the questionnaire.
@@ -19,20 +19,20 @@ from survey.extensions import db
 from survey.models import QuestionnaireVersion
 from survey.models import User
 from survey.reporting import ReportFilter
-from survey.reporting.crosstab import CROSS_BY
-from survey.reporting.crosstab import crosstab as cross_table
-from survey.reporting.free_text import iter_text_answers
-from survey.reporting.free_text import text_page
-from survey.reporting.question_charts import question_chart
-from survey.reporting.question_results import CrossTable
-from survey.reporting.question_results import QuestionReport
-from survey.reporting.question_results import TextAnswer
-from survey.reporting.question_results import TextPage
-from survey.reporting.questions import question_stats
+from survey.reporting import report_requests as reports
+from survey.reporting.charts.question_charts import question_chart
+from survey.reporting.questions.crosstab import CROSS_BY
+from survey.reporting.questions.crosstab import crosstab as cross_table
+from survey.reporting.questions.free_text import iter_text_answers
+from survey.reporting.questions.free_text import text_page
+from survey.reporting.questions.results import CrossTable
+from survey.reporting.questions.results import QuestionReport
+from survey.reporting.questions.results import TextAnswer
+from survey.reporting.questions.results import TextPage
+from survey.reporting.questions.stats import question_stats
+from survey.reporting.report_requests import ReportRequest
 from survey.services import choices
-from survey.services import reports
 from survey.services.questionnaires import definition_of
-from survey.services.reports import ReportRequest
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from survey.models import Questionnaire
 from survey.models import QuestionnaireVersion
 from survey.models import User
 from survey.reporting import ReportFilter
-from survey.reporting import charts
+from survey.reporting.charts import images as charts
 from survey.reporting.statement import newest_week
 from survey.services import access
 from survey.timeutil import CST

@@ -18,9 +18,9 @@ from survey.models import PointScanDaily
 from survey.models import QuestionnaireVersion
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import scan_days
-from survey.reporting.regions import NOTHING
-from survey.reporting.regions import RegionIndex
-from survey.reporting.regions import effective_path
+from survey.reporting.region_index import NOTHING
+from survey.reporting.region_index import RegionIndex
+from survey.reporting.region_index import effective_path
 from survey.reporting.results import ChannelRow
 from survey.reporting.results import Completion
 from survey.reporting.results import Estimate

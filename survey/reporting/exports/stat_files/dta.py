@@ -23,10 +23,10 @@ from typing import BinaryIO
 
 import numpy as np
 
-from survey.services.stat_files import Batch
-from survey.services.stat_files import Batches
-from survey.services.stat_files import StatColumn
-from survey.services.stat_files import utf8_prefix
+from survey.reporting.exports.stat_files import Batch
+from survey.reporting.exports.stat_files import Batches
+from survey.reporting.exports.stat_files import StatColumn
+from survey.reporting.exports.stat_files import utf8_prefix
 
 DOUBLE = 65526  # type code of a Stata double
 STRL = 32768  # type code of a strL, a long string kept in <strls>

@@ -22,13 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from survey.models import Response
-from survey.reporting.charts import trend_chart
+from survey.reporting.charts.images import trend_chart
 from survey.reporting.filters import METRIC_NAMES
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import RATE_METRICS
 from survey.reporting.filters import WEIGHTING_NAMES
 from survey.reporting.filters import ReportFilter
-from survey.reporting.regions import RegionIndex
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.results import Dashboard
 from survey.reporting.results import Estimate
 from survey.reporting.results import MetricResult

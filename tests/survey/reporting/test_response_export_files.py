@@ -16,8 +16,8 @@ from survey.extensions import db
 from survey.models import Answer
 from survey.models import QualityFlag
 from survey.models import Response
-from survey.services import question_reports
-from survey.services import response_export
+from survey.reporting.exports import raw as response_export
+from survey.reporting.questions import pages as question_reports
 from tests.survey.test_report_cli import answered  # noqa: F401
 
 

@@ -21,9 +21,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from survey.services.stat_files import Batches
-from survey.services.stat_files import StatColumn
-from survey.services.stat_files import utf8_prefix
+from survey.reporting.exports.stat_files import Batches
+from survey.reporting.exports.stat_files import StatColumn
+from survey.reporting.exports.stat_files import utf8_prefix
 
 SYSMIS = -np.finfo(np.float64).max
 _LOWEST = np.nextafter(SYSMIS, 0.0)

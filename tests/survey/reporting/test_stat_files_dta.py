@@ -14,8 +14,8 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from survey.services.stat_files import StatColumn
-from survey.services.stat_files.dta import write_dta
+from survey.reporting.exports.stat_files import StatColumn
+from survey.reporting.exports.stat_files.dta import write_dta
 
 AWARENESS = {1: "知道", 2: "听说过，但不太了解", 3: "不知道"}
 LONG_LABEL = "a" + "问" * 120  # 361 bytes; 320 bytes would split the 107th character

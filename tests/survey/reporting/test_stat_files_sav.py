@@ -14,8 +14,8 @@ import numpy as np
 import pyreadstat
 import pytest
 
-from survey.services.stat_files import StatColumn
-from survey.services.stat_files.sav import write_sav
+from survey.reporting.exports.stat_files import StatColumn
+from survey.reporting.exports.stat_files.sav import write_sav
 from tests.conftest import IN_CI
 
 LONG = ("文明城市创建" * 2000).encode("utf-8")[:20000].decode("utf-8", errors="ignore")

@@ -8,8 +8,8 @@ column per question (its option code, text or number; 其他 text in ``KEY__othe
 0/1 column per option of a multiple-choice question (empty when the question was not
 answered). Responses are read in id order, a batch at a time (keyset pagination), with
 their answers, so the CSV never holds more than a batch in memory. SPSS ``.sav`` and Stata
-``.dta`` (``survey.services.stat_files``, also a batch at a time) carry Chinese variable and
-value labels; options are numbered in questionnaire order there. The codebook lists every
+``.dta`` (:mod:`.stat_files`, also a batch at a time) carry Chinese variable and value
+labels; options are numbered in questionnaire order there. The codebook lists every
 column with its meaning and codes.
 """
 
@@ -43,17 +43,17 @@ from survey.models import Response
 from survey.models import User
 from survey.reporting import ReportFilter
 from survey.reporting import excluded_condition
+from survey.reporting.exports.stat_files import Batch
+from survey.reporting.exports.stat_files import StatColumn
+from survey.reporting.exports.stat_files.dta import write_dta
+from survey.reporting.exports.stat_files.sav import write_sav
 from survey.reporting.filters import METRIC_NAMES
 from survey.reporting.filters import METRICS
-from survey.reporting.regions import RegionIndex
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.statement import base_conditions
 from survey.reporting.statement import unindexed
 from survey.services import audit
 from survey.services.csv_files import csv_lines
-from survey.services.stat_files import Batch
-from survey.services.stat_files import StatColumn
-from survey.services.stat_files.dta import write_dta
-from survey.services.stat_files.sav import write_sav
 from survey.timeutil import CST
 
 #: Responses read per batch.

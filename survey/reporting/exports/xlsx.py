@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from survey.reporting.tables import ExportTable
+from survey.reporting.exports.tables import ExportTable
 
 FORMATS: dict[str, str] = {"pct": "0.0%", "score": "0.0", "float": "0.00", "int": "0"}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")

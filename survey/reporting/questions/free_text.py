@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 
 from survey.models import Answer
 from survey.models import Response
-from survey.reporting.channels import channel_names
+from survey.reporting.channel_rows import channel_names
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import included_condition
-from survey.reporting.question_results import TextAnswer
-from survey.reporting.question_results import TextPage
-from survey.reporting.regions import RegionIndex
+from survey.reporting.questions.results import TextAnswer
+from survey.reporting.questions.results import TextPage
+from survey.reporting.region_index import RegionIndex
 from survey.reporting.statement import base_conditions
 
 #: Longest search text accepted.
