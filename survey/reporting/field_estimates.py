@@ -84,8 +84,9 @@ def qr_estimates(
 
 def difference(qr: pd.DataFrame, field: pd.DataFrame) -> pd.DataFrame:
     """QR − sampled per row (aligned on the index), with its SE and 95% interval."""
-    joined = qr[["estimate", "se"]].join(
-        field[["estimate", "se"]], lsuffix="_qr", rsuffix="_field", how="outer"
+    joined = pd.concat(
+        [qr[["estimate", "se"]].add_suffix("_qr"), field[["estimate", "se"]].add_suffix("_field")],
+        axis=1,
     )
     diff = joined["estimate_qr"] - joined["estimate_field"]
     se = np.sqrt(joined["se_qr"] ** 2 + joined["se_field"] ** 2)

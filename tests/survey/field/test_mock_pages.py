@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
@@ -90,3 +92,50 @@ def test_officer_creates_interviewers_only_in_their_region(
         client.post("/admin/mock/interviewers", data={**form, "region": other}).status_code == 404
     )
     assert client.post("/admin/mock/interviewers", data={**form, "region": mine}).status_code == 303
+
+
+def test_bootstrap_makes_one_completed_mock_assessment(app: Flask) -> None:
+    from survey.extensions import db
+    from survey.models import ContactAttempt
+    from survey.models import Response
+    from survey.models import SamplePlan
+    from survey.models import User
+
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["bootstrap", "--demo-responses", "200"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.execute(db.select(db.func.count(SamplePlan.id))).scalar_one() == 1
+        names = set(
+            db.session.execute(db.select(User.username).where(User.role == "interviewer")).scalars()
+        )
+        assert names == {"iv01", "iv02", "iv03", "iv04", "iv05"}
+        kinds = dict(
+            db.session.execute(
+                db.select(ContactAttempt.disposition, db.func.count()).group_by(
+                    ContactAttempt.disposition
+                )
+            ).all()
+        )
+        assert kinds["complete"] == 8 * 15
+        assert kinds["refusal"] > 0 and kinds["non_contact"] > 0
+        field = db.session.execute(
+            db.select(db.func.count()).where(Response.source == "door_to_door")
+        ).scalar_one()
+        assert field == 8 * 15
+        plan = db.session.execute(db.select(SamplePlan)).scalar_one()
+        plan_id = plan.id
+    client = app.test_client()
+    from tests.survey.admin.conftest import csrf_token
+
+    password = (Path(app.instance_path) / "demo_admin_password").read_text().strip()
+    client.post(
+        "/admin/login",
+        data={"username": "admin", "password": password, "csrf_token": csrf_token(client)},
+    )
+    page = client.get(f"/admin/mock/plans/{plan_id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "样本不足" not in html.split("与同期扫码问卷比较")[0]  # 120 interviews: estimated
+    assert "访问员丁" in html
