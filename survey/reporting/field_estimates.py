@@ -20,6 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis import SurveyDesign
 from analysis import design_from_units
@@ -83,13 +84,21 @@ def qr_estimates(
 
 
 def difference(qr: pd.DataFrame, field: pd.DataFrame) -> pd.DataFrame:
-    """QR − sampled per row (aligned on the index), with its SE and 95% interval."""
+    """QR − sampled per row (aligned on the index), with its SE and 95% interval: a t
+    interval on the smaller of the two estimates' degrees of freedom (normal when both are
+    unbounded), so a district with few sampled communities gets the wide interval it has."""
+    cols = ["estimate", "se", "df"]
     joined = pd.concat(
-        [qr[["estimate", "se"]].add_suffix("_qr"), field[["estimate", "se"]].add_suffix("_field")],
+        [
+            qr.reindex(columns=cols).add_suffix("_qr"),
+            field.reindex(columns=cols).add_suffix("_field"),
+        ],
         axis=1,
     )
     diff = joined["estimate_qr"] - joined["estimate_field"]
     se = np.sqrt(joined["se_qr"] ** 2 + joined["se_field"] ** 2)
+    df = np.fmin(joined["df_qr"].astype(float), joined["df_field"].astype(float))
+    q = np.where(np.isfinite(df) & (df > 0), stats.t.ppf(0.975, np.where(df > 0, df, 1)), Z95)
     return pd.DataFrame(
-        {"difference": diff, "se": se, "ci_low": diff - Z95 * se, "ci_high": diff + Z95 * se}
+        {"difference": diff, "se": se, "df": df, "ci_low": diff - q * se, "ci_high": diff + q * se}
     )

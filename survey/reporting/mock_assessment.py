@@ -84,10 +84,17 @@ class MockReport:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _figure(row: pd.Series | None, n: int) -> Figure:
+def _figure(row: pd.Series | None, n: int, top: float = 1.0) -> Figure:
+    """The row's estimate; its interval clipped to the metric's range (0-1, or 0-100 for the
+    score): a mean's t interval with few communities can reach past it."""
     if row is None or not np.isfinite(row.get("estimate", np.nan)):
         return Figure(n)
-    return Figure(n, float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"]))
+    low, high = float(row["ci_low"]), float(row["ci_high"])
+    return Figure(n, float(row["estimate"]), max(low, 0.0), min(high, top))
+
+
+def _top(metric: str) -> float:
+    return 100.0 if metric == "satisfaction_score" else 1.0
 
 
 def _names(ids: Any, model: Any) -> dict[int, str]:
@@ -142,7 +149,7 @@ def _estimates(
     targets = get_targets(questionnaire_id)
     for metric, label in METRIC_LABELS.items():
         row = overall[metric].iloc[0] if metric in overall else None
-        fig = _figure(row, len(usable))
+        fig = _figure(row, len(usable), _top(metric))
         if metric in targets and row is not None and not fig.too_few:
             status = target_status(overall[metric], targets[metric].threshold)
             fig.status = STATUS_NAMES.get(str(status["status"].iloc[0]), "")
@@ -179,20 +186,19 @@ def _comparison(
             q_frame = by.loc[[d]] if d in by.index else None
             groups.append((name, f_frame, q_frame, int(n_field.get(d, 0)), int(n_qr.get(d, 0))))
         for name, f_frame, q_frame, nf, nq in groups:
-            report.comparison.append(_compare_row(label, name, f_frame, q_frame, nf, nq))
+            report.comparison.append(
+                _compare_row(label, name, f_frame, q_frame, nf, nq, _top(metric))
+            )
 
 
 def _compare_row(
-    label: str, name: str, f_frame: Any, q_frame: Any, nf: int, nq: int
+    label: str, name: str, f_frame: Any, q_frame: Any, nf: int, nq: int, top: float
 ) -> dict[str, Any]:
-    f = _figure(f_frame.iloc[0] if f_frame is not None else None, nf)
-    q = _figure(q_frame.iloc[0] if q_frame is not None else None, nq)
+    f = _figure(f_frame.iloc[0] if f_frame is not None else None, nf, top)
+    q = _figure(q_frame.iloc[0] if q_frame is not None else None, nq, top)
     row: dict[str, Any] = {"metric": label, "group": name, "field": f, "qr": q, "diff": None}
     if f_frame is not None and q_frame is not None and not f.too_few and not q.too_few:
-        diff = difference(
-            q_frame.reset_index(drop=True)[["estimate", "se"]],
-            f_frame.reset_index(drop=True)[["estimate", "se"]],
-        ).iloc[0]
+        diff = difference(q_frame.reset_index(drop=True), f_frame.reset_index(drop=True)).iloc[0]
         row["diff"] = (float(diff["difference"]), float(diff["ci_low"]), float(diff["ci_high"]))
     return row
 

@@ -50,3 +50,17 @@ def test_estimates_equal_r(by: str | None) -> None:
             assert row["se"] == pytest.approx(want["se"], abs=1e-8, rel=0)
             compared += 1
     assert compared == (4 if by is None else 16)
+
+
+def test_difference_uses_both_standard_errors_and_the_smaller_df() -> None:
+    from scipy import stats
+
+    from survey.reporting.field_estimates import difference
+
+    qr = pd.DataFrame({"estimate": [0.9], "se": [0.03], "df": [float("inf")]})
+    field = pd.DataFrame({"estimate": [0.8], "se": [0.04], "df": [4.0]})
+    out = difference(qr, field).iloc[0]
+    assert out["difference"] == pytest.approx(0.1, abs=1e-15)
+    assert out["se"] == pytest.approx(0.05, abs=1e-15)
+    half = stats.t.ppf(0.975, 4) * 0.05
+    assert (out["ci_low"], out["ci_high"]) == pytest.approx((0.1 - half, 0.1 + half), abs=1e-12)
