@@ -14,6 +14,7 @@ import random
 import secrets
 import uuid
 
+from questionnaires import OTHER_VALUE
 from survey.demo import AGE_GROUPS
 from survey.demo import SEXES
 from survey.demo import _answers
@@ -113,6 +114,7 @@ def _fieldwork(
             continue
         sloppy = person.username == "iv04"
         base = rng.gauss(0, 0.5)
+        street = unit.community.parent.code if unit.community.parent else None
         records = []
         done = 0
         while done < unit.interviews:
@@ -128,9 +130,8 @@ def _fieldwork(
                 records.append(_record(unit.id, "refusal", start, start))
                 continue
             minutes = rng.uniform(1.5, 3) if sloppy else rng.uniform(8, 20)
-            person_draw = (rng.choice(AGE_GROUPS), rng.choice(SEXES), None)
+            person_draw = (rng.choice(AGE_GROUPS), rng.choice(SEXES), street)
             answers = _answers(rng, defn, plans, 0.8 if sloppy else base, 0.0, person_draw)
-            answers.pop("residence", None)
             end = start + dt.timedelta(minutes=minutes)
             records.append(_record(unit.id, "complete", start, end, answers))
             done += 1
@@ -150,4 +151,9 @@ def _record(
         end.astimezone(dt.UTC),
     )  # fmt: skip
     record.answers = dict(answers or {})
+    record.others = {
+        k: "社区读书会"
+        for k, v in record.answers.items()
+        if v == OTHER_VALUE or (isinstance(v, list) and OTHER_VALUE in v)
+    }
     return record
