@@ -2,8 +2,9 @@
 
 A plan over the demo city (2 communities per district by PPS, seed 20261130, 15 door-to-door
 interviews each), five interviewers (iv01-iv05) and their records: interviews, refusals and
-non-contacts, stored through the same service as a device's sync. Interviewer iv04 works
-fast and monotonously, so the quality figures have something to show. Sign in as an
+non-contacts, stored through the same service as a device's sync. Interviewer iv04 makes
+half of their interviews up (the same answers, two minutes each, one after another on a
+bench), so the quality figures and the curbstoning flags have something to show. Sign in as an
 interviewer after ``survey user set-password iv01``.
 """
 
@@ -117,6 +118,8 @@ def _fieldwork(
         street = unit.community.parent.code if unit.community.parent else None
         records = []
         done = 0
+        copied: dict[str, object] | None = None
+        run_start = dt.datetime.combine(monday + dt.timedelta(days=5), dt.time(15), CST)
         while done < unit.interviews:
             day = monday + dt.timedelta(days=rng.randrange(0, 7))
             start = dt.datetime.combine(day, dt.time(9), CST) + dt.timedelta(
@@ -129,9 +132,15 @@ def _fieldwork(
             if outcome < 0.25:
                 records.append(_record(unit.id, "refusal", start, start))
                 continue
-            minutes = rng.uniform(1.5, 3) if sloppy else rng.uniform(8, 20)
             person_draw = (rng.choice(AGE_GROUPS), rng.choice(SEXES), street)
-            answers = _answers(rng, defn, plans, 0.8 if sloppy else base, 0.0, person_draw)
+            answers = _answers(rng, defn, plans, base, 0.0, person_draw)
+            minutes = rng.uniform(8, 20)
+            if sloppy and done % 2 == 0:
+                # made up on a bench: the same answers, a few minutes each, one after another
+                copied = copied or answers
+                answers = dict(copied)
+                start = run_start + dt.timedelta(minutes=3 * done)
+                minutes = rng.uniform(1.5, 2.5)
             end = start + dt.timedelta(minutes=minutes)
             records.append(_record(unit.id, "complete", start, end, answers))
             done += 1

@@ -48,6 +48,11 @@ class QualityFlag(enum.IntFlag):
     SATISFACTION_JUMP = 2048  # a point's satisfaction suddenly far above its history
     ODD_HOURS = 4096  # many responses at hours when the city hardly answers
     SHARED_NETWORK = 8192  # many devices from one network prefix within minutes
+    # Mock-assessment interviews (curbstoning checks, survey.services.field_checks); high
+    # bits, clear of the resident checks' range.
+    FIELD_SHORT = 1 << 20  # far shorter than the plan's typical interview
+    FIELD_UNIFORM = 1 << 21  # the same answers as another interview of the same interviewer
+    FIELD_RUN = 1 << 22  # one of many interviews in a row at one place within minutes
     # Summary: left out of estimates by default.
     EXCLUDED = 1 << 30
 

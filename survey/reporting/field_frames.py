@@ -21,7 +21,11 @@ from survey.models import PopulationCount
 from survey.models import QualityFlag
 from survey.models import Region
 from survey.models import Response
+from survey.models import ResponseFlag
 from survey.models import SamplePlan
+from survey.models.integrity import REVIEW_NAMES
+from survey.services.integrity.catalogue import explain
+from survey.services.integrity.catalogue import name_of
 from survey.timeutil import CST
 
 METRICS = ("awareness", "participation", "satisfaction", "satisfaction_score")
@@ -147,3 +151,29 @@ def qr_responses(plan: SamplePlan, questionnaire_id: int) -> pd.DataFrame:
         )
     ).all()
     return pd.DataFrame(rows, columns=["district", "point", "age_group", "sex", *METRICS])
+
+
+def field_flags(plan: SamplePlan) -> list[dict[str, object]]:
+    """The plan's curbstoning flags with their sentence and review, newest interview first."""
+    rows = db.session.execute(
+        db.select(ResponseFlag, Response.submitted_at, ContactAttempt.interviewer_id)
+        .join(ContactAttempt, ContactAttempt.response_id == ResponseFlag.response_id)
+        .join(Response, Response.id == ResponseFlag.response_id)
+        .join(PlanUnit, PlanUnit.id == ContactAttempt.unit_id)
+        .where(PlanUnit.plan_id == plan.id, ResponseFlag.code.like("FIELD_%"))
+        .order_by(Response.submitted_at.desc(), ResponseFlag.id)
+    ).all()
+    return [
+        {
+            "id": f.id,
+            "response_id": f.response_id,
+            "code": f.code,
+            "name": name_of(f.code),
+            "sentence": explain(f.code, f.evidence),
+            "status": f.status,
+            "status_name": REVIEW_NAMES.get(f.status, f.status),
+            "submitted_at": at,
+            "interviewer": who,
+        }
+        for f, at, who in rows
+    ]

@@ -82,6 +82,7 @@ class MockReport:
     effects: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    flags: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _figure(row: pd.Series | None, n: int, top: float = 1.0) -> Figure:
@@ -127,6 +128,9 @@ def mock_report(plan: SamplePlan) -> MockReport:
     _rates(report, attempts, districts, people)
     _progress(report, frame, districts, people)
     _quality(report, frame, definition_of(version), people)
+    report.flags = field_frames.field_flags(plan)
+    for f in report.flags:
+        f["interviewer_name"] = people.get(int(f["interviewer"]), "")
     return report
 
 

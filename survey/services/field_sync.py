@@ -35,6 +35,7 @@ from survey.models.base import utcnow
 from survey.models.contact_attempt import DISPOSITIONS
 from survey.models.contact_attempt import INTERVIEW_DISPOSITIONS
 from survey.models.sample_plan import FIELD_MODES
+from survey.services import field_checks
 from survey.services import transaction
 from survey.services.interviewers import assigned_units
 from survey.services.questionnaires import definition_of
@@ -79,6 +80,7 @@ class UnitContext:
     placement: Placement
     definition: Definition
     regions: RegionOptions
+    plan_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ def contexts(interviewer: User, unit_ids: Sequence[int]) -> dict[int, UnitContex
             ),
             definition=definition_of(version),
             regions=query_region_options(city_id),
+            plan_id=plan.id,
         )
     return out
 
@@ -192,6 +195,8 @@ def store(
             transaction.rollback()  # a concurrent sync stored one of them first
             continue
         interviews = sum(1 for r in new if r.is_interview)
+        for plan_id in sorted({units[r.unit_id].plan_id for r in new if r.is_interview}):
+            field_checks.check_plan(plan_id)
         return SyncResult(
             stored=[r.uuid for r in new],
             already=[u for u in uuids if u in known],

@@ -23,6 +23,7 @@ from survey.reporting.sample_draw import create_plan
 from survey.services import interviewers
 from survey.services import sample_plans
 from survey.services import transaction
+from survey.services.integrity.review import review
 from survey.services.questionnaires import list_versions
 from survey.services.sample_plans import PlanRequest
 from survey.web.admin import bp
@@ -131,6 +132,16 @@ def mock_plan_assign(plan_id: int) -> ResponseReturnValue:
     interviewers.assign(staff(), plan, _int("unit"), _int("interviewer"), _int("target"))
     transaction.commit()
     return redirect(url_for("admin.mock_plan", plan_id=plan.id) + "#units", 303)
+
+
+@bp.post("/mock/plans/<int:plan_id>/review")
+def mock_plan_review(plan_id: int) -> ResponseReturnValue:
+    """Confirm or clear curbstoning flags (the QR flags' review, audit-logged)."""
+    plan = sample_plans.plan_in_scope(staff(), plan_id)
+    ids = [int(v) for v in request.form.getlist("flag") if v.isdigit()]
+    review(staff(), ids, request.form.get("decision", ""))
+    transaction.commit()
+    return redirect(url_for("admin.mock_plan", plan_id=plan.id) + "#flags", 303)
 
 
 @bp.get("/mock/plans/<int:plan_id>/sheets")
