@@ -139,7 +139,8 @@
   function queue(rec) {
     rec.status = "queued"; rec.finished_at = now();
     rec.unit_id = Number(unitSel.value); rec.mode = modeSel.value;
-    return put(rec).then(refreshCounts).then(sync);
+    // The next draft does not wait for the network: the sync runs in the background.
+    return put(rec).then(refreshCounts).then(function () { sync(); });
   }
   function finish(disposition) {
     if (!draft) return;
@@ -184,6 +185,7 @@
   var syncing = null;
   function sync() {
     if (syncing) return syncing;
+    var progress = false;
     syncing = all().then(function (recs) {
       var queued = recs.filter(function (r) { return r.status === "queued"; });
       if (!queued.length) return null;
@@ -192,6 +194,7 @@
         .then(function (t) { return sendBatches(queued, t.csrf, { stored: 0, already: 0 }); });
     }).then(function (done) {
       if (done) {
+        progress = done.stored + done.already > 0;
         var s = document.getElementById("sync-status");
         s.textContent = "上次同步：新保存 " + done.stored + " 条，服务器已有 " + done.already + " 条。";
         s.setAttribute("data-stored", String(done.stored));
@@ -199,7 +202,14 @@
       }
     }).catch(function (e) {
       show(document.getElementById("sync-status"), "暂未同步（" + (navigator.onLine ? "服务器拒绝或出错：" + e.message : "无网络") + "），记录保存在本机，联网后自动同步。");
-    }).then(function () { syncing = null; return refreshCounts(); });
+    }).then(function () {
+      syncing = null;
+      return refreshCounts().then(function (recs) {
+        // Records queued while this sync ran go out now (only after a sync that got answers).
+        var left = recs.some(function (r) { return r.status === "queued"; });
+        if (progress && left) return sync();
+      });
+    });
     return syncing;
   }
   function sendBatches(queued, token, totals) {

@@ -151,3 +151,22 @@ def test_staff_cannot_use_the_field_sync(
 ) -> None:
     auth.login("linjiang")
     assert client.get("/field/").status_code == 403
+
+
+def test_an_interviewer_learns_nothing_of_another_interviewers_records(
+    fieldwork: Fieldwork, client: FlaskClient, auth: AuthActions
+) -> None:
+    auth.login("iv_qingshan")
+    theirs = record(fieldwork.units["iv_qingshan"][0])
+    assert _sync(client, [theirs]).status_code == 200
+    client.post("/admin/logout", data={"csrf_token": auth.token("/field/")})
+    auth.login("iv_linjiang")
+    token = client.get("/field/token").get_json()["csrf"]
+    known = client.post(
+        "/field/known", json={"uuids": [theirs["uuid"]]}, headers={"X-CSRFToken": token}
+    )
+    assert known.get_json()["known"] == []
+    home = client.get("/field/").get_data(as_text=True)
+    assert "iv_qingshan" not in home and theirs["uuid"] not in home
+    for path in ("/admin/quality/flags", "/admin/exports", "/api/points"):
+        assert client.get(path).status_code == 403, path
