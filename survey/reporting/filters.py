@@ -123,11 +123,11 @@ class ReportFilter:
         if self.date_from is None or self.date_to is None:
             return None
         days = (self.date_to - self.date_from).days + 1
-        return replace(
-            self,
-            date_from=self.date_from - dt.timedelta(days=days),
-            date_to=self.date_from - dt.timedelta(days=1),
-        )
+        try:
+            start = self.date_from - dt.timedelta(days=days)
+        except OverflowError:  # before year 1: there is no previous period to compare
+            return None
+        return replace(self, date_from=start, date_to=self.date_from - dt.timedelta(days=1))
 
     def with_(self, **changes: Any) -> ReportFilter:
         """A copy with some fields changed."""

@@ -10,6 +10,7 @@ from matplotlib.ticker import FuncFormatter
 
 from survey.reporting.charts.images import COLOURS
 from survey.reporting.charts.images import _render
+from survey.reporting.charts.images import chart_label
 from survey.reporting.charts.images import chart_style
 from survey.reporting.questions.results import CrossTable
 from survey.reporting.questions.results import QuestionStat
@@ -75,7 +76,7 @@ def _cross_figure(table: CrossTable, option: int) -> Figure:
         ax.plot([est.estimate * 100], [i], "o", color=colour, mfc="none" if est.too_few else colour)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(
-        [r.label + ("（样本不足）" if r.cells[option].too_few else "") for r in rows]
+        [chart_label(r.label) + ("（样本不足）" if r.cells[option].too_few else "") for r in rows]
     )
     ax.invert_yaxis()
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}%"))

@@ -34,6 +34,8 @@ from survey.web.admin.helpers import local_to_utc
 from survey.web.admin.helpers import safe_next
 from survey.web.admin.helpers import staff
 from survey.web.filters import int_arg
+from survey.web.filters import number_arg
+from survey.web.filters import page_arg
 from survey.web.filters import parse_id
 
 PAGE_SIZE = 100
@@ -41,8 +43,10 @@ DAY_CHOICES = (1, 7, 30, 90)
 
 
 def _days() -> int:
-    raw = request.args.get("days", "7")
-    return int(raw) if raw.isdigit() and int(raw) in DAY_CHOICES else 7
+    """The ``days`` argument: one of ``DAY_CHOICES`` (7 when absent or another number),
+    400 when it is not a number (``²``, ``1e3``, 20 digits)."""
+    days = number_arg(request.args, "days", maximum=10**6, default=7)
+    return days if days in DAY_CHOICES else 7
 
 
 @bp.app_template_filter("flag_names")
@@ -112,8 +116,7 @@ def quality_flags() -> ResponseReturnValue:
     code, status = _code_status()
     point_id = int_arg(request.args, "point")
     point = access.point_in_scope(user, point_id) if point_id else None
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    page_number = page_arg(request.args)
     flags = quality_service.flag_list(
         user,
         code=code,

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 
 from survey.errors import InvalidInput
 from survey.errors import SurveyError
+from survey.numbers import parse_decimal
 from survey.reporting import METRIC_NAMES
 from survey.reporting import report_requests as reports
 from survey.services import population
@@ -84,10 +85,9 @@ def _threshold(metric: str, raw: str) -> float | None:
     raw = raw.strip().rstrip("%％").strip()
     if not raw:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidInput(f"{METRIC_NAMES[metric]}的目标值“{raw}”不是数字。") from None
+    value = parse_decimal(raw, maximum=100.0)
+    if value is None:
+        raise InvalidInput(f"{METRIC_NAMES[metric]}的目标值“{raw}”不是 0 到 100 之间的数字。")
     return value if metric == "satisfaction_score" else value / 100
 
 
