@@ -87,7 +87,7 @@ def _wait_queue(page: Any, queued: int, synced: int) -> None:
         "([q, s]) => { const e = document.getElementById('queue-status');"
         " return e && e.dataset.queued === String(q) && e.dataset.synced === String(s); }",
         arg=[queued, synced],
-        timeout=20_000,
+        timeout=60_000,
     )
 
 
@@ -120,7 +120,7 @@ def test_offline_form_and_sync_once(
             page = context.new_page()
             _sign_in(page, live_server)
             page.goto(form_url)
-            page.wait_for_selector("#field[data-offline=ready]", state="attached", timeout=20_000)
+            page.wait_for_selector("#field[data-offline=ready]", state="attached", timeout=60_000)
 
             context.set_offline(True)
             page.reload()
@@ -163,7 +163,7 @@ def test_offline_form_and_sync_once(
                 })"""
             )
             page.reload()
-            page.wait_for_selector("#sync-status[data-already='5']", timeout=20_000)
+            page.wait_for_selector("#sync-status[data-already='5']", timeout=60_000)
             assert page.get_attribute("#sync-status", "data-stored") == "0"
             assert _counts(staff) == (3, 2, 3)
 
@@ -181,7 +181,7 @@ def test_offline_form_and_sync_once(
                 tab.click("#sync-now")
                 tab.wait_for_function(
                     "document.getElementById('queue-status').dataset.queued === '0'",
-                    timeout=20_000,
+                    timeout=60_000,
                 )
             assert _counts(staff) == (4, 2, 4)
             assert errors == []
