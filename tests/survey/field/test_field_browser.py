@@ -180,7 +180,9 @@ def test_offline_form_and_sync_once(
             for tab in (other, page):
                 tab.click("#sync-now")
                 tab.wait_for_function(
-                    "document.getElementById('queue-status').dataset.queued === '0'",
+                    # a function, not an expression: polling an expression needs eval(),
+                    # which the page's CSP (script-src 'self') refuses
+                    "() => document.getElementById('queue-status').dataset.queued === '0'",
                     timeout=60_000,
                 )
             assert _counts(staff) == (4, 2, 4)
