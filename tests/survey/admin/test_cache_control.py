@@ -32,6 +32,9 @@ def _staff_urls(app: Flask) -> list[str]:
             "point_id": db.session.execute(db.select(db.func.min(CollectionPoint.id))).scalar(),
             "region_id": db.session.execute(db.select(db.func.min(Region.id))).scalar(),
             "user_id": db.session.execute(db.select(db.func.max(User.id))).scalar(),
+            # no sample plan in this state: the mock-assessment pages answer 404, which
+            # must be private, no-store as well
+            "plan_id": 1,
         }
     urls = []
     with app.test_request_context():
