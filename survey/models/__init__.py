@@ -4,6 +4,7 @@ from survey.models.base import Base
 from survey.models.channel import DEFAULT_CHANNELS
 from survey.models.channel import Channel
 from survey.models.contact_attempt import ContactAttempt
+from survey.models.estimate_settings import EstimateSettings
 from survey.models.integrity import IntegrityState
 from survey.models.integrity import PointHourly
 from survey.models.integrity import PointWindow
@@ -44,6 +45,7 @@ __all__ = [
     "Channel",
     "CollectionPoint",
     "ContactAttempt",
+    "EstimateSettings",
     "IntegrityState",
     "InterviewerAssignment",
     "LoginThrottle",

@@ -50,6 +50,8 @@ METRIC_NAMES: Final[dict[str, str]] = {
 #: usual rule of thumb for a t or logit interval to be near its nominal coverage; pass another
 #: value to the report functions to change it.
 MIN_RESPONSES: Final = 30
+#: Default minimum post-stratification cell size (``SURVEY_MIN_CELL_N``, the staff setting).
+DEFAULT_MIN_CELL_N: Final = 5
 
 #: The one exclusion rule of every estimate (:data:`EXCLUDING_FLAGS`, defined in
 #: ``survey.services.integrity``): a response whose ``EXCLUDED`` bit is set (a strong integrity
@@ -102,12 +104,16 @@ class ReportFilter:
     include_flagged: bool = False
     scope_path: str | None = None
     level: Level = "district"
+    #: Post-stratification cells with fewer respondents are merged (the staff setting).
+    min_cell_n: int = DEFAULT_MIN_CELL_N
 
     def __post_init__(self) -> None:
         if self.weighting not in WEIGHTINGS:
             raise ReportFilterError(f"未知的加权方式：{self.weighting}")
         if self.level not in REPORT_LEVELS:
             raise ReportFilterError(f"未知的层级：{self.level}")
+        if not 1 <= self.min_cell_n <= 1000:
+            raise ReportFilterError(f"加权格最少答卷数应在 1 到 1000 之间：{self.min_cell_n}")
         if self.date_basis not in DATE_BASES:
             raise ReportFilterError(f"未知的时间口径：{self.date_basis}")
         if self.date_from and self.date_to and self.date_to < self.date_from:

@@ -32,6 +32,7 @@ from survey.reporting.questions.results import TextPage
 from survey.reporting.questions.stats import question_stats
 from survey.reporting.report_requests import ReportRequest
 from survey.services import choices
+from survey.services import estimate_settings
 from survey.services.questionnaires import definition_of
 
 
@@ -158,5 +159,6 @@ def command_line_filter(
         channel_id=choices.channel_by_code(channel_code).id if channel_code else None,
         weighting=weighting,  # type: ignore[arg-type]
         include_flagged=include_flagged,
+        min_cell_n=estimate_settings.min_cell_n(),
     )
     return VersionFilter(flt, chosen, definition_of(chosen))
