@@ -3,6 +3,7 @@
 from survey.models.base import Base
 from survey.models.channel import DEFAULT_CHANNELS
 from survey.models.channel import Channel
+from survey.models.contact_attempt import ContactAttempt
 from survey.models.estimate_settings import EstimateSettings
 from survey.models.integrity import IntegrityState
 from survey.models.integrity import PointHourly
@@ -26,6 +27,11 @@ from survey.models.report_indexes import REPORT_INDEX_COLUMNS
 from survey.models.response import Answer
 from survey.models.response import QualityFlag
 from survey.models.response import Response
+from survey.models.sample_plan import InterviewerAssignment
+from survey.models.sample_plan import PlanQuota
+from survey.models.sample_plan import PlanStratum
+from survey.models.sample_plan import PlanUnit
+from survey.models.sample_plan import SamplePlan
 from survey.models.target import TARGET_METRICS
 from survey.models.target import Target
 from survey.models.user import ROLES
@@ -46,12 +52,17 @@ __all__ = [
     "Base",
     "Channel",
     "CollectionPoint",
+    "ContactAttempt",
     "EstimateSettings",
     "IntegrityState",
+    "InterviewerAssignment",
     "LoginThrottle",
     "PaperBatch",
     "PaperMismatch",
     "PaperResponse",
+    "PlanQuota",
+    "PlanStratum",
+    "PlanUnit",
     "PointHourly",
     "PointScanDaily",
     "PointWindow",
@@ -64,6 +75,7 @@ __all__ = [
     "ReportCell",
     "Response",
     "ResponseFlag",
+    "SamplePlan",
     "Target",
     "User",
 ]

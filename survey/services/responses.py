@@ -44,7 +44,7 @@ AnswerValue = str | Sequence[str] | None
 class Placement:
     """Where a response comes from: the point and what is denormalised from it."""
 
-    point_id: int
+    point_id: int | None  # None for a mock assessment's interview (no QR point)
     questionnaire_id: int
     questionnaire_version_id: int
     region_id: int

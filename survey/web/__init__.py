@@ -18,6 +18,7 @@ def init_app(app: Flask) -> None:
     from survey.web.admin import bp as admin_bp
     from survey.web.api import bp as api_bp
     from survey.web.converters import IdIntegerConverter
+    from survey.web.field import bp as field_bp
     from survey.web.public import bp as public_bp
 
     # Before any route is added: every <int:...> in a path is a 64-bit id of ASCII digits.
@@ -28,4 +29,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api")
+    app.register_blueprint(field_bp, url_prefix="/field")
     errors.init_app(app)

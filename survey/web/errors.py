@@ -32,6 +32,10 @@ MESSAGES: dict[int, tuple[str, str]] = {
 }
 
 
+#: Paths outside /api that answer errors in JSON too (the field form's sync calls).
+JSON_PATHS = frozenset({"/field/sync", "/field/known", "/field/token"})
+
+
 def init_app(app: Flask) -> None:
     """Register one handler for every HTTP error."""
     app.register_error_handler(HTTPException, _handle_http)
@@ -44,7 +48,7 @@ def render_error(
 ) -> ResponseReturnValue:
     """Render the error page (or JSON under /api) for ``code`` with an optional detail."""
     title, message = MESSAGES.get(code, ("出错了", "请稍后再试。"))
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path in JSON_PATHS:
         return jsonify({"error": title, "message": detail or message, "status": code}), code
     page = render_template(
         "error.html", code=code, title=title, message=detail or message, back_url=back_url

@@ -120,7 +120,13 @@ def _apply(user: User, flags: Sequence[ResponseFlag], decision: str) -> int:
 def _check_scope(user: User, flags: Sequence[ResponseFlag]) -> None:
     point_ids = {f.point_id for f in flags}
     if None in point_ids and not access.is_city_admin(user):
-        raise NotFound("标记不存在。")
+        # A flag without a point (a mock assessment's interview): the response's region.
+        for f in flags:
+            if f.point_id is None:
+                response = db.session.get(Response, f.response_id)
+                if response is None:
+                    raise NotFound("标记不存在。")
+                access.region_in_scope(user, response.region_id)
     for point_id in point_ids - {None}:
         assert point_id is not None
         access.point_in_scope(user, point_id)

@@ -9,6 +9,7 @@ from survey.web.admin import audit  # noqa: E402,F401
 from survey.web.admin import auth  # noqa: E402,F401
 from survey.web.admin import dashboard  # noqa: E402,F401
 from survey.web.admin import exports  # noqa: E402,F401
+from survey.web.admin import mock  # noqa: E402,F401
 from survey.web.admin import paper  # noqa: E402,F401
 from survey.web.admin import points  # noqa: E402,F401
 from survey.web.admin import problems  # noqa: E402,F401

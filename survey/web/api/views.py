@@ -25,7 +25,7 @@ def require_login() -> ResponseReturnValue | None:
     """403 for anonymous callers on every API route but the health check; the API is read-only."""
     if request.endpoint == "api.health":
         return None
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated or current_user.role == "interviewer":
         abort(403)
     if request.method not in {"GET", "HEAD", "OPTIONS"}:
         abort(405)

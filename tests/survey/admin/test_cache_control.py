@@ -35,6 +35,9 @@ def _staff_urls(app: Flask) -> list[str]:
             "user_id": db.session.execute(db.select(db.func.max(User.id))).scalar(),
             # no problem in the ledger yet: its JSON is a 404, which must be no-store too
             "problem_id": db.session.execute(db.select(db.func.min(Problem.id))).scalar() or 1,
+            # no sample plan in this state: the mock-assessment pages answer 404, which
+            # must be private, no-store as well
+            "plan_id": 1,
         }
     urls = []
     with app.test_request_context():
