@@ -133,7 +133,7 @@ def _fieldwork(
                 records.append(_record(unit.id, "refusal", start, start))
                 continue
             person_draw = (rng.choice(AGE_GROUPS), rng.choice(SEXES), street)
-            answers = _answers(rng, defn, plans, base, 0.0, person_draw)
+            answers = _answers(rng, defn, plans, (base, 0.0, {}), person_draw)
             minutes = rng.uniform(8, 20)
             if sloppy and done % 2 == 0:
                 # made up on a bench: the same answers, a few minutes each, one after another
