@@ -1,9 +1,17 @@
 """Sufficient statistics of the responses per report cell, kept by the database itself.
 
+**Who keeps this table:** the database triggers ``report_cells_insert``/``_delete``/``_update``
+(SQLite) and ``report_cells_track`` (PostgreSQL) on ``responses``, created by migration 0007,
+keyed on the exclusion bit by 0009 and on ``source`` by 0011
+(``migrations/versions/0011_answer_cells.py``). No application code writes it, except
+``survey cells rebuild`` (:mod:`survey.reporting.cells`), which recomputes it from the
+responses. Tests: ``tests/survey/reporting/test_report_cells.py`` and
+``tests/survey/reporting/test_answer_cells.py`` (both databases).
+
 A week-based report needs, per (questionnaire, week, district, point, region, channel, age
-group, sex, exclusion, version), the count and, per metric, the count of answers, their sum and
-their sum of squares: exactly what a ``GROUP BY`` over ``responses`` returns. This table
-holds those sums. Database triggers (migration 0007, on SQLite and PostgreSQL) add a
+group, sex, source, exclusion, version), the count and, per metric, the count of answers,
+their sum and their sum of squares: exactly what a ``GROUP BY`` over ``responses`` returns.
+This table holds those sums. Database triggers (migration 0007, on SQLite and PostgreSQL) add a
 response's values when it is inserted, move them when its flags or any key change and
 remove them when it is deleted, so every path that writes responses (the resident form,
 imports, the integrity sweep, flag review, bulk loads) keeps it exact, and a report reads a
@@ -41,6 +49,7 @@ CELL_KEYS: tuple[str, ...] = (
     "channel_id",
     "age_group",
     "sex",
+    "source",
     "flags",
     "questionnaire_version_id",
 )
@@ -65,6 +74,8 @@ class ReportCell(Base):
     channel_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     age_group: Mapped[str] = mapped_column(String(16), primary_key=True)
     sex: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: ``Response.source`` (qr, paper, door_to_door, intercept, phone); migration 0011.
+    source: Mapped[str] = mapped_column(String(16), primary_key=True)
     #: ``Response.flags & QualityFlag.EXCLUDED``.
     flags: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     questionnaire_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)

@@ -221,6 +221,8 @@ def base_conditions(
         conditions.append(where_region)
     if flt.channel_id is not None:
         conditions.append(unindexed(table.channel_id) == flt.channel_id)
+    if flt.source is not None:
+        conditions.append(unindexed(table.source) == flt.source)
     return conditions
 
 
