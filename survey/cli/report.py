@@ -11,6 +11,7 @@ from flask import render_template
 from flask.cli import with_appcontext
 
 from survey.cli.errors import reported
+from survey.reporting.filters import SOURCE_NAMES
 
 FORMATS = ("xlsx", "docx", "html", "csv", "json")
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -41,6 +42,11 @@ def _day(value: dt.datetime | None) -> dt.date | None:
     show_default=True,
 )
 @click.option("--include-flagged", is_flag=True, help="Count flagged responses too.")
+@click.option(
+    "--source",
+    type=click.Choice(list(SOURCE_NAMES)),
+    help="Only responses collected this way (default: every source).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
@@ -55,6 +61,7 @@ def report_command(
     by: str,
     weighting: str,
     include_flagged: bool,
+    source: str | None,
     fmt: str,
     out: Path,
 ) -> None:
@@ -70,6 +77,7 @@ def report_command(
         channel_code=channel_code,
         weighting=weighting,
         include_flagged=include_flagged,
+        source=source,
     )
     steps = {"xlsx": 4, "json": 4, "csv": 3, "docx": 2, "html": 2}[fmt]
     with click.progressbar(length=steps, label="生成报表 / building the report") as bar:

@@ -12,6 +12,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from survey.errors import InvalidInput
+from survey.reporting.filters import SOURCE_NAMES
 from survey.reporting.report_requests import ReportRequest
 from survey.web.filters import int_arg
 
@@ -56,6 +57,7 @@ def report_request(args: MultiDict[str, str]) -> ReportRequest:
         weighting=_choice(args, "weighting", WEIGHTINGS, "none"),
         level=_choice(args, "level", LEVELS, "district"),
         include_flagged=FLAGGED[flagged],
+        source=_choice(args, "source", ("", *SOURCE_NAMES), "") or None,
     )
 
 
@@ -71,5 +73,6 @@ def request_args(req: ReportRequest) -> dict[str, Any]:
         "weighting": req.weighting if req.weighting != "none" else None,
         "level": req.level if req.level != "district" else None,
         "flagged": "include" if req.include_flagged else None,
+        "source": req.source,
     }
     return {k: v for k, v in out.items() if v not in (None, "")}

@@ -18,6 +18,11 @@ number who answered is its non-missing count), of the non-substantive share and 
 scale score. Respondents who did not answer a question are missing for its outcomes, so
 the estimates are domain estimates over those who answered, as ``analysis`` would give on
 unit rows with NaN for them. Cost grows with cells x options, not with responses.
+
+A week-based report reads the cells the database keeps instead of the responses and
+answers: ``report_cells`` for the design rows and ``answer_cells`` for the option and
+respondent counts (:mod:`.cell_statements`, same rows); only a report by calendar day and a
+cross-tabulation by another question read the answers themselves.
 """
 
 from __future__ import annotations
@@ -45,6 +50,10 @@ from survey.models import Response
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import included_condition
+from survey.reporting.questions.cell_statements import choice_cells
+from survey.reporting.questions.cell_statements import reads_cells
+from survey.reporting.questions.cell_statements import respondent_cells
+from survey.reporting.questions.cell_statements import response_cells
 from survey.reporting.region_index import RegionIndex
 from survey.reporting.statement import STAT_COLUMNS
 from survey.reporting.statement import base_conditions
@@ -191,17 +200,18 @@ def load_question_frame(
     conn = bind if isinstance(bind, Connection) else bind.connection()
     chosen = tuple(questions) if questions is not None else choice_questions(defn)
     names = [*KEYS, *(["by"] if by_column(by)[0] is not None else [])]
-    base = conn.execute(response_statement(flt, regions, by)).all()
+    read = _Statements(flt, regions, by, conn.dialect.name == "sqlite")
+    base = conn.execute(read.responses()).all()
     frame = _frame(base, [*names, "n", *STAT_COLUMNS])
     index = {tuple(row[: len(names)]): i for i, row in enumerate(base)}
     counts = _Counts(index, len(base), len(names))
     needed = sorted({q.key for q in chosen} | {q.show_if.question for q in chosen if q.show_if})
     if needed:
-        for row in conn.execute(choice_statement(flt, regions, needed, by)):
+        for row in conn.execute(read.choices(needed)):
             counts.add(option_column(row[0], row[1]), row[2:-1], row[-1])
         multiple = [q.key for q in chosen if q.type == "multiple"]
         if multiple:
-            for row in conn.execute(distinct_statement(flt, regions, multiple, by)):
+            for row in conn.execute(read.respondents(multiple)):
                 counts.add(answered_column(row[0]), row[1:-1], row[-1])
     columns = _question_columns(conn, flt, regions, defn, chosen, counts, by)
     everyone = frame["n"].to_numpy(dtype=np.float64)
@@ -211,6 +221,36 @@ def load_question_frame(
     frame = pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
     _design_columns(frame)
     return QuestionFrame(frame, _outcomes(chosen), chosen, len(base))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The frame's statements: over the cells the database keeps when they hold what the
+    report asks (:func:`reads_cells`), else over the responses and answers."""
+
+    flt: ReportFilter
+    regions: RegionIndex
+    by: str | None
+    sqlite: bool
+
+    @property
+    def cells(self) -> bool:
+        return reads_cells(self.flt, self.by)
+
+    def responses(self) -> Any:
+        if self.cells:
+            return response_cells(self.flt, self.regions, self.by, self.sqlite)
+        return response_statement(self.flt, self.regions, self.by)
+
+    def choices(self, questions: Sequence[str]) -> Any:
+        if self.cells:
+            return choice_cells(self.flt, self.regions, questions, self.by, self.sqlite)
+        return choice_statement(self.flt, self.regions, questions, self.by)
+
+    def respondents(self, questions: Sequence[str]) -> Any:
+        if self.cells:
+            return respondent_cells(self.flt, self.regions, questions, self.by, self.sqlite)
+        return distinct_statement(self.flt, self.regions, questions, self.by)
 
 
 class _Counts:

@@ -130,6 +130,7 @@ def command_line_filter(
     channel_code: str | None = None,
     weighting: str = "none",
     include_flagged: bool = False,
+    source: str | None = None,
 ) -> VersionFilter:
     """The filter of a command-line report (the whole database: no officer's scope).
 
@@ -158,5 +159,6 @@ def command_line_filter(
         channel_id=choices.channel_by_code(channel_code).id if channel_code else None,
         weighting=weighting,  # type: ignore[arg-type]
         include_flagged=include_flagged,
+        source=source,
     )
     return VersionFilter(flt, chosen, definition_of(chosen))

@@ -27,6 +27,7 @@ from analysis import kish_n_eff
 from analysis import svy_estimates
 from questionnaires import Definition
 from questionnaires import Question
+from survey.models import ReportCell
 from survey.models import Response
 from survey.reporting.estimates import estimate_from_row
 from survey.reporting.filters import MIN_RESPONSES
@@ -49,6 +50,7 @@ from survey.reporting.results import Estimate
 from survey.reporting.results import WeightingInfo
 from survey.reporting.results import plain
 from survey.reporting.statement import base_conditions
+from survey.reporting.statement import uses_cells
 from survey.reporting.weighting import OUTCOMES
 from survey.reporting.weighting import WeightedDesign
 from survey.reporting.weighting import unweighted_design
@@ -251,6 +253,11 @@ def question_numbers(defn: Definition) -> dict[str, int]:
 
 def excluded_count(bind: Session | Connection, flt: ReportFilter, regions: RegionIndex) -> int:
     """Responses in the filter's scope carrying an excluding quality flag."""
+    if uses_cells(flt):
+        conditions = base_conditions(flt, regions, with_previous=False, table=ReportCell)
+        query = select(func.coalesce(func.sum(ReportCell.n), 0))
+        query = query.where(*conditions, excluded_condition(ReportCell.flags))
+        return int(bind.execute(query).scalar_one())
     conditions = base_conditions(flt, regions, with_previous=False)
     query = select(func.count()).select_from(Response)
     query = query.where(*conditions, excluded_condition(Response.flags))

@@ -15,6 +15,7 @@ from survey.reporting import WEIGHTING_NAMES
 from survey.reporting import report_requests as reports
 from survey.reporting.charts import images as report_charts
 from survey.reporting.charts.question_charts import cross_chart
+from survey.reporting.filters import SOURCE_NAMES
 from survey.reporting.questions import pages as question_reports
 from survey.services import access
 from survey.services.choices import region_choices
@@ -38,6 +39,7 @@ def page_context(vf: question_reports.VersionFilter, req: reports.ReportRequest)
             "regions": region_choices(user, ("city", "district", "street"), blank="全部区域"),
             "levels": list(LEVEL_NAMES.items()),
             "weightings": list(WEIGHTING_NAMES.items()),
+            "sources": list(SOURCE_NAMES.items()),
         },
         "args": request_args(req),
         "version": vf.version,
