@@ -34,7 +34,6 @@ from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import Response
 from survey.models.point import is_past
-from survey.services import transaction
 from survey.services.codes import normalise_code
 from survey.services.driver_sql import DriverStatement
 from survey.services.integrity.screening import ReadingModel
@@ -297,17 +296,31 @@ class AlreadyAnswered(Conflict):
     """This device already answered the questionnaire."""
 
 
+class StoreRace(Conflict):
+    """The INSERT lost a race on a UNIQUE constraint (the form instance or the device). The
+    caller rolls the transaction back, then asks :func:`race_outcome` which case it was."""
+
+    def __init__(self, instance_id: str) -> None:
+        self.instance_id = instance_id
+        super().__init__("答卷已提交。")
+
+
 def store_once(place: Placement, defn: Definition, instance_id: str, **fields: Any) -> None:
     """Store one response (``responses.write_response`` with ``fields``); never twice.
 
     Two posts of one form instance, or two forms of one device, can race past the checks
-    above; the UNIQUE constraints decide at the INSERT, and the loser's transaction is
-    rolled back and told which case it was: ``AlreadyStored`` or ``AlreadyAnswered``.
+    above; the UNIQUE constraints decide at the INSERT, and the loser gets ``StoreRace``
+    (services never roll back: the request does, then calls :func:`race_outcome`).
     """
     try:
         write_response(place, defn, form_instance=instance_id, **fields)
     except IntegrityError:
-        transaction.rollback()
-        if instance_stored(instance_id):
-            raise AlreadyStored() from None
-        raise AlreadyAnswered() from None
+        raise StoreRace(instance_id) from None
+
+
+def race_outcome(instance_id: str) -> AlreadyStored | AlreadyAnswered:
+    """After a ``StoreRace`` was rolled back: ``AlreadyStored`` when this form instance is
+    stored (a retried post), else ``AlreadyAnswered`` (another form of the same device)."""
+    if instance_stored(instance_id):
+        return AlreadyStored()
+    return AlreadyAnswered()
