@@ -35,6 +35,18 @@ from survey.reporting.statement import uses_cells
 
 #: Design keys of the question statements (as in ``frame.KEYS``).
 KEYS: tuple[str, ...] = ("district_id", "point_id", "region_id", "age_group", "sex")
+#: The keys an unweighted report needs: stratum and cluster (age group and sex only define
+#: weighting cells; the sums per cluster are what an unweighted estimate is made of).
+CLUSTER_KEYS: tuple[str, ...] = KEYS[:3]
+
+
+def design_keys(flt: ReportFilter, by: str | None) -> tuple[str, ...]:
+    """The design keys a question frame groups by: every key when the report is weighted or
+    grouped by age group or sex, else only district, point and region (ten times fewer rows
+    to fetch and estimate on, the same estimates)."""
+    if flt.weighting != "none" or by in ("age_group", "sex"):
+        return KEYS
+    return CLUSTER_KEYS
 #: Groupings besides the design keys that the cells hold.
 CELL_BY: dict[str, str] = {"channel": "channel_id", "week": "week_start"}
 
@@ -56,10 +68,11 @@ def _column(table: Cells, name: str) -> ColumnElement[Any]:
     return column  # type: ignore[no-any-return]
 
 
-def _keys(table: Cells, by: str | None) -> tuple[list[Any], list[Any]]:
+def _keys(table: Cells, flt: ReportFilter, by: str | None) -> tuple[list[Any], list[Any]]:
     """(selected keys, GROUP BY columns) of the design keys and ``by``."""
-    names = [*KEYS, *([CELL_BY[by]] if by is not None else [])]
-    labels = [*KEYS, *(["by"] if by is not None else [])]
+    keys = design_keys(flt, by)
+    names = [*keys, *([CELL_BY[by]] if by is not None else [])]
+    labels = [*keys, *(["by"] if by is not None else [])]
     selected = [_column(table, n).label(label) for n, label in zip(names, labels, strict=True)]
     return selected, [getattr(table, n) for n in names]
 
@@ -73,7 +86,7 @@ def _where(table: Cells, flt: ReportFilter, regions: RegionIndex, listed: bool) 
 
 def response_cells(flt: ReportFilter, regions: RegionIndex, by: str | None, listed: bool) -> Any:
     """Responses and metric sums per design cell (and ``by``) from ``report_cells``."""
-    selected, grouped = _keys(ReportCell, by)
+    selected, grouped = _keys(ReportCell, flt, by)
     total = func.sum(ReportCell.n)
     sums: list[Any] = [total.label("n")]
     for metric in METRICS:
@@ -91,7 +104,7 @@ def choice_cells(
     flt: ReportFilter, regions: RegionIndex, questions: Sequence[str], by: str | None, listed: bool
 ) -> Any:
     """Answers per (question, option, design cell, ``by``) from ``answer_cells``."""
-    selected, grouped = _keys(AnswerCell, by)
+    selected, grouped = _keys(AnswerCell, flt, by)
     total = func.sum(AnswerCell.n)
     conditions = _where(AnswerCell, flt, regions, listed)
     conditions += [AnswerCell.question_key.in_(list(questions)), AnswerCell.value != QUESTION_ROW]
@@ -107,7 +120,7 @@ def respondent_cells(
     flt: ReportFilter, regions: RegionIndex, questions: Sequence[str], by: str | None, listed: bool
 ) -> Any:
     """Respondents who answered each of ``questions`` per (question, design cell, ``by``)."""
-    selected, grouped = _keys(AnswerCell, by)
+    selected, grouped = _keys(AnswerCell, flt, by)
     total = func.sum(AnswerCell.n)
     conditions = _where(AnswerCell, flt, regions, listed)
     conditions += [AnswerCell.question_key.in_(list(questions)), AnswerCell.value == QUESTION_ROW]

@@ -51,6 +51,7 @@ from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import included_condition
 from survey.reporting.questions.cell_statements import choice_cells
+from survey.reporting.questions.cell_statements import design_keys
 from survey.reporting.questions.cell_statements import reads_cells
 from survey.reporting.questions.cell_statements import respondent_cells
 from survey.reporting.questions.cell_statements import response_cells
@@ -131,8 +132,8 @@ def _join_by(query: Any, by: str | None, other: Any) -> Any:
     return query.outerjoin(other, and_(other.response_id == Response.id, other.question_key == key))
 
 
-def _keys(by_expr: ColumnElement[Any] | None) -> list[Any]:
-    keys: list[Any] = [getattr(Response, c) for c in KEYS]
+def _keys(by_expr: ColumnElement[Any] | None, names: Sequence[str] = KEYS) -> list[Any]:
+    keys: list[Any] = [getattr(Response, c) for c in names]
     if by_expr is not None:
         keys.append(by_expr.label("by"))
     return keys
@@ -141,7 +142,7 @@ def _keys(by_expr: ColumnElement[Any] | None) -> list[Any]:
 def response_statement(flt: ReportFilter, regions: RegionIndex, by: str | None = None) -> Any:
     """Responses and metric sums per design cell (and ``by``)."""
     by_expr, other = by_column(by)
-    keys = _keys(by_expr)
+    keys = _keys(by_expr, design_keys(flt, by))
     aggregates: list[Any] = [func.count().label("n")]
     for metric in METRICS:
         column = getattr(Response, metric)
@@ -159,7 +160,7 @@ def choice_statement(
 ) -> Any:
     """Answer rows per (question, option, design cell, ``by``)."""
     by_expr, other = by_column(by)
-    keys = [Answer.question_key, Answer.value, *_keys(by_expr)]
+    keys = [Answer.question_key, Answer.value, *_keys(by_expr, design_keys(flt, by))]
     query = select(*keys, func.count().label("count")).select_from(Answer)
     query = _join_by(query.join(Response, Response.id == Answer.response_id), by, other)
     conditions = [*_where(flt, regions), Answer.question_key.in_(list(questions))]
@@ -176,7 +177,7 @@ def distinct_statement(
     """Distinct respondents per (question, design cell, ``by``) with an answer to each of
     ``questions`` (among ``values``, if given)."""
     by_expr, other = by_column(by)
-    keys = [Answer.question_key, *_keys(by_expr)]
+    keys = [Answer.question_key, *_keys(by_expr, design_keys(flt, by))]
     query = select(*keys, func.count(func.distinct(Answer.response_id)).label("count"))
     query = _join_by(
         query.select_from(Answer).join(Response, Response.id == Answer.response_id), by, other
@@ -199,7 +200,7 @@ def load_question_frame(
     """Run the statements and assemble the design rows with every question's statistics."""
     conn = bind if isinstance(bind, Connection) else bind.connection()
     chosen = tuple(questions) if questions is not None else choice_questions(defn)
-    names = [*KEYS, *(["by"] if by_column(by)[0] is not None else [])]
+    names = [*design_keys(flt, by), *(["by"] if by_column(by)[0] is not None else [])]
     read = _Statements(flt, regions, by, conn.dialect.name == "sqlite")
     base = conn.execute(read.responses()).all()
     frame = _frame(base, [*names, "n", *STAT_COLUMNS])
@@ -219,6 +220,9 @@ def load_question_frame(
         if q.show_if is None:
             columns[seen_column(q.key)] = everyone
     frame = pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+    for key in KEYS:
+        if key not in frame.columns:  # an unweighted report's rows are whole clusters
+            frame[key] = None
     _design_columns(frame)
     return QuestionFrame(frame, _outcomes(chosen), chosen, len(base))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -117,9 +118,16 @@ def _keyed(
     frame: pd.DataFrame, outcome: str, by: str | None, method: str, min_n: int
 ) -> dict[Hashable, Estimate]:
     keys = frame[by].tolist() if by is not None else [None]
+    # Plain records, column by column: pandas' itertuples (and to_dict) cost 3-6 ms per
+    # one-row frame, 0.4-0.7 s for a page's hundred outcomes.
+    columns = {str(c): frame[c].tolist() for c in frame.columns}
+    rows = [
+        SimpleNamespace(**{c: values[i] for c, values in columns.items()})
+        for i in range(len(frame))
+    ]
     return {
         plain_key(key): estimate_from_row(outcome, row, method, min_n)
-        for key, row in zip(keys, frame.itertuples(index=False), strict=True)
+        for key, row in zip(keys, rows, strict=True)
     }
 
 
