@@ -168,6 +168,8 @@ def _report_table() -> None:
 # --- answer_cells ----------------------------------------------------------------------------
 
 ANSWERED = "{a}.value IS NOT NULL AND {a}.value <> ''"
+#: ``value`` of a question's respondent row.
+QUESTION = "''"
 
 
 def _answer_upsert(select: str) -> str:
@@ -211,25 +213,29 @@ def _first_answer(new: str, others: str) -> str:
     )
 
 
+def _one_answer(row: str, sign: str, value: str, where: str) -> str:
+    """Upsert of one answer row's count (SQLite row trigger): no GROUP BY, one seek."""
+    keys = _keys("r")
+    return _answer_upsert(
+        f"SELECT {', '.join(keys)}, {row}.question_key, {value}, {sign} FROM responses r "
+        f"WHERE r.id = {row}.response_id AND {where}"
+    )
+
+
 def _sqlite_answer_triggers() -> list[str]:
-    one = "responses r, (SELECT NEW.response_id AS response_id, NEW.question_key AS "
-    insert_rows = one + "question_key, NEW.value AS value) a"
-    delete_rows = one.replace("NEW.", "OLD.") + "question_key, OLD.value AS value) a"
-    joined = "r.id = a.response_id"
     first = _first_answer("NEW", "o.id <> NEW.id")
     last = _first_answer("OLD", "1 = 1")
     changed = " OR ".join(f"OLD.{k} IS NOT NEW.{k}" for k in MOVED if k != "flags")
     changed += f" OR (OLD.flags & {EXCLUDED}) <> (NEW.flags & {EXCLUDED})"
+    new_option = _one_answer("NEW", "1", "NEW.value", ANSWERED.format(a="NEW"))
+    old_option = _one_answer("OLD", "-1", "OLD.value", ANSWERED.format(a="OLD"))
     return [
         "CREATE TRIGGER answer_cells_insert AFTER INSERT ON answers BEGIN "
-        f"{_options_of('r', '1', insert_rows, joined)}; "
-        f"{_questions_of('r', '1', insert_rows, f'{joined} AND {first}')}; END",
+        f"{new_option}; {_one_answer('NEW', '1', QUESTION, first)}; END",
         "CREATE TRIGGER answer_cells_delete AFTER DELETE ON answers BEGIN "
-        f"{_options_of('r', '-1', delete_rows, joined)}; "
-        f"{_questions_of('r', '-1', delete_rows, f'{joined} AND {last}')}; END",
+        f"{old_option}; {_one_answer('OLD', '-1', QUESTION, last)}; END",
         "CREATE TRIGGER answer_cells_update AFTER UPDATE OF value ON answers BEGIN "
-        f"{_options_of('r', '-1', delete_rows, joined)}; "
-        f"{_options_of('r', '1', insert_rows, joined)}; END",
+        f"{old_option}; {new_option}; END",
         "CREATE TRIGGER answer_cells_response_delete BEFORE DELETE ON responses BEGIN "
         + "; ".join(_response_moves("OLD", "-1"))
         + "; END",
