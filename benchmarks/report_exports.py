@@ -130,8 +130,8 @@ def measure(url: str, steps: tuple[str, ...] = STEPS, traced: bool = False) -> d
     import datetime as dt
 
     from survey import create_app
-    from survey.reporting.exports import files as exports
     from survey.reporting import report_requests
+    from survey.reporting.exports import files as exports
     from survey.reporting.exports import raw as response_export
     from survey.reporting.questions import pages as question_reports
 

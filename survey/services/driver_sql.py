@@ -10,10 +10,15 @@ through ``Connection.execute``), run on the cursor of the SQLAlchemy connection 
 inside that connection's transaction. Driver errors come out as SQLAlchemy's exceptions
 (``IntegrityError``, ``OperationalError``, ...), and a lost server connection is invalidated,
 as ``Connection.execute`` would do.
+
+``SURVEY_DRIVER_SQL=off`` in the environment runs every statement through SQLAlchemy's
+public ``Connection.execute`` instead: the A/B switch of ``benchmarks/load.py --driver-sql-ab``
+(issue 22: the cursor path stays only while it saves >= 10% of server CPU per resident flow).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -29,6 +34,8 @@ from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql import Select
 
 Processor = Callable[[Any], Any]
+#: False under ``SURVEY_DRIVER_SQL=off``: SQLAlchemy's public execution path only.
+ON_CURSOR: bool = os.environ.get("SURVEY_DRIVER_SQL", "on").lower() != "off"
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,9 @@ class DriverStatement:
 
     def first(self, conn: Connection, values: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row (converted), or None."""
+        if not ON_CURSOR:
+            found = conn.execute(self.statement, dict(values)).first()
+            return None if found is None else tuple(found)
         compiled = self.compiled(conn.dialect)
         row = _run(conn, compiled.sql, compiled.parameters(values), many=False)
         return None if row is None else compiled.read(row)
@@ -153,6 +163,9 @@ class DriverStatement:
         of a response's answers lets go of it once.
         """
         if not rows:
+            return
+        if not ON_CURSOR:
+            conn.execute(self.statement, [dict(r) for r in rows])
             return
         compiled = self.compiled(conn.dialect)
         group = compiled.values_group
@@ -190,7 +203,7 @@ def fetch_all(conn: Connection, statement: Select[Any]) -> Sequence[Sequence[Any
     responses). Values convert as through ``Connection.execute`` (each column's result
     processor for the type the server sent). Other drivers go through ``Connection.execute``.
     """
-    if conn.dialect.driver != "psycopg":
+    if conn.dialect.driver != "psycopg" or not ON_CURSOR:
         return conn.execute(statement).all()
     dialect = conn.dialect
     compiled: Any = statement.compile(

@@ -47,6 +47,8 @@ def design_keys(flt: ReportFilter, by: str | None) -> tuple[str, ...]:
     if flt.weighting != "none" or by in ("age_group", "sex"):
         return KEYS
     return CLUSTER_KEYS
+
+
 #: Groupings besides the design keys that the cells hold.
 CELL_BY: dict[str, str] = {"channel": "channel_id", "week": "week_start"}
 
