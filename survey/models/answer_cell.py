@@ -35,15 +35,13 @@ followed: run ``survey cells rebuild`` after such a repair.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from sqlalchemy import Date
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
 
 from survey.models.base import Base
 from survey.models.report_cell import CELL_KEYS
+from survey.models.report_cell import CellKey
 
 #: The key columns, in primary-key order: the report cell's, then question and option.
 ANSWER_CELL_KEYS: tuple[str, ...] = (*CELL_KEYS, "question_key", "value")
@@ -51,24 +49,12 @@ ANSWER_CELL_KEYS: tuple[str, ...] = (*CELL_KEYS, "question_key", "value")
 QUESTION_ROW = ""
 
 
-class AnswerCell(Base):
+class AnswerCell(CellKey, Base):
     """The number of answers with one value (or of respondents, ``value = ''``) per cell."""
 
     __tablename__ = "answer_cells"
     __table_args__ = ({"sqlite_with_rowid": False},)
 
-    questionnaire_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    week_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
-    district_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    point_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    region_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    channel_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    age_group: Mapped[str] = mapped_column(String(16), primary_key=True)
-    sex: Mapped[str] = mapped_column(String(16), primary_key=True)
-    source: Mapped[str] = mapped_column(String(16), primary_key=True)
-    #: ``Response.flags & QualityFlag.EXCLUDED``.
-    flags: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    questionnaire_version_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     question_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(String(64), primary_key=True)
     n: Mapped[int] = mapped_column(default=0)

@@ -101,7 +101,7 @@ def estimates_from_frame(
     (None: the frame's single row)."""
     keys = frame[key].tolist() if key is not None else [None]
     found = estimates_from_columns(metric, frame, method, min_n)
-    return {_key(k): e for k, e in zip(keys, found, strict=True)}
+    return {plain_key(k): e for k, e in zip(keys, found, strict=True)}
 
 
 def estimates_from_columns(
@@ -201,7 +201,7 @@ def within_points(
         }
     )
     result = mean_ci(summary, level=level)
-    clusters = [_key(c) for c in sums.index.tolist()]
+    clusters = [plain_key(c) for c in sums.index.tolist()]
     out: dict[str, dict[Hashable, Estimate]] = {}
     for i, metric in enumerate(metrics):
         part = slice(i * len(clusters), (i + 1) * len(clusters))
@@ -217,8 +217,8 @@ def within_point(
     return within_points(frame, [metric], min_n=min_n, level=level)[metric]
 
 
-def _key(value: Any) -> Hashable:
-    """Plain Python key (NumPy integers become int)."""
+def plain_key(value: Any) -> Hashable:
+    """A group key as plain Python (NumPy integers become int, timestamps dates)."""
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, float | np.floating) and float(value).is_integer():

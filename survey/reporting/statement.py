@@ -262,14 +262,9 @@ def report_statement(
     return responses_statement(flt, regions, with_previous, listed=listed)
 
 
-def responses_statement(
-    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
-) -> Select[Any]:
-    """The report statement over the responses themselves (any period basis)."""
-    keys: list[Any] = [getattr(Response, c) for c in KEY_COLUMNS]
-    period = _period_key(flt, with_previous)
-    if period is not None:
-        keys.append(period.label("period"))
+def response_sums() -> list[Any]:
+    """The responses' sufficient statistics: ``n``, then per metric the count of values,
+    their sum and their sum of squares (the columns :data:`STAT_COLUMNS` name)."""
     aggregates: list[Any] = [func.count().label("n")]
     for metric in METRICS:
         column = getattr(Response, metric)
@@ -278,6 +273,18 @@ def responses_statement(
             func.sum(column).label(f"{metric}_sum"),
             func.sum(column * column).label(f"{metric}_sum2"),
         ]
+    return aggregates
+
+
+def responses_statement(
+    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
+) -> Select[Any]:
+    """The report statement over the responses themselves (any period basis)."""
+    keys: list[Any] = [getattr(Response, c) for c in KEY_COLUMNS]
+    period = _period_key(flt, with_previous)
+    if period is not None:
+        keys.append(period.label("period"))
+    aggregates = response_sums()
     conditions = base_conditions(flt, regions, with_previous, listed=listed)
     if not flt.include_flagged:
         conditions.append(included_condition(Response.flags))

@@ -47,7 +47,6 @@ from questionnaires import Definition
 from questionnaires import Question
 from survey.models import Answer
 from survey.models import Response
-from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import included_condition
 from survey.reporting.questions.cell_statements import choice_cells
@@ -58,6 +57,7 @@ from survey.reporting.questions.cell_statements import response_cells
 from survey.reporting.region_index import RegionIndex
 from survey.reporting.statement import STAT_COLUMNS
 from survey.reporting.statement import base_conditions
+from survey.reporting.statement import response_sums
 
 #: Design keys of the question statements.
 KEYS: tuple[str, ...] = ("district_id", "point_id", "region_id", "age_group", "sex")
@@ -143,15 +143,7 @@ def response_statement(flt: ReportFilter, regions: RegionIndex, by: str | None =
     """Responses and metric sums per design cell (and ``by``)."""
     by_expr, other = by_column(by)
     keys = _keys(by_expr, design_keys(flt, by))
-    aggregates: list[Any] = [func.count().label("n")]
-    for metric in METRICS:
-        column = getattr(Response, metric)
-        aggregates += [
-            func.count(column).label(f"{metric}_n"),
-            func.sum(column).label(f"{metric}_sum"),
-            func.sum(column * column).label(f"{metric}_sum2"),
-        ]
-    query = _join_by(select(*keys, *aggregates).select_from(Response), by, other)
+    query = _join_by(select(*keys, *response_sums()).select_from(Response), by, other)
     return query.where(*_where(flt, regions)).group_by(*keys)
 
 

@@ -14,9 +14,7 @@ from collections.abc import Hashable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 from sqlalchemy import func
@@ -31,6 +29,7 @@ from questionnaires import Question
 from survey.models import ReportCell
 from survey.models import Response
 from survey.reporting.estimates import estimate_from_row
+from survey.reporting.estimates import plain_key
 from survey.reporting.filters import MIN_RESPONSES
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import excluded_condition
@@ -161,17 +160,6 @@ def question_outcomes(q: Question, frame: pd.DataFrame) -> dict[str, str]:
     if q.type == "scale":
         methods[score_columns(q.key)[0]] = "mean"
     return methods
-
-
-def plain_key(value: Any) -> Hashable:
-    """A group key as plain Python (NumPy integers become int, timestamps dates)."""
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return int(value)
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    return value  # type: ignore[no-any-return]
 
 
 def share_method(frame: pd.DataFrame, column: str) -> str:
