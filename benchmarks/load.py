@@ -338,11 +338,9 @@ class Target:
         self.stats.errors += stats.errors
 
 
-def start_project(work: Path, args: argparse.Namespace, driver_sql: bool = True) -> Target:
+def start_project(work: Path, args: argparse.Namespace) -> Target:
     """``survey bootstrap`` on a fresh SQLite file, then gunicorn ``wsgi:app`` as make run
-    serves it (gunicorn.conf.py with the access log, or ``--project`` settings on top);
-    ``driver_sql=False``: SQLAlchemy's public execution path only (SURVEY_DRIVER_SQL=off)."""
-    work.mkdir(exist_ok=True)
+    serves it (gunicorn.conf.py with the access log, or ``--project`` settings on top)."""
     db = work / "survey.db"
     instance = work / "instance"
     instance.mkdir()
@@ -353,7 +351,6 @@ def start_project(work: Path, args: argparse.Namespace, driver_sql: bool = True)
         "SURVEY_INSTANCE_PATH": str(instance),
         "SURVEY_BASE_URL": "http://127.0.0.1",
         "SURVEY_ACCESS_LOG": str(work / "access.log"),
-        "SURVEY_DRIVER_SQL": "on" if driver_sql else "off",
     }
     subprocess.run(
         [str(BIN / "survey"), "bootstrap", "--demo-responses", "0"],
@@ -368,7 +365,7 @@ def start_project(work: Path, args: argparse.Namespace, driver_sql: bool = True)
         ]
     port = free_port()
     proc = start_gunicorn("wsgi:app", port, env, args.project, work / "project.log")
-    label = f"project {args.project or 'make-run'}" + ("" if driver_sql else " public-sql")
+    label = f"project {args.project or 'make-run'}"
     return Target(label, proc, port, codes, db)
 
 
@@ -384,18 +381,6 @@ def start_baseline(work: Path, config: ServerConfig) -> Target:
         "benchmarks.baseline_app:app", port, env, config, work / "baseline.log", empty
     )
     return Target(f"baseline {config}", proc, port, [f"CODE{i:05d}" for i in range(100)], db)
-
-
-def _driver_sql_verdict(cursor: Target, public: Target) -> None:
-    """Server CPU per flow of the project with and without ``driver_sql`` (same rounds)."""
-    with_ = cursor.cpu / max(cursor.stats.flows, 1) * 1000
-    without = public.cpu / max(public.stats.flows, 1) * 1000
-    saving = 1 - with_ / without if without else 0.0
-    verdict = "keep" if saving >= 0.10 else "drop (saves < 10%)"
-    print(
-        f"driver_sql A/B: server CPU per flow {with_:.2f} ms on the cursor, {without:.2f} ms"
-        f" through Connection.execute: saves {saving:.1%} -> {verdict}"
-    )
 
 
 def main() -> int:
@@ -417,11 +402,6 @@ def main() -> int:
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating rounds (evens out machine noise)"
     )
-    parser.add_argument(
-        "--driver-sql-ab",
-        action="store_true",
-        help="also run the project with SURVEY_DRIVER_SQL=off (same rounds) and compare",
-    )
     args = parser.parse_args()
     baselines = args.baseline or [ServerConfig("sync", 2), ServerConfig("gthread", 2, 4)]
 
@@ -437,8 +417,6 @@ def main() -> int:
         targets: list[Target] = []
         try:
             targets.append(start_project(work / "p", args))
-            if args.driver_sql_ab:
-                targets.append(start_project(work / "p-public", args, driver_sql=False))
             for i, config in enumerate(baselines):
                 targets.append(start_baseline(work / f"b{i}", config))
             for target in targets:
@@ -451,9 +429,6 @@ def main() -> int:
             for target in targets:
                 stop(target.proc)
         rates = {t.name: report(t.name, t.stats, t.seconds, t.cpu) for t in targets}
-        if args.driver_sql_ab:
-            _driver_sql_verdict(targets[0], targets[1])
-            targets = [targets[0], *targets[2:]]
         project, others = targets[0], targets[1:]
         p_rate = rates[project.name]
         best = max(others, key=lambda t: rates[t.name])

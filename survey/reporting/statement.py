@@ -55,7 +55,6 @@ from survey.reporting.filters import local_midnight_utc
 from survey.reporting.region_index import NOTHING
 from survey.reporting.region_index import RegionIndex
 from survey.reporting.region_index import effective_path
-from survey.services.driver_sql import fetch_all
 
 #: Where a report reads: the responses, or the report cells (same column names).
 Source = type[Response] | type[ReportCell]
@@ -354,10 +353,10 @@ def load_statistics(
     regions = regions or RegionIndex.load(bind)
     conn = bind if isinstance(bind, Connection) else bind.connection()
     listed = conn.dialect.name == "sqlite"
-    rows = fetch_all(conn, report_statement(flt, regions, with_previous, listed=listed))
+    rows = conn.execute(report_statement(flt, regions, with_previous, listed=listed)).all()
     period = ["period"] if _period_key(flt, with_previous) is not None else []
     frame = _in_key_order(_frame(rows, [*KEY_COLUMNS, *period, "n", *STAT_COLUMNS]))
-    flagged_rows = fetch_all(conn, flagged_statement(flt, regions, with_previous, listed=listed))
+    flagged_rows = conn.execute(flagged_statement(flt, regions, with_previous, listed=listed)).all()
     flagged = _in_key_order(_frame(flagged_rows, [*KEY_COLUMNS[:5], *period, "flagged"]))
     for table in (frame, flagged):
         _normalise(table, flt, with_previous)
