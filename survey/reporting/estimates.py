@@ -175,13 +175,6 @@ def estimates_by(
     return {m: estimates_from_frame(m, frames[m], by, methods[m], min_n) for m in metrics}
 
 
-def estimate_by(
-    design: SurveyDesign, metric: str, by: str | None, *, min_n: int, level: float = 0.95
-) -> dict[Hashable, Estimate]:
-    """Estimates of ``metric`` per value of column ``by`` (key None: the whole design)."""
-    return estimates_by(design, [metric], by, min_n=min_n, level=level)[metric]
-
-
 def within_points(
     frame: pd.DataFrame, metrics: Sequence[str], *, min_n: int, level: float = 0.95
 ) -> dict[str, dict[Hashable, Estimate]]:
@@ -208,13 +201,6 @@ def within_points(
         found = estimates_from_columns(metric, result, "point", min_n, part)
         out[metric] = dict(zip(clusters, found, strict=True))
     return out
-
-
-def within_point(
-    frame: pd.DataFrame, metric: str, *, min_n: int, level: float = 0.95
-) -> dict[Hashable, Estimate]:
-    """:func:`within_points` of one metric."""
-    return within_points(frame, [metric], min_n=min_n, level=level)[metric]
 
 
 def plain_key(value: Any) -> Hashable:
