@@ -5,9 +5,9 @@
 
 * on ``answers``: an insert adds 1 to its option's cell (and, for the first answer of a
   response to a question, 1 to the question's respondent row); a delete takes them away; an
-  update of ``value`` moves the count to the new option (SQLite ``answer_cells_insert``,
-  ``_delete``, ``_update``; PostgreSQL statement-level triggers of the same names, which read
-  the statement's transition tables, so a bulk insert costs two upserts, not two per row);
+  update of ``value`` moves the count to the new option (row triggers
+  ``answer_cells_insert``, ``_delete``, ``_update``; on PostgreSQL the first two fire BEFORE
+  the row changes, so that a multi-row statement counts a response once per question);
 * on ``responses``: a change of any key column (flag review that sets or clears the
   ``EXCLUDED`` bit, the integrity sweep, a moved point) moves every answer of the response
   from the old cell to the new one (``answer_cells_response_update``), and a delete takes

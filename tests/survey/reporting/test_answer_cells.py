@@ -156,6 +156,19 @@ def test_orm_delete_and_new_answers_keep_the_cells(answered: Flask) -> None:
             text("INSERT INTO answers (response_id, question_key, text) VALUES (:r, 'free', 'x')"),
             {"r": target},
         )
+        # One statement with several answers of one response to one question, and a
+        # one-statement delete of them: the respondent row counts the response once.
+        conn.execute(
+            text(
+                "INSERT INTO answers (response_id, question_key, value) VALUES"
+                " (:r, 'many', 'a'), (:r, 'many', 'b'), (:r, 'many', 'c'), (:s, 'many', 'a')"
+            ),
+            {"r": target, "s": target + 1},
+        )
+        _check(conn)
+        conn.execute(text("DELETE FROM answers WHERE question_key = 'many' AND value <> 'c'"))
+        _check(conn)
+        conn.execute(text("DELETE FROM answers WHERE question_key = 'many'"))
         _check(conn)
         db.session.rollback()
 
