@@ -11,6 +11,10 @@ Command-line flags still win (the Makefile passes ``--workers``, ``--bind`` and
   are readable by the service account only.
 - ``post_worker_init``: once a worker has loaded the app, its startup objects are frozen
   out of the garbage collector's reach (``survey.serving.freeze_startup_heap``).
+- ``post_worker_init`` then starts the worker's background jobs with the real app object:
+  the integrity sweep every ``SURVEY_INTEGRITY_SWEEP_SECONDS`` (a lease lets one worker
+  sweep at a time; 0 leaves it to cron and ``survey integrity sweep``) and the scan-tally
+  flush every ``SURVEY_SCAN_FLUSH_SECONDS`` (``survey.serving.start_background``).
 - ``PrivacyLogger``: resident requests are logged without client address, user agent or
   referrer (the README promises no raw IP addresses); staff requests keep them.
 """
@@ -19,6 +23,7 @@ import os
 
 from survey.serving import freeze_startup_heap
 from survey.serving import limit_body_wait
+from survey.serving import start_background
 
 worker_class = "gthread"
 workers = int(os.environ.get("SURVEY_WORKERS", "2"))
@@ -40,5 +45,6 @@ def pre_request(worker, req):
 
 
 def post_worker_init(worker):
-    """Freeze what the worker built at start: full collections skip it from now on."""
+    """Freeze what the worker built at start, then start its background jobs."""
     freeze_startup_heap()
+    start_background(worker)

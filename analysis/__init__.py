@@ -46,20 +46,38 @@ from analysis._targets import target_status
 
 # --- end simple intervals, means, targets, ranks, planning ---
 
+# --- small-area estimation (issue 24) ---
+# isort: split
+from analysis._fay_herriot import FH_COLUMNS
+from analysis._fay_herriot import FayHerriotFit
+from analysis._fay_herriot import fay_herriot
+from analysis._fay_herriot import smoothed_variances
+from analysis._small_area import SmallAreaResult
+from analysis._small_area import VarianceComponents
+from analysis._small_area import small_area_estimates
+from analysis._small_area import variance_components
+
+# --- end small-area estimation ---
+
 __all__ = [
     "DEFAULT_LONELY_PSU",
     "DESIGN_METHODS",
+    "FH_COLUMNS",
     "LONELY_PSU_RULES",
     "RESULT_COLUMNS",
     "AggregateOutcome",
     "AnalysisError",
     "ChisqResult",
+    "FayHerriotFit",
     "NotEstimableError",
+    "SmallAreaResult",
     "SurveyDesign",
+    "VarianceComponents",
     "aggregate_units",
     "allocate",
     "design_from_aggregates",
     "design_from_units",
+    "fay_herriot",
     "kish_n_eff",
     "mean_ci",
     "mean_summary",
@@ -68,6 +86,8 @@ __all__ = [
     "rake",
     "rank_intervals",
     "sample_size",
+    "small_area_estimates",
+    "smoothed_variances",
     "svy_chisq",
     "svy_contrast",
     "svy_contrasts",
@@ -75,5 +95,6 @@ __all__ = [
     "svy_estimates",
     "target_status",
     "trim_weights",
+    "variance_components",
     "weighting_report",
 ]

@@ -46,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "INTEGRITY_BATCH_MIN": 8,
     "INTEGRITY_BATCH_SERVED_SPREAD": 120,
     "INTEGRITY_SERIAL_GAP_SECONDS": 30,
-    "INTEGRITY_SERIAL_MIN": 4,
+    "INTEGRITY_SERIAL_MIN": 5,
     "INTEGRITY_BURST_MINUTES": 10,
     "INTEGRITY_BURST_MIN": 20,
     "INTEGRITY_BURST_FACTOR": 5.0,
@@ -103,6 +103,9 @@ DEFAULTS: dict[str, Any] = {
     # again is served from memory.
     "CACHE_POSTERS_SIZE": 2048,
     "CACHE_INTEGRITY_SIZE": 256,
+    # Weighting: a post-stratification cell with fewer respondents is merged with a neighbour
+    # (issue 24). The city admin's value on the targets page wins over this default.
+    "MIN_CELL_N": 5,
     # SQLALCHEMY_ENGINE_OPTIONS default per database in load_config (pre-ping on servers only).
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
 }

@@ -11,11 +11,15 @@
 - :func:`freeze_startup_heap` moves what a worker built at start (the app, SQLAlchemy's
   models, the imported pandas and SciPy behind the reports) out of the garbage collector's
   reach once the app is loaded.
+- :func:`start_background` starts a worker's background jobs (the integrity sweep, the
+  scan-tally flush; ``survey.services.integrity.background``) once the worker has loaded
+  the app, with the application object itself: the server starts them, never a request.
 """
 
 from __future__ import annotations
 
 import gc
+import logging
 import traceback
 from typing import Any
 
@@ -103,6 +107,33 @@ def limit_body_wait(req: Any, seconds: float = BODY_TIMEOUT) -> None:
     sock = getattr(getattr(req, "unreader", None), "sock", None)
     if sock is not None and hasattr(sock, "settimeout"):
         sock.settimeout(seconds)
+
+
+def flask_app_of(wsgi: Any) -> Any:
+    """The Flask application behind a WSGI callable (``wsgi:app``, or middleware around it)."""
+    from flask import Flask
+
+    seen = 0
+    while not issubclass(type(wsgi), Flask) and seen < 10:
+        wsgi = getattr(wsgi, "app", None) or getattr(wsgi, "wsgi_app", None)
+        seen += 1
+    if not issubclass(type(wsgi), Flask):
+        raise TypeError("the served WSGI application is not a Flask app")
+    return wsgi
+
+
+def start_background(worker: Any) -> Any:
+    """Start the background jobs of the app ``worker`` serves (gunicorn's post_worker_init).
+
+    None (and a warning) when the worker has loaded no application.
+    """
+    from survey.services.integrity.background import start
+
+    wsgi = getattr(worker, "wsgi", None)
+    if wsgi is None:
+        logging.getLogger(__name__).warning("no application loaded: no background jobs")
+        return None
+    return start(flask_app_of(wsgi))
 
 
 def freeze_startup_heap() -> int:

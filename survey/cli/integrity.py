@@ -44,6 +44,9 @@ def status_command() -> None:
         f"watermark={found.watermark if found else 0} "
         f"swept_at={found.swept_at.isoformat() if found and found.swept_at else '-'}"
     )
+    if found is not None and found.failure:
+        failed = found.failed_at.isoformat() if found.failed_at else "-"
+        click.echo(f"扫描失败 / last sweep failed at {failed}: {found.failure}")
     for code, strength, status, n in flag_counts():
         click.echo(f"{code:<18} {strength:<6} {status:<10} {n}")
 

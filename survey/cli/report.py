@@ -5,27 +5,47 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import render_template
 from flask.cli import with_appcontext
 
 from survey.cli.errors import reported
+from survey.date_range import in_range
+from survey.date_range import out_of_range_message
 from survey.reporting.filters import SOURCE_NAMES
 
 FORMATS = ("xlsx", "docx", "html", "csv", "json")
 DATE = click.DateTime(formats=["%Y-%m-%d"])
+#: A version number the database can hold (a bigger one is a usage error, not a traceback).
+VERSION = click.IntRange(1, 2**31 - 1)
 
 
 def _day(value: dt.datetime | None) -> dt.date | None:
     return value.date() if value is not None else None
 
 
+def _in_range(ctx: click.Context, param: click.Parameter, value: dt.datetime | None) -> Any:
+    """Option callback: a day outside 2000-01-01..2100-12-31 is a usage error (exit 2)."""
+    if value is not None and not in_range(value):
+        raise click.BadParameter(out_of_range_message(param.opts[0], value.date()))
+    return value
+
+
 @click.command("report")
 @click.option("--questionnaire", "key", required=True, help="Questionnaire key.")
-@click.option("--version", type=int, help="Version number (default: the newest).")
-@click.option("--from", "date_from", type=DATE, help="First day (YYYY-MM-DD, by week).")
-@click.option("--to", "date_to", type=DATE, help="Last day (YYYY-MM-DD).")
+@click.option("--version", type=VERSION, help="Version number (default: the newest).")
+@click.option(
+    "--from",
+    "date_from",
+    type=DATE,
+    callback=_in_range,
+    help="First day (YYYY-MM-DD, by week; 2000-01-01..2100-12-31).",
+)
+@click.option(
+    "--to", "date_to", type=DATE, callback=_in_range, help="Last day (YYYY-MM-DD, same range)."
+)
 @click.option("--region", "region_code", help="Region code (its subtree).")
 @click.option("--channel", "channel_code", help="Channel code.")
 @click.option(
@@ -121,7 +141,7 @@ def responses_group() -> None:
 
 @responses_group.command("export")
 @click.option("--questionnaire", "key", required=True, help="Questionnaire key.")
-@click.option("--version", type=int, help="Version number (default: the newest).")
+@click.option("--version", type=VERSION, help="Version number (default: the newest).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "sav", "dta"]), required=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext

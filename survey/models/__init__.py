@@ -4,6 +4,7 @@ from survey.models.answer_cell import AnswerCell
 from survey.models.base import Base
 from survey.models.channel import DEFAULT_CHANNELS
 from survey.models.channel import Channel
+from survey.models.estimate_settings import EstimateSettings
 from survey.models.integrity import IntegrityState
 from survey.models.integrity import PointHourly
 from survey.models.integrity import PointWindow
@@ -39,6 +40,7 @@ __all__ = [
     "Base",
     "Channel",
     "CollectionPoint",
+    "EstimateSettings",
     "IntegrityState",
     "LoginThrottle",
     "PointHourly",

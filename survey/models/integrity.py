@@ -77,7 +77,12 @@ class PointHourly(Base):
 
 
 class IntegrityState(Base):
-    """The sweep's watermark and lease (one row, id 1)."""
+    """The sweep's watermark and lease (one row, id 1), its last failure and staff's request.
+
+    ``swept_at`` is the last sweep that succeeded; ``failed_at`` and ``failure`` (the cause,
+    in one line) the last that failed, cleared by the next success; ``requested_at`` when a
+    member of staff last asked for a sweep now (the background sweep picks it up).
+    """
 
     __tablename__ = "integrity_state"
 
@@ -85,6 +90,9 @@ class IntegrityState(Base):
     watermark: Mapped[int] = mapped_column(default=0)
     lease_until: Mapped[dt.datetime | None]
     swept_at: Mapped[dt.datetime | None]
+    failed_at: Mapped[dt.datetime | None]
+    failure: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[dt.datetime | None]
 
 
 class PointWindow(Base):

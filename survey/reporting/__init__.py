@@ -64,6 +64,9 @@ from survey.reporting.results import TargetResult
 from survey.reporting.results import TrendPoint
 from survey.reporting.results import TrendSeries
 from survey.reporting.results import WeightingInfo
+from survey.reporting.small_area import ModelEstimate
+from survey.reporting.small_area import StreetModel
+from survey.reporting.small_area import street_small_area
 from survey.reporting.statement import Statistics
 from survey.reporting.statement import load_statistics
 
@@ -87,11 +90,13 @@ __all__ = [
     "GroupTable",
     "Headline",
     "MetricResult",
+    "ModelEstimate",
     "QuestionReport",
     "RankResult",
     "ReportFilter",
     "ReportFilterError",
     "Statistics",
+    "StreetModel",
     "TargetResult",
     "TrendPoint",
     "TrendSeries",
@@ -104,5 +109,6 @@ __all__ = [
     "question_stats",
     "raking_margins",
     "stored_targets",
+    "street_small_area",
     "trend",
 ]

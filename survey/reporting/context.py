@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Hashable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from functools import cached_property
 
 import numpy as np
@@ -26,15 +27,22 @@ from survey.reporting.estimates import within_points
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.margins import population_counts
+from survey.reporting.push import expand_push_rows
+from survey.reporting.push import push_channel_ids
 from survey.reporting.region_index import NOTHING
 from survey.reporting.region_index import RegionIndex
 from survey.reporting.region_index import effective_path
+from survey.reporting.results import CellMerge
 from survey.reporting.results import Change
 from survey.reporting.results import Estimate
+from survey.reporting.results import WeightingInfo
 from survey.reporting.statement import Statistics
 from survey.reporting.statement import load_statistics
+from survey.reporting.weighting import PeriodNames
 from survey.reporting.weighting import WeightedDesign
+from survey.reporting.weighting import cell_merges
 from survey.reporting.weighting import weighted_design
+from survey.reporting.weighting import weighting_advice
 
 
 def stored_targets(bind: Session | Connection, questionnaire_id: int) -> dict[str, float]:
@@ -56,6 +64,7 @@ class ReportContext:
     targets: dict[str, float]
     min_n: int
     level: float
+    push_channels: frozenset[int] = frozenset()
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -79,7 +88,8 @@ class ReportContext:
             population = population_counts(bind, strata)
         if targets is None:
             targets = stored_targets(bind, flt.questionnaire_id)
-        return cls(bind, flt, stats, population, dict(targets), min_n, level)
+        push = push_channel_ids(bind)
+        return cls(bind, flt, stats, population, dict(targets), min_n, level, push)
 
     @property
     def regions(self) -> RegionIndex:
@@ -92,10 +102,20 @@ class ReportContext:
         return frame[frame["period"] == 1].reset_index(drop=True)
 
     @cached_property
+    def design_frame(self) -> pd.DataFrame:
+        """Rows of the current period as the design sees them: a push response is its own
+        cluster (``survey.reporting.push``)."""
+        return expand_push_rows(self.current_frame, self.push_channels)
+
+    @cached_property
     def current(self) -> WeightedDesign:
         """The weighted design of the current period."""
         return weighted_design(
-            self.current_frame, self.flt.weighting, self.population, self.regions
+            self.design_frame,
+            self.flt.weighting,
+            self.population,
+            self.regions,
+            min_cell_n=self.flt.min_cell_n,
         )
 
     @cached_property
@@ -104,7 +124,34 @@ class ReportContext:
         if not self.flt.has_period:
             return None
         return weighted_design(
-            self.stats.frame, self.flt.weighting, self.population, self.regions, info=False
+            expand_push_rows(self.stats.frame, self.push_channels),
+            self.flt.weighting,
+            self.population,
+            self.regions,
+            info=False,
+            min_cell_n=self.flt.min_cell_n,
+        )
+
+    @cached_property
+    def weighting_info(self) -> WeightingInfo:
+        """How the figures were weighted, with the merges of every period used: the current
+        one, and the previous one when changes are shown (the joint design)."""
+        info = self.current.info
+        periods: PeriodNames = {1: ("本期", (self.flt.date_from, self.flt.date_to))}
+        previous = self.flt.previous()
+        if previous is not None:
+            periods[0] = ("上期", (previous.date_from, previous.date_to))
+        merges: list[CellMerge] = []
+        joint = self.joint
+        source = joint.design if joint is not None else None
+        source = source if source is not None else self.current.design
+        if info.applied == "poststratify" and source is not None:
+            merges = cell_merges(source, self.regions, periods)
+        return replace(
+            info,
+            merges=tuple(merges),
+            collapsed=tuple(m.text for m in merges),
+            advice=weighting_advice(info, merges),
         )
 
     @cached_property

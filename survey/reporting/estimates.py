@@ -35,6 +35,18 @@ NOTE_REASONS: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Beside a figure whose interval uses the whole design's degrees of freedom (its group lies
+#: in one collection point per district, so its own df is 0; as R's confint on svyby).
+DESIGN_DF_NOTE = "区间按全市自由度计算"
+#: The English note of ``analysis`` for that case (``zero_df="design"``).
+_DESIGN_DF_MARK = "whole design's df"
+
+
+def interval_note(note: str) -> str:
+    """The Chinese remark on how an interval was formed, from ``analysis``'s note."""
+    return DESIGN_DF_NOTE if _DESIGN_DF_MARK in note else ""
+
+
 def number(value: Any) -> float | None:
     """A finite float, or None."""
     if value is None:
@@ -91,6 +103,7 @@ def _estimate(metric: str, method: str, min_n: int, **row: Any) -> Estimate:
         too_few=bool(reason),
         reason=reason,
         note=note,
+        interval_note=interval_note(note),
     )
 
 
@@ -145,6 +158,7 @@ def estimates_from_columns(
                 too_few=bool(reason),
                 reason=reason,
                 note=text,
+                interval_note=interval_note(text),
             )
         )
     return out
@@ -171,7 +185,9 @@ def estimates_by(
     """Estimates of every metric per value of column ``by`` (key None: the whole design),
     from one ``svy_estimates`` pass."""
     methods = {m: interval_method(design, m) for m in metrics}
-    frames = svy_estimates(design, list(metrics), by, method=methods, level=level)
+    # a group in one cluster per stratum still has an SE: its interval uses the whole
+    # design's df, as R's confint on a svyby does, and says so (issue 24)
+    frames = svy_estimates(design, list(metrics), by, method=methods, level=level, zero_df="design")
     return {m: estimates_from_frame(m, frames[m], by, methods[m], min_n) for m in metrics}
 
 

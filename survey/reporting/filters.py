@@ -58,6 +58,8 @@ METRIC_NAMES: Final[dict[str, str]] = {
 #: usual rule of thumb for a t or logit interval to be near its nominal coverage; pass another
 #: value to the report functions to change it.
 MIN_RESPONSES: Final = 30
+#: Default minimum post-stratification cell size (``SURVEY_MIN_CELL_N``, the staff setting).
+DEFAULT_MIN_CELL_N: Final = 5
 
 #: The one exclusion rule of every estimate (:data:`EXCLUDING_FLAGS`, defined in
 #: ``survey.services.integrity``): a response whose ``EXCLUDED`` bit is set (a strong integrity
@@ -112,6 +114,8 @@ class ReportFilter:
     level: Level = "district"
     #: Only responses collected this way (a key of :data:`SOURCE_NAMES`); None: every source.
     source: str | None = None
+    #: Post-stratification cells with fewer respondents are merged (the staff setting).
+    min_cell_n: int = DEFAULT_MIN_CELL_N
 
     def __post_init__(self) -> None:
         if self.source is not None and self.source not in SOURCE_NAMES:
@@ -120,6 +124,8 @@ class ReportFilter:
             raise ReportFilterError(f"未知的加权方式：{self.weighting}")
         if self.level not in REPORT_LEVELS:
             raise ReportFilterError(f"未知的层级：{self.level}")
+        if not 1 <= self.min_cell_n <= 1000:
+            raise ReportFilterError(f"加权格最少答卷数应在 1 到 1000 之间：{self.min_cell_n}")
         if self.date_basis not in DATE_BASES:
             raise ReportFilterError(f"未知的时间口径：{self.date_basis}")
         if self.date_from and self.date_to and self.date_to < self.date_from:
@@ -135,11 +141,11 @@ class ReportFilter:
         if self.date_from is None or self.date_to is None:
             return None
         days = (self.date_to - self.date_from).days + 1
-        return replace(
-            self,
-            date_from=self.date_from - dt.timedelta(days=days),
-            date_to=self.date_from - dt.timedelta(days=1),
-        )
+        try:
+            start = self.date_from - dt.timedelta(days=days)
+        except OverflowError:  # before year 1: there is no previous period to compare
+            return None
+        return replace(self, date_from=start, date_to=self.date_from - dt.timedelta(days=1))
 
     @property
     def source_name(self) -> str:

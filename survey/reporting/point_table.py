@@ -22,9 +22,9 @@ from survey.models import User
 from survey.reporting.channel_rows import completion
 from survey.reporting.results import Completion
 from survey.services.access import region_condition
-from survey.services.csv_files import cell_text
 from survey.services.csv_files import csv_bytes
 from survey.services.names import printable
+from survey.spreadsheet_text import safe_cell
 from survey.timeutil import local_time
 
 SORT_KEYS: tuple[str, ...] = (
@@ -263,7 +263,7 @@ def to_xlsx(rows: Sequence[PointStats], base_url: str) -> bytes:
         cell.font = Font(bold=True)
     for row in export_rows(rows, base_url):
         # Values stored before control characters were refused: openpyxl refuses them.
-        sheet.append([cell_text(printable(v) if isinstance(v, str) else v) for v in row])
+        sheet.append([safe_cell(printable(v) if isinstance(v, str) else v) for v in row])
     for row_cells in sheet.iter_rows(min_row=2, min_col=10, max_col=10):
         for cell in row_cells:
             cell.number_format = "0.0%"

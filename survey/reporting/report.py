@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
+from dataclasses import replace
 from typing import Final
 
 from sqlalchemy import Connection
@@ -31,6 +32,7 @@ from survey.reporting.results import MetricResult
 from survey.reporting.results import TrendPoint
 from survey.reporting.results import TrendSeries
 from survey.reporting.results import plain
+from survey.reporting.small_area import street_model
 from survey.reporting.statement import uses_cells
 
 #: Values of ``by`` for :func:`estimate_table` (and the API's ``by=``).
@@ -82,9 +84,10 @@ def dashboard(
         trend=trend_series(ctx),
         channels=channels,
         points=points,
-        weighting=ctx.current.info,
+        weighting=ctx.weighting_info,
         rows_read=ctx.stats.rows_read,
         filter=plain(flt),
+        model=street_model(ctx) if flt.level == "street" else None,
     )
 
 
@@ -105,6 +108,12 @@ def estimate_table(
     if by in ("district", "street", "community"):
         flt = flt.with_(level=by)
     ctx = _context(bind, flt, targets, min_n, level)
+    table = _table_by(ctx, by)
+    model = street_model(ctx) if by == "street" else None
+    return replace(table, weighting=ctx.weighting_info, model=model)
+
+
+def _table_by(ctx: ReportContext, by: str) -> GroupTable:
     if by == "overall":
         head = headline(ctx)
         row = GroupRow(None, "全部", head.responses, head.flagged, head.metrics)

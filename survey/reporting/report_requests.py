@@ -24,6 +24,7 @@ from survey.reporting import ReportFilter
 from survey.reporting.charts import images as charts
 from survey.reporting.statement import newest_week
 from survey.services import access
+from survey.services import estimate_settings
 from survey.timeutil import CST
 
 #: Weeks the dashboard shows when no period is asked for (compared with as many before).
@@ -90,6 +91,7 @@ def report_filter(user: User, req: ReportRequest) -> ReportFilter:
         scope_path=root.path if root is not None else None,
         level=req.level,  # type: ignore[arg-type]
         source=req.source,
+        min_cell_n=estimate_settings.min_cell_n(),
     )
 
 

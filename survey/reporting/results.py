@@ -66,6 +66,9 @@ class Estimate(_ToDict):
     too_few: bool = True
     reason: str = ""
     note: str = ""
+    #: How the interval was formed when it is not the usual way, in Chinese (e.g.
+    #: 区间按全市自由度计算: the group's own degrees of freedom are 0); shown beside the figure.
+    interval_note: str = ""
 
     @classmethod
     def empty(cls, metric: str, reason: str = "无有效答卷") -> Estimate:
@@ -125,6 +128,34 @@ class MetricResult(_ToDict):
 
 
 @dataclass(frozen=True)
+class CellMerge(_ToDict):
+    """Post-stratification cells merged in one period because they had too few respondents.
+
+    ``period`` is 本期 or 上期 (the previous period, used for changes), ``dates`` its first
+    and last day, ``cells`` the merged cells in words, ``n`` their respondents together.
+    """
+
+    period: str
+    dates: tuple[dt.date | None, dt.date | None]
+    cells: tuple[str, ...]
+    n: int
+    text: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        period: str,
+        dates: tuple[dt.date | None, dt.date | None],
+        cells: tuple[str, ...],
+        n: int,
+    ) -> CellMerge:
+        """A merge with its line in Chinese."""
+        start, end = (d.isoformat() if d else "…" for d in dates)
+        text = f"{period}（{start} 至 {end}）合并：{'、'.join(cells)}（共 {n} 份）"
+        return cls(period, dates, cells, n, text)
+
+
+@dataclass(frozen=True)
 class WeightingInfo(_ToDict):
     """How a report was weighted, shown next to its figures.
 
@@ -141,6 +172,12 @@ class WeightingInfo(_ToDict):
     collapsed: tuple[str, ...] = ()
     cells: tuple[dict[str, Any], ...] = ()
     message: str = ""
+    #: Every merge of every period used in a figure (the previous one too, for changes).
+    merges: tuple[CellMerge, ...] = ()
+    #: The minimum cell size in force, and the sentence saying which weighting was used
+    #: and why (raking offered when post-stratification merged cells).
+    min_cell_n: int = 0
+    advice: str = ""
 
     @classmethod
     def plain(
@@ -217,6 +254,10 @@ class GroupTable(_ToDict):
 
     by: str
     rows: list[GroupRow]
+    #: How the figures were weighted (merges of every period included).
+    weighting: WeightingInfo | None = None
+    #: For a table by street: the small-area model column (survey.reporting.small_area).
+    model: Any = None
 
 
 @dataclass(frozen=True)
@@ -249,3 +290,5 @@ class Dashboard(_ToDict):
     weighting: WeightingInfo
     rows_read: int
     filter: dict[str, Any] = field(default_factory=dict)
+    #: At street level: the small-area model column (survey.reporting.small_area).
+    model: Any = None

@@ -8,6 +8,7 @@ weighted report, and how many is reported next to the figures.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,7 @@ from analysis import kish_n_eff
 from analysis import poststratify
 from analysis import rake
 from analysis import weighting_report
+from survey.reporting.filters import DEFAULT_MIN_CELL_N
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import WEIGHTING_NAMES
 from survey.reporting.margins import RAKING_MARGINS
@@ -30,6 +32,7 @@ from survey.reporting.margins import cells_by_period
 from survey.reporting.margins import margin_key
 from survey.reporting.margins import raking_margins
 from survey.reporting.region_index import RegionIndex
+from survey.reporting.results import CellMerge
 from survey.reporting.results import WeightingInfo
 
 OUTCOMES: dict[str, AggregateOutcome] = {
@@ -103,12 +106,14 @@ def weighted_design(
     regions: RegionIndex,
     *,
     info: bool = True,
+    min_cell_n: int = DEFAULT_MIN_CELL_N,
 ) -> WeightedDesign:
     """Build the design of ``frame`` weighted by ``method`` ('none', 'poststratify', 'rake').
 
     When the population cannot support the weighting (no counts, raking that does not
     converge) the design stays unweighted and ``info.message`` says why. ``info=False``
-    leaves out the cell report and merges (a design used for changes only).
+    leaves out the cell report and merges (a design used for changes only). Post-
+    stratification merges cells with fewer than ``min_cell_n`` respondents.
     """
     if frame.empty or int(frame["n"].sum()) == 0:
         return WeightedDesign(None, WeightingInfo.plain(method, message="无有效答卷"))
@@ -128,7 +133,7 @@ def weighted_design(
     if used.empty:
         return _fallback(frame, method, "没有可加权的答卷（缺少年龄、性别、区县或对应人口数）")
     try:
-        design = _calibrate(unweighted_design(used, 1.0), method, population)
+        design = _calibrate(unweighted_design(used, 1.0), method, population, min_cell_n)
     except AnalysisError as exc:
         return _fallback(frame, method, f"无法{WEIGHTING_NAMES[method]}：{exc}")
     result = WeightingInfo(
@@ -139,16 +144,19 @@ def weighted_design(
         collapsed=tuple(collapsed_cells(design, regions)) if info else (),
         cells=tuple(_cell_rows(design)) if info else (),
         message=f"{dropped} 份答卷缺少加权所需信息，未计入加权估计" if dropped else "",
+        min_cell_n=min_cell_n,
     )
     return WeightedDesign(design, result)
 
 
-def _calibrate(design: SurveyDesign, method: str, population: pd.DataFrame) -> SurveyDesign:
+def _calibrate(
+    design: SurveyDesign, method: str, population: pd.DataFrame, min_cell_n: int
+) -> SurveyDesign:
     """Post-stratify or rake, per period, to the population of the design's districts."""
     periods = sorted(int(p) for p in design.data["period"].unique())
     present = population[population["stratum"].isin(design.data["stratum"].unique())]
     if method == "poststratify":
-        return poststratify(design, cells_by_period(present, periods))
+        return poststratify(design, cells_by_period(present, periods), min_cell_n=min_cell_n)
     return rake(design, raking_margins(present, periods))
 
 
@@ -173,6 +181,47 @@ def collapsed_cells(design: SurveyDesign, regions: RegionIndex) -> list[str]:
         names = "、".join(_cell_name(row, regions) for row in members.itertuples(index=False))
         lines.append(f"合并：{names}（样本 {int(members['n'].sum())} 份）")
     return lines
+
+
+#: A period's label and first and last day, by period code (1 = 本期, 0 = 上期).
+PeriodNames = dict[int, tuple[str, tuple[dt.date | None, dt.date | None]]]
+
+
+def cell_merges(
+    design: SurveyDesign, regions: RegionIndex, periods: PeriodNames
+) -> list[CellMerge]:
+    """Every merged post-stratification cell of ``design``, per period, in Chinese."""
+    report = weighting_report(design)
+    if report.empty or "cell" not in report.columns:
+        return []
+    cell = report["cell"].to_numpy(dtype=np.int64)
+    sizes = np.bincount(cell[cell >= 0])
+    out = []
+    for merged in np.flatnonzero(sizes >= 2):
+        members = report[cell == merged]
+        code = int(members["period"].iloc[0]) if "period" in members.columns else 1
+        label, dates = periods.get(code, (f"第 {code} 期", (None, None)))
+        names = tuple(_cell_name(row, regions) for row in members.itertuples(index=False))
+        out.append(CellMerge.of(label, dates, names, int(members["n"].sum())))
+    return sorted(out, key=lambda m: (m.period != "本期", m.text))
+
+
+def weighting_advice(info: WeightingInfo, merges: list[CellMerge]) -> str:
+    """The sentence saying which weighting was used and why; raking offered when
+    post-stratification had to merge cells."""
+    k = info.min_cell_n or DEFAULT_MIN_CELL_N
+    if info.applied == "poststratify" and merges:
+        periods = "、".join(dict.fromkeys(m.period for m in merges))
+        return (
+            f"使用事后分层加权（按所选）；{periods}有 {len(merges)} 组加权格因答卷少于 {k} 份"
+            "与相邻格合并，合并会改变估计（清单见下）。迭代比例加权只按区县、年龄段、性别三个"
+            "边际合计调整，不合并任何格，可改用它比较。"
+        )
+    if info.applied == "poststratify":
+        return f"使用事后分层加权（按所选）；所用时期每个加权格都不少于 {k} 份答卷，未合并任何格。"
+    if info.applied == "rake":
+        return "使用迭代比例加权（按所选）：只按区县、年龄段、性别的边际合计调整，不合并任何格。"
+    return ""
 
 
 def _cell_name(row: Any, regions: RegionIndex) -> str:

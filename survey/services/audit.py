@@ -32,6 +32,7 @@ ACTION_NAMES: dict[str, str] = {
     "population_import": "导入人口数",
     "target_set": "设置目标值",
     "target_clear": "删除目标值",
+    "min_cell_set": "设置加权格最少答卷数",
     "flag_confirm": "确认答卷异常",
     "flag_clear": "排除答卷嫌疑",
     "point_window": "设置点位采集时段",

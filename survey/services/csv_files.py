@@ -2,7 +2,8 @@
 
 UTF-8 with a byte-order mark (Excel on Chinese Windows otherwise guesses GBK), CRLF line
 ends, and every text cell that Excel would run as a formula (starting with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return) prefixed with an apostrophe so it stays text.
+``-``, ``@``, a tab or a carriage return) prefixed with an apostrophe so it stays text (the
+one guard of every CSV and XLSX writer: ``survey.spreadsheet_text.safe_cell``).
 """
 
 from __future__ import annotations
@@ -14,23 +15,16 @@ from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell_text(value: Any) -> Any:
-    """``value`` with a leading apostrophe when Excel would read it as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
+from survey.spreadsheet_text import safe_cell
 
 
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     """The whole CSV file of ``headers`` and ``rows`` as bytes."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([cell_text(h) for h in headers])
+    writer.writerow([safe_cell(h) for h in headers])
     for row in rows:
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
@@ -39,12 +33,12 @@ def csv_lines(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator
     are never all in memory)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([cell_text(h) for h in headers])
+    writer.writerow([safe_cell(h) for h in headers])
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
     buffer.seek(0)
     buffer.truncate()
     for count, row in enumerate(rows, start=1):
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([safe_cell(v) for v in row])
         if count % 500 == 0:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

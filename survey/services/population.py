@@ -11,6 +11,7 @@ service refuses other staff too).
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +24,13 @@ from survey.models import PopulationCount
 from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import User
+from survey.numbers import parse_int
 from survey.services import audit
 from survey.services.csv_files import csv_bytes
 from survey.services.questionnaires import definition_of
 from survey.services.region_import import ImportFileError
 from survey.services.region_import import read_rows
+from survey.spreadsheet_text import safe_cell
 
 #: Audit actions of this module (Chinese names for the audit page).
 ACTION_NAMES: dict[str, str] = {"population_import": "导入人口数"}
@@ -39,6 +42,10 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "count": ("人口数", "人数", "人口", "常住人口", "count", "population"),
 }
 MAX_ROWS = 100_000
+#: Largest count of one district x age group x sex cell: far above any real district, far
+#: below the 32-bit column (a bigger number is a typo, refused with its row).
+MAX_CELL_COUNT = 100_000_000
+_ASCII_INTEGER = re.compile(r"-?[0-9]+")
 
 
 class PopulationImportError(InvalidInput):
@@ -145,7 +152,9 @@ def parse_population(
             errors.append((number, f"与第 {seen[key]} 行重复（{region.name} {age} {sex}）"))
             continue
         seen[key] = number
-        cells.append((region.id, age, sex, int(field["count"])))
+        count = parse_int(field["count"], maximum=MAX_CELL_COUNT)
+        assert count is not None  # checked by _check_row
+        cells.append((region.id, age, sex, count))
     return cells, errors
 
 
@@ -166,11 +175,18 @@ def _check_row(field: dict[str, str], districts: dict[str, Region], codes: Codes
         valid = "、".join(f"{c}/{lab}" for c, lab in codes.sexes.items()) or "（问卷未定义性别）"
         problems.append(f"性别“{field['sex']}”无效（可用：{valid}）")
     count = field["count"]
-    if not (count.isdigit() or (count.startswith("-") and count[1:].isdigit())):
-        problems.append(f"人口数“{count}”不是整数")
-    elif int(count) < 0:
-        problems.append(f"人口数 {count} 不能为负数")
+    if parse_int(count, maximum=MAX_CELL_COUNT) is None:
+        problems.append(_count_problem(count))
     return problems
+
+
+def _count_problem(count: str) -> str:
+    """Why ``count`` is not a population count (ASCII digits, 0..MAX_CELL_COUNT)."""
+    if not _ASCII_INTEGER.fullmatch(count.strip()):
+        return f"人口数“{count}”不是整数"
+    if count.strip().startswith("-"):
+        return f"人口数 {count} 不能为负数"
+    return f"人口数 {count} 超出上限（每格最多 {MAX_CELL_COUNT:,} 人）"
 
 
 def import_population(filename: str, data: bytes, actor: User | None = None) -> ImportSummary:
@@ -279,7 +295,7 @@ def export_population(fmt: str = "csv") -> bytes:
         sheet.title = "人口数"
         sheet.append(list(HEADERS))
         for row in rows:
-            sheet.append(row)
+            sheet.append([safe_cell(v) for v in row])
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()

@@ -5,9 +5,10 @@ the same ``index.csv`` (written by the one CSV writer, formulas escaped). File n
 built from region and channel codes and the point code; anything outside a safe character
 set is replaced, so no stored value can name a file outside the target folder or archive.
 
-Big batches (up to 2,000 points) stay fast: posters are rendered by the fast path of
-``survey.qr`` and kept in the ``posters`` cache, and the ZIP is streamed entry by entry
-(PNGs stored, not deflated again) so the first bytes leave at once.
+Big batches (any number of points, thousands at a time) stay fast: posters are rendered by
+the fast path of ``survey.qr`` and kept in the ``posters`` cache, and the ZIP is streamed
+entry by entry (PNGs stored, not deflated again) so the first bytes leave at once and
+memory stays flat.
 """
 
 from __future__ import annotations

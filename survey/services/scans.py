@@ -9,6 +9,12 @@ exits. The flush runs in its own short transaction on its own connection, so it 
 with a resident's response. Trade-off: a worker killed with SIGKILL loses at most the last few
 seconds of scan counts; responses are never affected. ``SCAN_FLUSH_SECONDS = 0`` counts every
 scan immediately (tests use that).
+
+Under the server the flush is the server's background work, never a request's: gunicorn's
+``post_worker_init`` starts a flush thread (``survey.services.integrity.background``), which
+sets :attr:`ScanCounter.background`; a request then only counts, and a full tally wakes the
+thread. Without that thread (a development server) the request that finds the tally due
+writes it, as before.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import datetime as dt
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from flask import Flask
 from sqlalchemy import Connection
@@ -41,16 +48,20 @@ class ScanCounter:
         self._pending: Counter[tuple[int, dt.date]] = Counter()
         self._lock = threading.Lock()
         self._last_flush = time.monotonic()
+        #: Wakes the server's flush thread, when one runs in this process.
+        self.background: Callable[[], None] | None = None
 
     def record(self, point_id: int, moment: dt.datetime | None = None) -> None:
         """Count one scan of ``point_id``; flush when the batch is due."""
         day = local_day(moment or dt.datetime.now(dt.UTC))
         with self._lock:
             self._pending[(point_id, day)] += 1
-            due = (
-                sum(self._pending.values()) >= self.flush_max
-                or time.monotonic() - self._last_flush >= self.flush_seconds
-            )
+            full = sum(self._pending.values()) >= self.flush_max
+            due = full or time.monotonic() - self._last_flush >= self.flush_seconds
+        if self.background is not None and self.flush_seconds > 0:
+            if full:
+                self.background()
+            return
         if due:
             self.flush()
 

@@ -24,6 +24,7 @@ from survey.models import ROLES
 from survey.models import Region
 from survey.models import User
 from survey.models.base import utcnow
+from survey.numbers import parse_int
 from survey.services import audit
 from survey.services import login_throttle
 from survey.services.names import check_name
@@ -186,9 +187,10 @@ def end_sessions(user: User) -> None:
 def session_user(session_id: str) -> User | None:
     """The active account a session cookie's ``<id>:<token>`` names, or None."""
     user_id, _, token = session_id.partition(":")
-    if not (user_id.isascii() and user_id.isdigit()) or len(user_id) > 19 or not token:
+    key = parse_int(user_id, maximum=2**31 - 1)
+    if key is None or not token:
         return None
-    user = db.session.get(User, int(user_id))
+    user = db.session.get(User, key)
     if user is None or not user.active or not user.session_token:
         return None
     return user if hmac.compare_digest(user.session_token, token) else None

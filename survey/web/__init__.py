@@ -11,6 +11,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Register the blueprints and the error handlers on ``app``."""
+    from survey.web import caching
     from survey.web import errors
     from survey.web import hardening
     from survey.web.admin import bp as admin_bp
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     # Before any route is added: every <int:...> in a path is a 64-bit id of ASCII digits.
     app.url_map.converters["int"] = IdIntegerConverter
     hardening.init_app(app)
+    caching.init_app(app)
     app.register_blueprint(public_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(api_bp, url_prefix="/api")

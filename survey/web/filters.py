@@ -13,6 +13,7 @@ from flask import request
 from werkzeug.datastructures import MultiDict
 
 from survey.models import User
+from survey.numbers import parse_int
 from survey.reporting.point_table import PointFilter
 from survey.services import access
 from survey.services import choices
@@ -22,11 +23,11 @@ MAX_ID = 2**31 - 1
 
 
 def parse_id(raw: str) -> int:
-    """A positive id typed in a query argument (ASCII digits, 64-bit), else 400."""
-    raw = raw.strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10 or int(raw) > MAX_ID:
+    """An id typed in a query argument (ASCII digits, at most ``MAX_ID``), else 400."""
+    value = parse_int(raw, maximum=MAX_ID)
+    if value is None:
         abort(400)
-    return int(raw)
+    return value
 
 
 def int_arg(args: MultiDict[str, str], name: str) -> int | None:
@@ -43,10 +44,19 @@ MAX_PAGE = 1_000_000
 
 def page_arg(args: MultiDict[str, str], name: str = "page") -> int:
     """A page number (1 when absent or 0), 400 when malformed or beyond ``MAX_PAGE``."""
-    page = int_arg(args, name) or 1
-    if page > MAX_PAGE:
+    return number_arg(args, name, maximum=MAX_PAGE) or 1
+
+
+def number_arg(args: MultiDict[str, str], name: str, *, maximum: int, default: int = 0) -> int:
+    """A count in query argument ``name`` (``default`` when absent), 400 when it is not
+    ASCII digits or exceeds ``maximum``."""
+    raw = args.get(name, "").strip()
+    if not raw:
+        return default
+    value = parse_int(raw, maximum=maximum)
+    if value is None:
         abort(400)
-    return page
+    return value
 
 
 def point_filter(user: User, args: MultiDict[str, str] | None = None) -> PointFilter:

@@ -1,7 +1,8 @@
 """Query arguments of reports (dashboard page, chart downloads, JSON API) -> ReportRequest.
 
-Malformed values (a date that is not ``YYYY-MM-DD``, an id that is not a plain number, an
-unknown weighting or level) are a 400 with a message saying which argument is wrong.
+Malformed values (a date that is not ``YYYY-MM-DD`` or lies outside 2000-01-01..2100-12-31,
+an id that is not a plain number, an unknown weighting or level) are a 400 with a message
+saying which argument is wrong.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from survey.date_range import in_range
+from survey.date_range import out_of_range_message
 from survey.errors import InvalidInput
 from survey.reporting.filters import SOURCE_NAMES
 from survey.reporting.report_requests import ReportRequest
@@ -26,9 +29,12 @@ def _date(args: MultiDict[str, str], name: str) -> dt.date | None:
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw) if raw.isascii() and len(raw) == 10 else _bad(name)
+        day = dt.date.fromisoformat(raw) if raw.isascii() and len(raw) == 10 else _bad(name)
     except ValueError:
         return _bad(name)
+    if not in_range(day):
+        raise InvalidInput(out_of_range_message(f"参数 {name}", day))
+    return day
 
 
 def _bad(name: str) -> Any:

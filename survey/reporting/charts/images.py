@@ -65,7 +65,8 @@ REGISTERED_FONTS: Final[list[str]] = _register_fonts()
 
 @contextmanager
 def chart_style() -> Iterator[None]:
-    """Fonts and output settings of every chart (SVG text stays text, stable ids)."""
+    """Fonts and output settings of every chart (SVG text stays text, stable ids, labels
+    drawn as plain text)."""
     with matplotlib.rc_context(
         {
             "font.family": "sans-serif",
@@ -74,9 +75,25 @@ def chart_style() -> Iterator[None]:
             "svg.fonttype": "none",
             "svg.hashsalt": "survey-charts",
             "font.size": 10,
+            # Labels are stored text (region, point, option names): drawn as typed, never
+            # parsed as mathtext ("$\\nosuchcmd$" would raise inside savefig).
+            "text.parse_math": False,
+            "text.usetex": False,
         }
     ):
         yield
+
+
+#: Characters of a stored name a chart shows (region names run to 100; the tables beside
+#: the charts show them whole).
+LABEL_WIDTH: Final = 20
+
+
+def chart_label(text: str, width: int = LABEL_WIDTH) -> str:
+    """``text`` on one line, cut to ``width`` characters with "…" (names without spaces,
+    as Chinese ones are, cannot be shortened at word boundaries)."""
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
 
 
 def _percent(metric: str) -> bool:
@@ -122,7 +139,7 @@ def _trend_figure(series: TrendSeries) -> Figure:
         ax.axhline(target, color=COLOURS["target"], linestyle="--", linewidth=1, label=text)
     if not series.points or not (good or few):
         ax.text(0.5, 0.5, "无有效答卷", transform=ax.transAxes, ha="center", va="center")
-    ax.set_title(f"{series.name or METRIC_NAMES.get(metric, metric)}（按周）")
+    ax.set_title(f"{chart_label(series.name or METRIC_NAMES.get(metric, metric), 30)}（按周）")
     ax.set_xlabel("周（起始日）")
     ax.set_ylabel("百分比" if _percent(metric) else "得分（0–100）")
     if _percent(metric):
@@ -154,7 +171,10 @@ def _groups_figure(table: GroupTable, metric: str) -> Figure:
         ax.plot([value], [i], "o", color=colour, mfc="none" if est.too_few else colour)
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(
-        [r.label + ("（样本不足）" if r.metrics[metric].estimate.too_few else "") for r in rows]
+        [
+            chart_label(r.label) + ("（样本不足）" if r.metrics[metric].estimate.too_few else "")
+            for r in rows
+        ]
     )
     ax.invert_yaxis()
     ax.set_title(f"{METRIC_NAMES.get(metric, metric)}：估计值与 95% 置信区间")

@@ -92,12 +92,18 @@ def metric_paragraph(metric: str, result: MetricResult, area: str, this: str, la
     """The generated sentence of one metric: figure, interval, change, significance, target."""
     e: Estimate = result.estimate
     name = METRIC_NAMES[metric]
-    if e.too_few or e.estimate is None or e.ci_low is None or e.ci_high is None:
-        return f"{this}{area}{name}{e.reason or '样本不足'}，暂不报告具体数字。"
-    text = (
-        f"{this}{area}{name}为 {value_text(metric, e.estimate)}"
-        f"（95%置信区间 {value_text(metric, e.ci_low)}–{value_text(metric, e.ci_high)}，n={e.n}）"
-    )
+    if e.estimate is None:
+        return f"{this}{area}{name}{e.reason or '无有效答卷'}。"
+    if e.ci_low is None or e.ci_high is None:
+        interval = f"无法计算置信区间，n={e.n}"
+    else:
+        interval = (
+            f"95%置信区间 {value_text(metric, e.ci_low)}–{value_text(metric, e.ci_high)}，n={e.n}"
+        )
+    extra = "；".join(t for t in (e.interval_note, e.reason if e.too_few else "") if t)
+    text = f"{this}{area}{name}为 {value_text(metric, e.estimate)}（{interval}）"
+    if extra:
+        text += f"（{extra}，读数时请看区间宽度）"
     c = result.change
     unit = "个百分点" if metric in RATE_METRICS else "分"
     if c is None or c.difference is None or c.ci_low is None or c.ci_high is None:
@@ -118,14 +124,16 @@ def metric_paragraph(metric: str, result: MetricResult, area: str, this: str, la
 
 
 def _figure_cell(metric: str, e: Estimate) -> str:
-    if e.too_few or e.estimate is None:
-        return e.reason or "样本不足"
+    if e.estimate is None:
+        return e.reason or "无有效答卷"
     if e.ci_low is None or e.ci_high is None:
         return f"{value_text(metric, e.estimate)}（{e.reason or '无区间'}）"
-    return (
+    text = (
         f"{value_text(metric, e.estimate)}"
         f"（{value_text(metric, e.ci_low)}–{value_text(metric, e.ci_high)}）"
     )
+    extra = "；".join(t for t in (e.interval_note, "样本不足" if e.too_few else "") if t)
+    return f"{text} {extra}" if extra else text
 
 
 def build_briefing(

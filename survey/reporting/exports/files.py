@@ -36,6 +36,7 @@ from survey.reporting.questions.stats import question_stats
 from survey.reporting.region_index import NOTHING
 from survey.reporting.region_index import effective_path
 from survey.reporting.results import Dashboard
+from survey.reporting.results import WeightingInfo
 from survey.services.csv_files import csv_bytes
 from survey.timeutil import CST
 
@@ -78,6 +79,11 @@ NOTE_TEXTS: Final[dict[str, str]] = {
         "多选题各选项比例之和可超过 100%。选择加权方式时另给出加权比例。"
     ),
     "metrics": ("知晓率、参与率、满意率为 0–1 的比例（按百分比显示）；满意度得分为 0–100 分。"),
+    "push": (
+        "微信公众号、短信、手机报等推送渠道不是整群：同一推送链接被区县里互不相干的居民打开，"
+        "因此这些渠道的每份答卷各自作为一个初级抽样单位（在所在区县分层内），"
+        "张贴二维码的场所（公告栏、学校、市场等）仍按点位整群计算。"
+    ),
 }
 
 
@@ -166,18 +172,40 @@ def notes(b: ReportBundle) -> list[tuple[str, str]]:
         f"{head.responses} 份答卷计入估计；"
         f"导出时间 {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC。"
     )
-    few = f"答卷少于 {reporting.MIN_RESPONSES} 份的单元不给出数字，只在说明列写“样本不足”。"
+    few = (
+        f"答卷少于 {reporting.MIN_RESPONSES} 份的单元照常给出估计值和区间，并在说明列注明"
+        "“样本不足”：读数时请看区间宽度。说明列注“区间按全市自由度计算”的，其所在组"
+        "每个区县只有一个点位（自身自由度为 0），区间按全市抽样设计的自由度计算"
+        "（与 R 的 svyby 置信区间一致）。"
+    )
     return [
         ("范围", scope),
         ("置信区间", NOTE_TEXTS["interval"]),
         ("加权", f"本表：{weighting}。" + NOTE_TEXTS["weighting"]),
+        ("加权格合并", merge_text(info)),
+        ("推送渠道", NOTE_TEXTS["push"]),
         ("设计效应", NOTE_TEXTS["deff"]),
         ("目标状态", NOTE_TEXTS["target"]),
         ("排除的答卷", excluded),
         ("样本不足", few),
         ("题目统计", NOTE_TEXTS["questions"]),
         ("指标", NOTE_TEXTS["metrics"]),
+        ("小区域估计", small_area_text(b)),
     ]
+
+
+def merge_text(info: WeightingInfo) -> str:
+    """The 说明 sheet's weighting-cell paragraph: the advice and every merge of every period."""
+    if info.applied != "poststratify":
+        return info.advice or "未使用事后分层加权，没有合并加权格。"
+    lines = [info.advice] + [m.text for m in info.merges]
+    return "\n".join(line for line in lines if line)
+
+
+def small_area_text(b: ReportBundle) -> str:
+    """What the street sheet's model columns are, and what each metric's model used."""
+    street = next((t for t in b.tables if t.name == "street"), None)
+    return street.note if street is not None and street.note else "本次导出没有街道模型估计。"
 
 
 def xlsx(b: ReportBundle) -> bytes:

@@ -82,19 +82,32 @@ def estimate_columns(prefix: str, title: str, kind: str) -> list[Column]:
 
 
 def estimate_cells(e: Estimate | None) -> list[Any]:
-    """The cells of :func:`estimate_columns`; a figure with too few responses is left
-    empty, its reason in words in the note."""
+    """The cells of :func:`estimate_columns`: the estimate and its interval whenever they
+    exist; too few responses (样本不足) and how the interval was formed in the note."""
     if e is None:
         return [None, None, None, 0, None, "无数据"]
-    shown = not e.too_few
+    note = "；".join(t for t in (e.reason, getattr(e, "interval_note", "")) if t)
+    return [e.estimate, e.ci_low, e.ci_high, e.n, e.deff, note]
+
+
+def model_columns(metric: str) -> list[Column]:
+    """Columns of a street's small-area model estimate (beside the direct one)."""
+    title = f"{METRIC_NAMES[metric]}模型估计（小区域）"
+    kind = _kind(metric)
     return [
-        e.estimate if shown else None,
-        e.ci_low if shown else None,
-        e.ci_high if shown else None,
-        e.n,
-        e.deff,
-        e.reason,
+        Column(f"{metric}_model", title, kind),
+        Column(f"{metric}_model_low", f"{title}95%下限", kind),
+        Column(f"{metric}_model_high", f"{title}95%上限", kind),
+        Column(f"{metric}_model_note", f"{title}说明"),
     ]
+
+
+def model_cells(m: Any) -> list[Any]:
+    """The cells of :func:`model_columns` (``m``: a ``ModelEstimate`` or None)."""
+    if m is None or m.estimate is None:
+        return [None, None, None, m.reason if m is not None else "非街道"]
+    note = "合成估计：本期无答卷，数值完全来自模型" if m.synthetic else ""
+    return [m.estimate, m.ci_low, m.ci_high, note]
 
 
 def headline_table(board: Dashboard, area: str) -> ExportTable:
@@ -131,11 +144,15 @@ def _change(result: MetricResult) -> list[Any]:
 
 
 def group_export(table: GroupTable, name: str, title: str, label: str) -> ExportTable:
-    """A table by region level, channel or week: every metric with its interval."""
+    """A table by region level, channel or week: every metric with its interval (by street,
+    the small-area model estimate beside the direct one)."""
+    model = table.model
     columns = [Column("label", label), Column("code", "编码"), Column("responses", "答卷", "int")]
     for metric in METRICS:
         columns += estimate_columns(metric, METRIC_NAMES[metric], _kind(metric))
         columns.append(Column(f"{metric}_target", f"{METRIC_NAMES[metric]}目标状态"))
+        if model is not None:
+            columns += model_columns(metric)
     rows = []
     for row in table.rows:
         cells: list[Any] = [row.label, row.code, row.responses]
@@ -143,8 +160,11 @@ def group_export(table: GroupTable, name: str, title: str, label: str) -> Export
             result = row.metrics[metric]
             cells += estimate_cells(result.estimate)
             cells.append(result.target.label if result.target else "")
+            if model is not None:
+                cells += model_cells(model.estimates[metric].get(row.key))
         rows.append(cells)
-    return ExportTable(name, title, columns, rows)
+    note = f"{model.note}{model.summary}" if model is not None else ""
+    return ExportTable(name, title, columns, rows, note)
 
 
 def channel_export(rows: Sequence[ChannelRow]) -> ExportTable:

@@ -2,7 +2,8 @@
 
 The first sheet, 说明, explains in plain Chinese what the figures mean; then one sheet per
 table with its note on the first row, Chinese headers on the second, shares formatted as
-percentages and scores with one decimal.
+percentages and scores with one decimal. Text that a spreadsheet would run as a formula
+(a region named ``=HYPERLINK(...)``) is written as text (``survey.spreadsheet_text``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from survey.reporting.exports.tables import ExportTable
+from survey.spreadsheet_text import safe_cell
 
 FORMATS: dict[str, str] = {"pct": "0.0%", "score": "0.0", "float": "0.00", "int": "0"}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -37,7 +39,7 @@ def sheet_title(title: str, used: set[str]) -> str:
 
 
 def _cell(sheet: WriteOnlyWorksheet, value: Any, kind: str, bold: bool = False) -> WriteOnlyCell:
-    cell = WriteOnlyCell(sheet, value=value)
+    cell = WriteOnlyCell(sheet, value=safe_cell(value))  # names never run as formulas
     if kind in FORMATS and isinstance(value, int | float):
         cell.number_format = FORMATS[kind]
     if bold:
@@ -69,7 +71,7 @@ def workbook_bytes(notes: Sequence[tuple[str, str]], tables: Sequence[ExportTabl
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 100
     for heading, text in notes:
-        cell = WriteOnlyCell(about, value=text)
+        cell = WriteOnlyCell(about, value=safe_cell(text))
         cell.alignment = Alignment(wrap_text=True, vertical="top")
         about.append([_cell(about, heading, "text", bold=True), cell])
     for table in tables:

@@ -32,6 +32,7 @@ from survey.reporting.questions.results import TextPage
 from survey.reporting.questions.stats import question_stats
 from survey.reporting.report_requests import ReportRequest
 from survey.services import choices
+from survey.services import estimate_settings
 from survey.services.questionnaires import definition_of
 
 
@@ -167,5 +168,6 @@ def command_line_filter(
         weighting=weighting,  # type: ignore[arg-type]
         include_flagged=include_flagged,
         source=source,
+        min_cell_n=estimate_settings.min_cell_n(),
     )
     return VersionFilter(flt, chosen, definition_of(chosen))

@@ -86,7 +86,7 @@ def build_designs(
         return Designs(plain_design, None, info)
     strata = [int(s) for s in frame["stratum"].unique() if s != 0]
     weighted: WeightedDesign = weighted_design(
-        frame, flt.weighting, population_counts(bind, strata), regions
+        frame, flt.weighting, population_counts(bind, strata), regions, min_cell_n=flt.min_cell_n
     )
     if weighted.design is None or weighted.info.applied == "none":
         return Designs(plain_design, None, weighted.info)

@@ -9,6 +9,8 @@ Three layers of signals (codes, strengths and Chinese sentences in :mod:`.catalo
   responses stored since its watermark: bursts, pre-loaded batches, one-after-another filling,
   near-identical answer vectors, answer spread far below the city's, satisfaction jumps,
   odd hours, many devices behind one network prefix;
+* per response inside an attack (:mod:`.decisions`): the attack's responses, not their
+  neighbours; the sweep runs in the server's background (:mod:`.background`);
 * reviews (:mod:`.review`): staff confirm or clear a flag, audit-logged; nothing is deleted.
 
 **Estimates.** A response counts in estimates unless ``QualityFlag.EXCLUDED`` is set on

@@ -130,8 +130,35 @@ BY_FLAG: dict[QualityFlag, FlagKind] = {k.flag: k for k in KINDS}
 
 #: Codes whose default strength is strong.
 STRONG_CODES: frozenset[str] = frozenset(k.code for k in KINDS if k.strength == "strong")
+#: Weak kinds that fire on more than a tenth of honest responses in ``benchmarks/integrity.py``
+#: (carrier networks, people answering where they work, content residents, popular pushes):
+#: kept as corroborating signals for the sweep's decisions, never shown as a flag on a
+#: response. A burst made strong by corroboration is shown (it excludes).
+SIGNAL_CODES: frozenset[str] = frozenset({"SHARED_NETWORK", "RESIDENCE", "STRAIGHT_LINE", "BURST"})
+#: ``Response.flags`` bits a reviewer sees: excluded, or any flag kind that is not a signal.
+VISIBLE_MASK: int = int(QualityFlag.EXCLUDED) | sum(
+    int(k.flag) for k in KINDS if k.code not in SIGNAL_CODES
+)
 #: Bits computed per response when it is stored that are strong.
 STRONG_ON_STORE: QualityFlag = QualityFlag.TOO_FAST | QualityFlag.HONEYPOT
+
+
+def visible(code: str, strength: str) -> bool:
+    """True when a flag row of ``code`` at ``strength`` is shown as a flag."""
+    return strength == "strong" or code not in SIGNAL_CODES
+
+
+def visibly_flagged(flags: int) -> bool:
+    """True when a response's ``flags`` show a reviewer anything."""
+    return bool(flags & VISIBLE_MASK)
+
+
+def visible_names(flags: int) -> list[str]:
+    """Chinese names of the flags a reviewer sees on a response (a burst when it excludes)."""
+    shown = VISIBLE_MASK
+    if flags & int(QualityFlag.EXCLUDED):
+        shown |= int(QualityFlag.BURST)
+    return [k.name for k in KINDS if flags & int(k.flag) & shown]
 
 
 def kind(code: str) -> FlagKind:

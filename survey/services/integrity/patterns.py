@@ -22,6 +22,7 @@ feed constructed rows. Times are compared as POSIX seconds.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import math
 from collections import Counter
@@ -82,7 +83,7 @@ class Thresholds:
     batch_min: int = 8
     batch_served_spread: float = 120
     serial_gap_seconds: float = 30
-    serial_min: int = 4
+    serial_min: int = 5
     burst_minutes: float = 10
     burst_min: int = 20
     burst_factor: float = 5.0
@@ -191,14 +192,20 @@ def _served_together(rows: Sequence[Row], spread: float) -> list[Row]:
     return best
 
 
+#: Forms of one network and browser opened this close together are tabs of one person.
+TAB_SECONDS = 10.0
+
+
 def serial_chains(rows: Sequence[Row], th: Thresholds) -> list[Finding]:
     """One network prefix and browser family filling forms one after another (strong).
 
-    Per (network, browser) group in order of serving, a chain links a response to the next
-    one of the group when that form was opened within ``serial_gap_seconds`` after the
-    previous one was submitted (2 s of clock slack before). A chain of ``serial_min`` or
-    more is flagged. Residents behind one carrier address overlap each other; a person
-    filling a stack of forms cannot.
+    Per (network, browser) group in order of serving, a chain links a response when its
+    form was opened within ``serial_gap_seconds`` after any earlier member was submitted
+    (2 s of clock slack before; a *serial* link), or within ``TAB_SECONDS`` of a member's
+    opening (another tab). A chain of ``serial_min`` or more with ``serial_min - 1`` serial
+    links is flagged: a person filling a stack of forms, in one tab or a few at once.
+    Residents behind one carrier address overlap each other at random; a crowd that scans
+    together opens forms at once but submits them apart, which makes no serial link.
     """
     groups: dict[tuple[str, str | None], list[Row]] = {}
     for r in rows:
@@ -208,21 +215,26 @@ def serial_chains(rows: Sequence[Row], th: Thresholds) -> list[Finding]:
     for members in groups.values():
         members.sort(key=lambda r: (r.served or 0.0, r.id))
         chain: list[Row] = [members[0]]
+        submits: list[float] = [members[0].submitted]
         gaps: list[float] = []
         for r in members[1:]:
-            gap = (r.served or 0.0) - chain[-1].submitted
-            if -2.0 <= gap <= th.serial_gap_seconds:
+            served = r.served or 0.0
+            low = bisect.bisect_left(submits, served - th.serial_gap_seconds)
+            high = bisect.bisect_right(submits, served + 2.0)
+            if low < high or served - (chain[-1].served or 0.0) <= TAB_SECONDS:
+                if low < high:
+                    gaps.append(served - submits[high - 1])
                 chain.append(r)
-                gaps.append(gap)
+                bisect.insort(submits, r.submitted)
                 continue
             _close_chain(chain, gaps, th, found)
-            chain, gaps = [r], []
+            chain, submits, gaps = [r], [r.submitted], []
         _close_chain(chain, gaps, th, found)
     return found
 
 
 def _close_chain(chain: list[Row], gaps: list[float], th: Thresholds, out: list[Finding]) -> None:
-    if len(chain) < th.serial_min:
+    if len(chain) < th.serial_min or len(gaps) < th.serial_min - 1:
         return
     out.append(
         Finding(
@@ -334,6 +346,16 @@ def _ratio(count: float, expected: float) -> str:
     return f"{count / expected:.0f}" if expected > 0.05 else "很多"
 
 
+def strong_ids(
+    ids: Iterable[int], rows_by_id: Mapping[int, Row], others: Iterable[Finding]
+) -> set[int]:
+    """Of ``ids``, those with a strong finding in ``others`` or a strong bit when stored."""
+    wanted = set(ids)
+    strong = {i for f in others if f.strength == "strong" for i in f.ids if i in wanted}
+    bits = int(STRONG_ON_STORE | QualityFlag.EXCLUDED)
+    return strong | {i for i in wanted if rows_by_id[i].flags & bits}
+
+
 def corroborate(
     burst: Finding,
     rows_by_id: Mapping[int, Row],
@@ -347,8 +369,7 @@ def corroborate(
     near-identical or skewed (``answer_reason``, from :func:`answer_stats` on the burst).
     """
     ids = set(burst.ids)
-    strong = {i for f in others if f.strength == "strong" for i in f.ids}
-    strong |= {i for i in ids if rows_by_id[i].flags & int(STRONG_ON_STORE | QualityFlag.EXCLUDED)}
+    strong = strong_ids(burst.ids, rows_by_id, others)
     reasons = []
     if len(ids & strong) * 2 >= len(ids):
         reasons.append(f"其中{len(ids & strong)}份另有强异常标记")

@@ -63,7 +63,16 @@ def ranked_points(user: User, days: int = 7, limit: int = 100) -> list[PointSusp
             Response.point_id,
             func.count(),
             func.sum(case((excluded_from_estimates(), 1), else_=0)),
-            func.sum(case((Response.flags != 0, 1), else_=0)),
+            func.sum(
+                case(
+                    (
+                        (Response.flags != 0)
+                        & (Response.flags.bitwise_and(catalogue.VISIBLE_MASK) != 0),
+                        1,
+                    ),
+                    else_=0,
+                )
+            ),
         )
         .join(CollectionPoint, CollectionPoint.id == Response.point_id)
         .join(Region, Region.id == CollectionPoint.region_id)
@@ -81,6 +90,7 @@ def ranked_points(user: User, days: int = 7, limit: int = 100) -> list[PointSusp
             Response.submitted_at >= since,
             ResponseFlag.point_id.in_(list(rows)),
             ResponseFlag.status != "cleared",
+            _visible_row(),
         )
         .group_by(ResponseFlag.point_id, ResponseFlag.code)
     ):
@@ -104,6 +114,13 @@ def ranked_points(user: User, days: int = 7, limit: int = 100) -> list[PointSusp
     return ranked
 
 
+def _visible_row() -> Any:
+    """SQL condition: the flag row is shown as a flag (not a weak corroborating signal)."""
+    return (ResponseFlag.strength == "strong") | ResponseFlag.code.not_in(
+        sorted(catalogue.SIGNAL_CODES)
+    )
+
+
 def _example(point_id: int, since: dt.datetime) -> str:
     """The explanation of the point's most telling recent flag (strong first, newest)."""
     row = db.session.execute(
@@ -113,6 +130,7 @@ def _example(point_id: int, since: dt.datetime) -> str:
             ResponseFlag.point_id == point_id,
             ResponseFlag.status != "cleared",
             Response.submitted_at >= since,
+            _visible_row(),
         )
         .order_by(case((ResponseFlag.strength == "strong", 0), else_=1), ResponseFlag.id.desc())
         .limit(1)
@@ -201,8 +219,8 @@ def flag_list(
         .join(Region, Region.id == CollectionPoint.region_id)
         .where(region_condition(user))
     )
-    if code:
-        query = query.where(ResponseFlag.code == code)
+    # Signals are listed only when asked for by their code.
+    query = query.where(ResponseFlag.code == code if code else _visible_row())
     if status:
         query = query.where(ResponseFlag.status == status)
     if point_id is not None:
@@ -214,23 +232,41 @@ def flag_list(
 
 @dataclass(frozen=True)
 class Summary:
-    """Totals of the quality page: responses, excluded, flagged, and the sweep's state."""
+    """Totals of the quality page: responses, excluded, flagged, and the sweep's state.
+
+    ``flagged`` counts responses with a visible flag (or excluded); ``signals`` those that
+    carry only corroborating signals (:data:`catalogue.SIGNAL_CODES`), not shown as flags.
+    """
 
     responses: int
     excluded: int
     flagged: int
     swept_at: dt.datetime | None
     pending: int
+    signals: int = 0
+    failed_at: dt.datetime | None = None
+    failure: str | None = None
+    requested_at: dt.datetime | None = None
+    sweeping: bool = False
+
+    @property
+    def requested_pending(self) -> bool:
+        """Staff asked for a sweep that has not completed since."""
+        return self.requested_at is not None and (
+            self.swept_at is None or self.swept_at < self.requested_at
+        )
 
 
 def summary(user: User, days: int = 7) -> Summary:
     """Totals in the user's scope for the last ``days``, and how far the sweep has come."""
     since = utcnow() - dt.timedelta(days=days)
-    n, x, f = db.session.execute(
+    visible = Response.flags.bitwise_and(catalogue.VISIBLE_MASK) != 0
+    n, x, f, s = db.session.execute(
         select(
             func.count(),
             func.sum(case((excluded_from_estimates(), 1), else_=0)),
-            func.sum(case((Response.flags != 0, 1), else_=0)),
+            func.sum(case(((Response.flags != 0) & visible, 1), else_=0)),
+            func.sum(case(((Response.flags != 0) & ~visible, 1), else_=0)),
         )
         .join(Region, Region.id == Response.region_id)
         .where(Response.submitted_at >= since, region_condition(user))
@@ -240,8 +276,18 @@ def summary(user: User, days: int = 7) -> Summary:
     pending = db.session.execute(
         select(func.count()).select_from(Response).where(Response.id > mark)
     ).scalar_one()
+    lease = found.lease_until if found else None
     return Summary(
-        int(n), int(x or 0), int(f or 0), found.swept_at if found else None, int(pending)
+        int(n),
+        int(x or 0),
+        int(f or 0),
+        found.swept_at if found else None,
+        int(pending),
+        signals=int(s or 0),
+        failed_at=found.failed_at if found else None,
+        failure=found.failure if found else None,
+        requested_at=found.requested_at if found else None,
+        sweeping=lease is not None and lease > utcnow(),
     )
 
 

@@ -4,14 +4,18 @@ Choice (the issue leaves it open): the resident's request does no integrity work
 per-response arithmetic of :mod:`.screening` (no extra statement on the hot path, whose
 throughput is the load benchmark's yardstick, and on SQLite every write serialises all
 workers). Instead a sweep runs every ``INTEGRITY_SWEEP_SECONDS`` in one web process at a time
-(a lease row decides which) or from ``survey integrity sweep`` (cron). It examines the
-responses with an id above its watermark that are older than ``INTEGRITY_SETTLE_SECONDS``
-(so a slower transaction with a smaller id has committed), and for each point they touch it
-reads only that point's responses of the last ``INTEGRITY_LOOKBACK_MINUTES`` plus the few
-before them that the answer signals need, the point's hourly state (``point_activity_hourly``)
-for its own norm and history, and the city's baseline (cached). Cost grows with new
-responses, never with all responses. Findings are written as ``response_flags`` rows and
-``Response.flags`` bits; flags of a response that a reviewer already decided stay as decided.
+(a lease row decides which; the thread is started with the server by gunicorn's
+``post_worker_init``, see :mod:`.background`) or from ``survey integrity sweep`` (cron). It
+examines the responses with an id above its watermark that are older than
+``INTEGRITY_SETTLE_SECONDS`` (so a slower transaction with a smaller id has committed), and
+for each point they touch it reads only that point's responses of the last
+``INTEGRITY_LOOKBACK_MINUTES`` plus the few before them that the answer signals need, the
+point's hourly state (``point_activity_hourly``) for its own norm and history, and the city's
+baseline (cached). Cost grows with new responses, never with all responses. Findings are
+written as ``response_flags`` rows and ``Response.flags`` bits; flags of a response that a
+reviewer already decided stay as decided. Inside an attack the strong flags go to the
+responses the evidence points at, one by one (:mod:`.decisions`), not to every response of the
+run.
 
 The sweep is its own unit of work, like the scan counter: it commits its lease, then reads
 and computes outside any write transaction, then writes everything in one short
@@ -22,11 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import logging
 import math
-import os
-import random
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -36,7 +36,6 @@ from dataclasses import field
 from typing import Any
 
 import numpy as np
-from flask import Flask
 from flask import current_app
 from sqlalchemy import Table
 from sqlalchemy import bindparam
@@ -67,6 +66,7 @@ from survey.models import Response
 from survey.models import ResponseFlag
 from survey.models.base import utcnow
 from survey.services.integrity import catalogue
+from survey.services.integrity import decisions
 from survey.services.integrity import patterns
 from survey.services.integrity.patterns import Baseline
 from survey.services.integrity.patterns import Finding
@@ -81,8 +81,6 @@ from survey.services.integrity.screening import typed_chars
 from survey.services.questionnaires import definition_of
 from survey.services.responses import lock_for_write
 from survey.timeutil import local_time
-
-log = logging.getLogger(__name__)
 
 #: How long a sweep may hold the lease before another process may take over.
 LEASE_SECONDS = 300
@@ -172,14 +170,9 @@ _STATE: Table = IntegrityState.__table__  # type: ignore[assignment]
 def _take_lease() -> int | None:
     """Take the lease in a short transaction of its own; the watermark, or None if busy."""
     real_now = utcnow()
+    _ensure_state()
     lock_for_write()
     conn = db.session.connection()
-    if conn.execute(select(_STATE.c.id).where(_STATE.c.id == 1)).first() is None:
-        try:
-            with db.session.begin_nested():
-                db.session.connection().execute(insert(_STATE).values(id=1, watermark=0))
-        except IntegrityError:  # another process created it first
-            pass
     taken = conn.execute(
         update(_STATE)
         .where(
@@ -193,6 +186,18 @@ def _take_lease() -> int | None:
     return int(mark) if taken == 1 else None
 
 
+def _ensure_state() -> None:
+    """Create the state row if it is missing (a race with another process is harmless)."""
+    lock_for_write()
+    conn = db.session.connection()
+    if conn.execute(select(_STATE.c.id).where(_STATE.c.id == 1)).first() is None:
+        try:
+            with db.session.begin_nested():
+                db.session.connection().execute(insert(_STATE).values(id=1, watermark=0))
+        except IntegrityError:  # another process created it first
+            pass
+
+
 def _release(watermark: int, swept_at: dt.datetime | None) -> None:
     """Give the lease back; the watermark only ever moves forward."""
     lock_for_write()
@@ -202,7 +207,7 @@ def _release(watermark: int, swept_at: dt.datetime | None) -> None:
         "watermark": case((mark < watermark, watermark), else_=mark),
     }
     if swept_at is not None:
-        values["swept_at"] = swept_at
+        values.update(swept_at=swept_at, failed_at=None, failure=None)
     db.session.connection().execute(update(_STATE).where(_STATE.c.id == 1).values(**values))
 
 
@@ -364,14 +369,52 @@ def _examine_point(
     city = _baseline(version_id)
     encoded = _encode(city, [s.row.id for s in same]) if city is not None else None
     if city is not None and encoded is not None:
-        ids, codes, scores = encoded
         first_new = next((i for i, s in enumerate(same) if s.row.id in new_ids), len(same))
-        found += patterns.answer_blocks(ids, codes, scores, first_new, city.baseline, th)
+        found += _answer_findings(encoded, first_new, city, th)
     by_id = {s.row.id: s.row for s in everything}
     for burst in patterns.bursts(timed, norms, th):
-        reason = _burst_answers(burst, city, encoded, th)
-        found.append(patterns.corroborate(burst, by_id, found, reason))
+        found += _decide_burst(burst, by_id, found, city, encoded, th)
     return found, everything
+
+
+def _answer_findings(
+    encoded: tuple[list[int], np.ndarray, np.ndarray], first_new: int, city: _City, th: Thresholds
+) -> list[Finding]:
+    """``UNIFORM`` and ``SKEWED`` over runs of responses; a skewed run is strong only over
+    the responses whose answers follow the run's profile rather than the city's."""
+    ids, codes, scores = encoded
+    row_of = {rid: i for i, rid in enumerate(ids)}
+    out: list[Finding] = []
+    for finding in patterns.answer_blocks(ids, codes, scores, first_new, city.baseline, th):
+        if finding.flag is not QualityFlag.SKEWED:
+            out.append(finding)
+            continue
+        index = [row_of[i] for i in finding.ids]
+        members = decisions.profile_members(finding.ids, codes[index], city.baseline.codes)
+        out += [f for f in decisions.split(finding, members) if f.strength == "strong"]
+    return out
+
+
+def _decide_burst(
+    burst: Finding,
+    by_id: Mapping[int, Row],
+    found: Sequence[Finding],
+    city: _City | None,
+    encoded: tuple[list[int], np.ndarray, np.ndarray] | None,
+    th: Thresholds,
+) -> list[Finding]:
+    """A burst, strong over the responses the evidence points at, weak over the rest."""
+    reason, answer_members = _burst_answers(burst, city, encoded, th)
+    decided = patterns.corroborate(burst, by_id, found, reason)
+    if decided.strength == "weak":
+        return [decided]
+    members = decisions.attack_members(
+        burst.ids,
+        patterns.strong_ids(burst.ids, by_id, found),
+        decisions.top_pair(burst.ids, by_id),
+        answer_members if reason else None,
+    )
+    return decisions.split(decided, members)
 
 
 def _burst_answers(
@@ -379,20 +422,22 @@ def _burst_answers(
     city: _City | None,
     encoded: tuple[list[int], np.ndarray, np.ndarray] | None,
     th: Thresholds,
-) -> str | None:
+) -> tuple[str | None, set[int]]:
+    """Why the burst's answers look generated (None: they do not), and which of its
+    responses follow its answer profile."""
     if city is None or encoded is None:
-        return None
+        return None, set()
     ids, codes, scores = encoded
     members = set(burst.ids)
     index = [i for i, rid in enumerate(ids) if rid in members][-BURST_ANSWER_SAMPLE:]
     if len(index) < th.answer_min:
-        return None
-    stats = patterns.answer_stats(
-        [ids[i] for i in index], codes[index], scores[index], city.baseline
-    )
+        return None, set()
+    chosen = [ids[i] for i in index]
+    stats = patterns.answer_stats(chosen, codes[index], scores[index], city.baseline)
+    profile = decisions.profile_members(chosen, codes[index], city.baseline.codes)
     if patterns.uniform_finding(stats, th) is not None:
-        return f"{len(stats.similar_ids)}份答案几乎相同"
-    return patterns.skew_reason(stats, city.baseline, th)
+        return f"{len(stats.similar_ids)}份答案几乎相同", profile | set(stats.similar_ids)
+    return patterns.skew_reason(stats, city.baseline, th), profile
 
 
 def _hour(moment: dt.datetime) -> int:
@@ -833,47 +878,29 @@ def _add_hourly(conn: Any, work: _Work) -> None:
     conn.execute(stmt, rows)  # one statement, executed for every row
 
 
-# --- background --------------------------------------------------------------------------
+# --- failures and requests --------------------------------------------------------------
 
 
-class Sweeper:
-    """Runs :func:`sweep` every ``INTEGRITY_SWEEP_SECONDS`` in a daemon thread of a web process.
+def record_failure(cause: str, moment: dt.datetime | None = None) -> None:
+    """Store the cause of a failed sweep (shown on the quality page until one succeeds).
 
-    Started by the first stored response of a process (never by the app factory, and never
-    in tests, which call :func:`sweep` themselves); the lease keeps sweeps of several
-    processes and hosts from overlapping.
+    Commits, in a short transaction of its own (the failed sweep's was rolled back).
     """
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self.interval = float(app.config["INTEGRITY_SWEEP_SECONDS"])
-        self._pid: int | None = None
-        self._lock = threading.Lock()
-
-    def ensure_running(self) -> None:
-        """Start the thread in this process if it is not running yet (cheap when it is)."""
-        if self._pid == os.getpid() or self.interval <= 0 or self.app.testing:
-            return
-        with self._lock:
-            if self._pid == os.getpid():
-                return
-            self._pid = os.getpid()
-            threading.Thread(target=self._run, name="integrity-sweep", daemon=True).start()
-
-    def _run(self) -> None:
-        rng = random.Random()
-        while True:
-            threading.Event().wait(self.interval * rng.uniform(0.8, 1.2))
-            try:
-                with self.app.app_context():
-                    sweep()
-            except Exception:  # keep sweeping; the next run retries the same responses
-                log.exception("integrity sweep failed")
+    db.session.rollback()
+    _ensure_state()
+    lock_for_write()
+    db.session.connection().execute(
+        update(_STATE)
+        .where(_STATE.c.id == 1)
+        .values(failed_at=moment or utcnow(), failure=cause[:1000])
+    )
+    db.session.commit()
 
 
-def sweeper_of(app: Flask) -> Sweeper:
-    """The app's sweeper (created on first use)."""
-    found = app.extensions.get("survey_integrity")
-    if found is None:
-        found = app.extensions.setdefault("survey_integrity", Sweeper(app))
-    return found  # type: ignore[no-any-return]
+def request_sweep(moment: dt.datetime | None = None) -> None:
+    """Note that staff asked for a sweep now (the background sweep runs it); flushes."""
+    _ensure_state()
+    lock_for_write()
+    db.session.connection().execute(
+        update(_STATE).where(_STATE.c.id == 1).values(requested_at=moment or utcnow())
+    )

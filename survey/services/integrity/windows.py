@@ -12,6 +12,8 @@ import re
 
 from sqlalchemy import select
 
+from survey.date_range import in_range
+from survey.date_range import out_of_range_message
 from survey.errors import InvalidInput
 from survey.errors import NotFound
 from survey.extensions import db
@@ -24,7 +26,7 @@ from survey.services.codes import normalise_code
 from survey.services.integrity.screening import Window
 from survey.timeutil import CST
 
-_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–—~]\s*(\d{1,2}):(\d{2})\s*$")
+_HOURS = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*[-–—~]\s*([0-9]{1,2}):([0-9]{2})\s*$")
 
 
 def point_by_code(code: str) -> CollectionPoint:
@@ -46,9 +48,12 @@ def parse_local(text: str | None) -> dt.datetime | None:
         return None
     for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
-            return dt.datetime.strptime(text.strip(), fmt).replace(tzinfo=CST).astimezone(dt.UTC)
+            moment = dt.datetime.strptime(text.strip(), fmt)
         except ValueError:
             continue
+        if not in_range(moment):
+            raise InvalidInput(out_of_range_message("时间", moment.date()))
+        return moment.replace(tzinfo=CST).astimezone(dt.UTC)
     raise InvalidInput(f"无法识别的时间：{text}（应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM）")
 
 

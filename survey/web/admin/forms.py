@@ -21,6 +21,8 @@ from wtforms.validators import Optional
 from wtforms.validators import Regexp
 from wtforms.validators import ValidationError
 
+from survey.date_range import RANGE_TEXT
+from survey.date_range import in_range
 from survey.models import ROLES
 from survey.models.user import ROLE_NAMES
 from survey.services.names import REGION_CODE_PATTERN
@@ -37,6 +39,12 @@ def no_control_characters(_form: FlaskForm, field: StringField) -> None:
     bad = control_characters(field.data or "")
     if bad:
         raise ValidationError(f"不能包含控制字符（如换行、制表符）：{', '.join(bad[:5])}")
+
+
+def within_calendar(_form: FlaskForm, field: DateTimeLocalField) -> None:
+    """WTForms validator: a typed date lies in 2000-01-01..2100-12-31 (see date_range)."""
+    if field.data is not None and not in_range(field.data):
+        raise ValidationError(f"日期超出支持的范围（{RANGE_TEXT}）")
 
 
 LEVEL_CHOICES = [("district", "区/县"), ("street", "街道/镇"), ("community", "社区/村")]
@@ -109,7 +117,7 @@ class PointForm(FlaskForm):
     channel_id = SelectField("渠道", coerce=int, validators=[DataRequired("请选择渠道")])
     label = StringField("点位名称", validators=[Length(max=200), no_control_characters])
     expires_at = DateTimeLocalField(
-        "到期时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        "到期时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional(), within_calendar]
     )
 
 
@@ -124,7 +132,7 @@ class BatchForm(FlaskForm):
         "名称模板", default="{region}{channel}", validators=[Length(max=200), no_control_characters]
     )
     expires_at = DateTimeLocalField(
-        "到期时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        "到期时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional(), within_calendar]
     )
     skip_existing = BooleanField("跳过已有同渠道有效点位的区域", default=True)
 
@@ -192,10 +200,10 @@ class WindowForm(FlaskForm):
     """A point's collection window: dates and daily hours, each optional."""
 
     starts_at = DateTimeLocalField(
-        "开始时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        "开始时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional(), within_calendar]
     )
     ends_at = DateTimeLocalField(
-        "结束时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional()]
+        "结束时间（可选）", format="%Y-%m-%dT%H:%M", validators=[Optional(), within_calendar]
     )
     hours = StringField(
         "每日时段（可选，如 08:00-20:00）",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort
+from flask import current_app
 from flask import flash
 from flask import redirect
 from flask import render_template
@@ -21,8 +22,9 @@ from survey.services import transaction
 from survey.services.integrity import catalogue
 from survey.services.integrity import is_excluded
 from survey.services.integrity import quality as quality_service
+from survey.services.integrity.background import wake_sweep
 from survey.services.integrity.review import review
-from survey.services.integrity.sweep import sweep_all
+from survey.services.integrity.sweep import request_sweep
 from survey.services.integrity.windows import parse_hours
 from survey.services.integrity.windows import set_window
 from survey.services.integrity.windows import window_of
@@ -34,6 +36,8 @@ from survey.web.admin.helpers import local_to_utc
 from survey.web.admin.helpers import safe_next
 from survey.web.admin.helpers import staff
 from survey.web.filters import int_arg
+from survey.web.filters import number_arg
+from survey.web.filters import page_arg
 from survey.web.filters import parse_id
 
 PAGE_SIZE = 100
@@ -41,15 +45,17 @@ DAY_CHOICES = (1, 7, 30, 90)
 
 
 def _days() -> int:
-    raw = request.args.get("days", "7")
-    return int(raw) if raw.isdigit() and int(raw) in DAY_CHOICES else 7
+    """The ``days`` argument: one of ``DAY_CHOICES`` (7 when absent or another number),
+    400 when it is not a number (``²``, ``1e3``, 20 digits)."""
+    days = number_arg(request.args, "days", maximum=10**6, default=7)
+    return days if days in DAY_CHOICES else 7
 
 
 @bp.app_template_filter("flag_names")
 def flag_names_filter(flags: int) -> str:
-    """Jinja: the Chinese names of the flags that stand on a response."""
-    names = [k.name for k in catalogue.KINDS if flags & int(k.flag)]
-    return "、".join(names)
+    """Jinja: the Chinese names of the visible flags on a response (signals left out; a
+    burst shows when it excludes)."""
+    return "、".join(catalogue.visible_names(flags))
 
 
 @bp.app_template_filter("excluded")
@@ -112,8 +118,7 @@ def quality_flags() -> ResponseReturnValue:
     code, status = _code_status()
     point_id = int_arg(request.args, "point")
     point = access.point_in_scope(user, point_id) if point_id else None
-    page = request.args.get("page", "1")
-    page_number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    page_number = page_arg(request.args)
     flags = quality_service.flag_list(
         user,
         code=code,
@@ -174,17 +179,21 @@ def quality_review() -> ResponseReturnValue:
 
 @bp.post("/quality/sweep")
 def quality_sweep() -> ResponseReturnValue:
-    """Run the integrity sweep now (it also runs by itself every few minutes)."""
+    """Ask the background sweep to run now and return at once (progress shows on the page)."""
     user = staff()
     if not ActionForm().validate_on_submit():
         abort(400)
-    result = sweep_all()
-    if result.busy:
-        flash("另一个进程正在扫描，请稍后刷新。", "warn")
+    request_sweep()
+    audit.record(user, "integrity_sweep_requested", "", None)
+    transaction.commit()
+    if wake_sweep(current_app._get_current_object()):  # type: ignore[attr-defined]
+        flash("已通知后台开始扫描新答卷；本页显示进度，请稍后刷新。", "ok")
     else:
-        audit.record(user, "integrity_sweep", "", None, examined=result.examined)
-        transaction.commit()
-        flash(f"已检查 {result.examined} 份新答卷，新增 {result.flags_added} 个标记。", "ok")
+        flash(
+            "本服务进程没有运行后台扫描（INTEGRITY_SWEEP_SECONDS 为 0 或不在 gunicorn 下）："
+            "请由定时任务运行 survey integrity sweep。已记录本次请求。",
+            "warn",
+        )
     return redirect(url_for("admin.quality"))
 
 

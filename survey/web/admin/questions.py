@@ -23,6 +23,7 @@ from survey.timeutil import local_time
 from survey.web.admin import bp
 from survey.web.admin.dashboard import LEVEL_NAMES
 from survey.web.admin.helpers import staff
+from survey.web.filters import page_arg
 from survey.web.report_args import report_request
 from survey.web.report_args import request_args
 
@@ -74,11 +75,6 @@ def question_chart_png(key: str) -> ResponseReturnValue:
     return response
 
 
-def _page_number() -> int:
-    raw = request.args.get("page", "1").strip()
-    return int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) < 6 else 1
-
-
 @bp.get("/questions/text")
 def question_texts() -> ResponseReturnValue:
     """Free-text answers of one question: paged and searchable."""
@@ -87,7 +83,7 @@ def question_texts() -> ResponseReturnValue:
     options = question_reports.text_questions(vf.definition)
     key = request.args.get("question", "").strip() or (options[0].key if options else "")
     search = request.args.get("q", "").strip()
-    page = question_reports.free_text(vf, key, search, _page_number()) if key else None
+    page = question_reports.free_text(vf, key, search, page_arg(request.args)) if key else None
     return render_template(
         "admin/question_texts.html",
         page=page,

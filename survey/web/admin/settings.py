@@ -14,8 +14,10 @@ from flask.typing import ResponseReturnValue
 
 from survey.errors import InvalidInput
 from survey.errors import SurveyError
+from survey.numbers import parse_decimal
 from survey.reporting import METRIC_NAMES
 from survey.reporting import report_requests as reports
+from survey.services import estimate_settings
 from survey.services import population
 from survey.services import targets
 from survey.services import transaction
@@ -84,10 +86,9 @@ def _threshold(metric: str, raw: str) -> float | None:
     raw = raw.strip().rstrip("%％").strip()
     if not raw:
         return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidInput(f"{METRIC_NAMES[metric]}的目标值“{raw}”不是数字。") from None
+    value = parse_decimal(raw, maximum=100.0)
+    if value is None:
+        raise InvalidInput(f"{METRIC_NAMES[metric]}的目标值“{raw}”不是 0 到 100 之间的数字。")
     return value if metric == "satisfaction_score" else value / 100
 
 
@@ -119,7 +120,13 @@ def target_settings() -> ResponseReturnValue:
             flash("已保存目标值。", "ok")
             key = request.form.get("questionnaire", "")
             return redirect(url_for("admin.target_settings", questionnaire=key))
-    status = 400 if error else 200
+    return _targets_page(flt, current, error=error)
+
+
+def _targets_page(  # type: ignore[no-untyped-def]
+    flt: reports.ReportFilter, current: dict, *, error: str | None = None, min_cell_error: str = ""
+):
+    status = 400 if error or min_cell_error else 200
     page = render_template(
         "admin/targets.html",
         choices=reports.choices(flt),
@@ -128,5 +135,29 @@ def target_settings() -> ResponseReturnValue:
         metric_names=METRIC_NAMES,
         form=ActionForm(),
         error=error,
+        min_cell_n=request.form.get("min_cell_n", "") if min_cell_error else flt.min_cell_n,
+        min_cell_stored=estimate_settings.stored(),
+        min_cell_error=min_cell_error,
     )
     return page, status
+
+
+@bp.post("/targets/weighting")
+def target_weighting() -> ResponseReturnValue:
+    """The minimum post-stratification cell size (city-wide); audit-logged."""
+    user = staff()
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    key = request.form.get("questionnaire", "")
+    try:
+        value = estimate_settings.parse_min_cell_n(request.form.get("min_cell_n", ""))
+        estimate_settings.set_min_cell_n(value, actor=user)
+    except SurveyError as exc:
+        transaction.rollback()
+        flt = reports.report_filter(user, reports.ReportRequest(key))
+        return _targets_page(
+            flt, targets.get_targets(flt.questionnaire_id), min_cell_error=str(exc)
+        )
+    transaction.commit()
+    flash(f"已保存加权设置：加权格最少 {value} 份答卷。", "ok")
+    return redirect(url_for("admin.target_settings", questionnaire=key) + "#weighting")

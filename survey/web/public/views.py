@@ -33,7 +33,6 @@ from survey.services.form_tokens import FormInstance
 from survey.services.form_tokens import instance_owned
 from survey.services.form_tokens import load_instance
 from survey.services.form_tokens import sign_instance
-from survey.services.integrity.sweep import sweeper_of
 from survey.services.resident import AlreadyStored
 from survey.services.resident import PointInfo
 from survey.services.scans import counter_of
@@ -133,7 +132,6 @@ def submit(code: str) -> ResponseReturnValue:
                 return redirect(thanks_url, 303)
             return _already(point, 409)
         transaction.commit()
-        sweeper_of(current_app).ensure_running()  # cross-response signals, in the background
         response = redirect(thanks_url, 303)
     _no_store(response)
     return response

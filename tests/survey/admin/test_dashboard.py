@@ -238,12 +238,14 @@ def test_thin_street_says_too_few_in_words(city: City) -> None:
     page = text_of(client.get(f"/admin/?region={thin.parent_id}&level=street"))
     row = next(r for r in page.split("<tr>") if r.startswith(f'<td class="nowrap">{thin.name}'))
     assert "样本不足" in row
-    assert not re.search(r"<b>\d+\.\d%</b>", row)  # no bare rate for the thin street
+    # issue 24: the figure is shown with its interval, 样本不足 beside it, never bare
+    assert re.search(r"<b>\d+\.\d%</b> <span class=\"ci\">", row)
     api = client.get(f"/api/v1/estimates?by=street&region={thin.parent_id}").get_json()
     entry = next(r for r in api["rows"] if r["label"] == thin.name)
     for metric in METRICS:
         estimate = entry["metrics"][metric]["estimate"]
         assert estimate["too_few"] and "样本不足" in estimate["reason"]
+        assert estimate["estimate"] is not None
         assert entry["metrics"][metric]["rank"] is None
 
 

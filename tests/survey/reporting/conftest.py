@@ -16,6 +16,7 @@ from flask import Flask
 from sqlalchemy import insert
 
 from survey.extensions import db
+from survey.models import Channel
 from survey.models import CollectionPoint
 from survey.models import QualityFlag
 from survey.models import Region
@@ -103,6 +104,13 @@ def generate(app: Flask, n: int = 3000, seed: int = 20261201) -> Generated:
         }
         units = _draw(np.random.default_rng(seed), points, n)
         units["district_id"] = units["region_id"].map(district)
+        # the design's cluster: the point for places, the response itself for push channels
+        # (a WeChat article is no cluster; issue 24)
+        push = set(
+            db.session.execute(db.select(Channel.id).where(Channel.kind == "push")).scalars()
+        )
+        own = -np.arange(1, n + 1, dtype=np.int64)
+        units["cluster"] = np.where(units["channel_id"].isin(push), own, units["point_id"])
         questionnaire_id = points[0].questionnaire_version.questionnaire_id
         version_id = points[0].questionnaire_version_id
         rows = []

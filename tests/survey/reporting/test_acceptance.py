@@ -53,7 +53,9 @@ def population(gen: Generated, districts: list[int]) -> pd.DataFrame:
 
 def unit_design(units: pd.DataFrame, weighting: str, gen: Generated):  # type: ignore[no-untyped-def]
     """The design the report should match, built from unit rows."""
-    data = units.rename(columns={"district_id": "stratum", "point_id": "cluster"})
+    data = units.rename(columns={"district_id": "stratum"})
+    if "cluster" not in data.columns:  # question reports still cluster every point
+        data["cluster"] = data["point_id"]
     if weighting == "none":
         data["w"] = UNWEIGHTED_WEIGHT
         return design_from_units(data, strata="stratum", psu="cluster", weights="w")

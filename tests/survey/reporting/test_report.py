@@ -88,7 +88,7 @@ def test_change_equals_svy_contrast_on_unit_rows(generated: Generated) -> None:
     units = generated.units[generated.units["flags"] & EXCLUDED == 0].copy()
     units["period"] = (units["week_start"] >= PERIOD_START).astype(int)
     units["w"] = UNWEIGHTED_WEIGHT
-    design = design_from_units(units, strata="district_id", psu="point_id", weights="w")
+    design = design_from_units(units, strata="district_id", psu="cluster", weights="w")
     for metric in ("awareness", "participation", "satisfaction_score"):
         want = svy_contrast(design, metric, "period", 0, 1).iloc[0]
         got = board.headline.metrics[metric].change
