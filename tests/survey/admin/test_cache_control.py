@@ -22,7 +22,7 @@ from tests.survey.admin.conftest import AuthActions
 NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
 WANTED = "private, no-store"
 #: Path arguments that are not ids: a value each route accepts.
-ARGUMENTS = {"metric": "awareness", "name": "district", "fmt": "csv"}
+ARGUMENTS = {"metric": "awareness", "name": "district", "fmt": "csv", "key": "aware_campaign"}
 FORMATS = {"admin.trend_chart": "png"}
 
 
