@@ -3,9 +3,11 @@
 Command-line flags still win (the Makefile passes ``--workers``, ``--bind`` and
 ``--access-logfile -``). See the README's "Deploying" section.
 
-- gthread workers: a slow client holds one thread, not a whole worker, and gunicorn hands
-  a connection to a thread only once its request has started to arrive; a stalled request
-  body is cut after ``BODY_TIMEOUT`` seconds (``survey.serving.limit_body_wait``). Threads
+- gthread workers (``survey.head_first_worker.HeadFirstWorker``: gunicorn's gthread, except
+  that a connection gets a thread only once its whole request head has arrived; a head
+  that trickles in is cut with 408 after ``SURVEY_HEAD_TIMEOUT`` seconds without ever
+  holding a thread); a stalled request body is cut after ``BODY_TIMEOUT`` seconds between
+  two reads (``survey.serving.limit_body_wait``). Threads
   per worker were measured with ``benchmarks/load.py`` (``SURVEY_THREADS`` overrides).
 - ``umask`` 0077: files the server creates (the SQLite database, its ``-wal``/``-shm``)
   are readable by the service account only.
@@ -25,7 +27,7 @@ from survey.serving import freeze_startup_heap
 from survey.serving import limit_body_wait
 from survey.serving import start_background
 
-worker_class = "gthread"
+worker_class = "survey.head_first_worker.HeadFirstWorker"
 workers = int(os.environ.get("SURVEY_WORKERS", "2"))
 threads = int(os.environ.get("SURVEY_THREADS", "4"))
 timeout = 30

@@ -25,6 +25,9 @@ from analysis._design import design_from_units
 from analysis._estimate import RESULT_COLUMNS
 from analysis._estimate import svy_estimate
 from analysis._estimate import svy_estimates
+from analysis._gaps import GAP_COLUMNS
+from analysis._gaps import benjamini_hochberg
+from analysis._gaps import svy_gaps
 from analysis._intervals_design import DESIGN_METHODS
 from analysis._weighting import kish_n_eff
 from analysis._weighting import poststratify
@@ -46,6 +49,16 @@ from analysis._targets import target_status
 
 # --- end simple intervals, means, targets, ranks, planning ---
 
+# --- field work: PPS sample plans, AAPOR outcome rates, interviewer effect ---
+# isort: split
+from analysis._aapor import DISPOSITIONS
+from analysis._aapor import aapor_rates
+from analysis._interviewer import interviewer_effect
+from analysis._pps import pps_probabilities
+from analysis._pps import pps_systematic
+
+# --- end field work ---
+
 # --- small-area estimation (issue 24) ---
 # isort: split
 from analysis._fay_herriot import FH_COLUMNS
@@ -62,7 +75,9 @@ from analysis._small_area import variance_components
 __all__ = [
     "DEFAULT_LONELY_PSU",
     "DESIGN_METHODS",
+    "DISPOSITIONS",
     "FH_COLUMNS",
+    "GAP_COLUMNS",
     "LONELY_PSU_RULES",
     "RESULT_COLUMNS",
     "AggregateOutcome",
@@ -73,15 +88,20 @@ __all__ = [
     "SmallAreaResult",
     "SurveyDesign",
     "VarianceComponents",
+    "aapor_rates",
     "aggregate_units",
     "allocate",
+    "benjamini_hochberg",
     "design_from_aggregates",
     "design_from_units",
     "fay_herriot",
+    "interviewer_effect",
     "kish_n_eff",
     "mean_ci",
     "mean_summary",
     "poststratify",
+    "pps_probabilities",
+    "pps_systematic",
     "proportion_ci",
     "rake",
     "rank_intervals",
@@ -93,6 +113,7 @@ __all__ = [
     "svy_contrasts",
     "svy_estimate",
     "svy_estimates",
+    "svy_gaps",
     "target_status",
     "trim_weights",
     "variance_components",

@@ -75,11 +75,12 @@ class Resident:
         self.port = port
         self.headers = headers or {"User-Agent": "bench-resident", "Accept-Language": "zh-CN"}
         self.jar: SimpleCookie = SimpleCookie()
+        self.timeout = 60.0
 
     def request(
         self, method: str, path: str, body: bytes | None = None
     ) -> tuple[int, dict[str, str], str]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
         headers = dict(self.headers)
         if self.jar:
             headers["Cookie"] = "; ".join(f"{k}={m.value}" for k, m in self.jar.items())

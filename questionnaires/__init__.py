@@ -17,6 +17,7 @@ from questionnaires._errors import Problem
 from questionnaires._loader import bundled_paths
 from questionnaires._loader import load_file
 from questionnaires._loader import load_text
+from questionnaires._masking import mask_personal
 from questionnaires._model import DEMOGRAPHICS
 from questionnaires._model import METRICS
 from questionnaires._model import OTHER_VALUE
@@ -30,6 +31,14 @@ from questionnaires._model import ShowIf
 from questionnaires._scoring import Scores
 from questionnaires._scoring import score_answers
 from questionnaires._skip import visible_keys
+from questionnaires._topics import UNCLASSIFIED
+from questionnaires._topics import UNCLASSIFIED_NAME
+from questionnaires._topics import Lexicon
+from questionnaires._topics import Topic
+from questionnaires._topics import bundled_lexicon_path
+from questionnaires._topics import classify
+from questionnaires._topics import load_lexicon
+from questionnaires._topics import topic_keys
 
 __all__ = [
     "DEMOGRAPHICS",
@@ -37,17 +46,26 @@ __all__ = [
     "OTHER_VALUE",
     "QUESTION_TYPES",
     "REGION_LEVELS",
+    "UNCLASSIFIED",
+    "UNCLASSIFIED_NAME",
     "Definition",
     "DefinitionError",
+    "Lexicon",
     "Option",
     "Problem",
     "Question",
     "Scores",
     "Section",
     "ShowIf",
+    "Topic",
+    "bundled_lexicon_path",
     "bundled_paths",
+    "classify",
     "load_file",
+    "load_lexicon",
     "load_text",
+    "mask_personal",
     "score_answers",
+    "topic_keys",
     "visible_keys",
 ]

@@ -35,6 +35,9 @@ OTHER_LABEL = "其他"
 #: Default ``max_length`` of a text question.
 DEFAULT_TEXT_MAX_LENGTH = 200
 
+#: Longest free text of a "其他" option (the QR form and the paper import).
+OTHER_MAX_LENGTH = 100
+
 
 @dataclass(frozen=True)
 class Option:

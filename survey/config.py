@@ -18,6 +18,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 64 * 1024,
     "MAX_FORM_MEMORY_SIZE": 64 * 1024,
     "MAX_FORM_PARTS": 400,
+    # The one larger body: a filled paper-questionnaire template (or two, for double entry)
+    # uploaded to /admin/paper (10,000 rows of the bundled questionnaire: about 3 MB).
+    "PAPER_MAX_UPLOAD_BYTES": 32 * 1024 * 1024,
     # Device cookie that enforces one response per resident per questionnaire.
     "DEVICE_COOKIE_NAME": "sv_device",
     "DEVICE_COOKIE_MAX_AGE": 2 * 365 * 24 * 3600,
@@ -108,6 +111,11 @@ DEFAULTS: dict[str, Any] = {
     "MIN_CELL_N": 5,
     # SQLALCHEMY_ENGINE_OPTIONS default per database in load_config (pre-ping on servers only).
     "SQLITE_BUSY_TIMEOUT_MS": 10_000,
+    # Heavy staff requests (reports, exports, quality pages, the API) running at once in
+    # one worker process; one more gets a 503 with Retry-After (survey.web.staff_limit).
+    # 0: no bound.
+    "HEAVY_REQUESTS": 1,
+    "HEAVY_RETRY_SECONDS": 5,
 }
 
 

@@ -21,6 +21,8 @@ from sqlalchemy import insert
 from questionnaires import Definition
 from questionnaires import score_answers
 from questionnaires import visible_keys
+from survey.demo_comments import SEEDED_WEAK_SPOTS
+from survey.demo_comments import comment_for
 from survey.extensions import db
 from survey.models import Channel
 from survey.models import CollectionPoint
@@ -277,9 +279,14 @@ def add_responses(
     progress: bool = False,
     weeks: int = 12,
     now: dt.datetime | None = None,
+    problems: bool = False,
 ) -> int:
     """Insert ``n`` seeded synthetic responses across the demo points, and scans to match
-    (a completion rate between 20% and 90% per point); commit once at the end."""
+    (a completion rate between 20% and 90% per point); commit once at the end.
+
+    ``problems`` (what ``survey demo`` and ``make run`` use) also seeds the weak spots of
+    :mod:`survey.demo_comments` into the satisfaction answers and writes residents'
+    comments; off, the answers are exactly those of the generator before issue 27."""
     city = _load_city()
     if not city.points or n <= 0:
         return 0
@@ -289,6 +296,8 @@ def add_responses(
     rng = np.random.default_rng([seed, int(start_count)])
     draws = _draws(rng, n, _volume(city), weeks)
     draw = random.Random(f"{seed}-{start_count}")
+    # comments have their own stream, so the other answers are what they were before
+    comments = random.Random(f"{seed}-{start_count}-comments") if problems else None
     now = now or dt.datetime.now(dt.UTC)
     plans = _plans(defn)
     rows: list[dict[str, Any]] = []
@@ -296,7 +305,7 @@ def add_responses(
     label = "生成模拟答卷 / generating responses"
     with click.progressbar(length=n, label=label, file=None if progress else _Quiet()) as bar:
         for i in range(n):
-            row, given = _one_response(draw, defn, plans, city, draws, i, weeks, now)
+            row, given = _one_response((draw, comments), defn, plans, city, draws, i, weeks, now)
             rows.append({"questionnaire_id": version.questionnaire_id, **row})
             answers.append([(r["question_key"], r["value"], r["text"], r["number"]) for r in given])
             if i % 1000 == 999:
@@ -339,7 +348,7 @@ def _draws(rng: np.random.Generator, n: int, volume: np.ndarray, weeks: int) -> 
 
 
 def _one_response(
-    draw: random.Random,
+    rngs: tuple[random.Random, random.Random | None],
     defn: Definition,
     plans: list[_Plan],
     city: _City,
@@ -349,6 +358,7 @@ def _one_response(
     now: dt.datetime,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One response row (without its questionnaire id) and its answer rows."""
+    draw, comments = rngs
     p_idx = int(draws["pick"][i])
     point = city.points[p_idx]
     district = city.point_district[p_idx]
@@ -364,7 +374,8 @@ def _one_response(
     )
     age = _age_for(draw, point.channel.code)
     sex = SEXES[int(draw.random() < 0.52)]
-    answers = _answers(draw, defn, plans, base, trend, (age, sex, street.code if street else None))
+    person = (age, sex, street.code if street else None)
+    answers = _seeded_answers((draw, comments), defn, plans, (base, trend), person, city, point)
     scores = score_answers(defn, answers)
     duration = float(draws["durations"][i])
     row = {
@@ -388,6 +399,32 @@ def _one_response(
         "satisfaction_score": scores.satisfaction_score,
     }
     return row, answer_rows(defn, answers, {})
+
+
+def _seeded_answers(
+    rngs: tuple[random.Random, random.Random | None],
+    defn: Definition,
+    plans: list[_Plan],
+    effects: tuple[float, float],
+    person: tuple[str, str, str | None],
+    city: _City,
+    point: CollectionPoint,
+) -> dict[str, Any]:
+    """The answers, with the seeded weak spots of the point's street and a comment (both
+    only when ``rngs`` holds a comment stream: ``add_responses(problems=True)``)."""
+    draw, comments = rngs
+    point_street = _ancestor(city.regions, city.regions[point.region_id], "street")
+    street_code = point_street.code if point_street is not None else None
+    shifts = {
+        item: shift
+        for (code, item), shift in SEEDED_WEAK_SPOTS.items()
+        if code == street_code and comments is not None
+    }
+    answers = _answers(draw, defn, plans, (*effects, shifts), person)
+    comment = comment_for(comments, street_code) if comments is not None else None
+    if comment is not None and "suggestions" in defn:
+        answers["suggestions"] = comment
+    return answers
 
 
 def _insert_responses(rows: list[dict[str, Any]], answers: list[list[tuple[Any, ...]]]) -> None:
@@ -519,22 +556,35 @@ def _answers(
     rng: random.Random,
     defn: Definition,
     plans: list[_Plan],
-    base: float,
-    trend: float,
+    effects: tuple[float, float, dict[str, float]],
     person: tuple[str, str, str | None],
 ) -> dict[str, Any]:
     """An answer to every question, then only the visible ones kept (the definition's own
-    skip logic, ``questionnaires.visible_keys``, decides)."""
+    skip logic, ``questionnaires.visible_keys``, decides). ``effects``: the latent base,
+    the trend and logit shifts of single items (the seeded weak spots)."""
+    base, trend, shifts = effects
     p_metric = {
         "awareness": _sigmoid(1.6 + base + trend),
         "participation": _sigmoid(0.3 + base + 0.8 * trend),
         "satisfaction": _sigmoid(1.0 + 0.8 * base + 0.5 * trend),
     }
     age, sex, street_code = person
-    drafted = {plan.key: _answer_one(rng, plan, p_metric, age, sex, street_code) for plan in plans}
+    drafted = {
+        plan.key: _answer_one(rng, plan, _shifted(p_metric, plan, shifts), age, sex, street_code)
+        for plan in plans
+    }
     answers = {k: v for k, v in drafted.items() if v is not None}
     visible = visible_keys(defn, answers)
     return {k: v for k, v in answers.items() if k in visible}
+
+
+def _shifted(p_metric: dict[str, float], plan: _Plan, shifts: dict[str, float]) -> dict[str, float]:
+    """The metric probabilities, with a seeded item's own shift on the logit scale."""
+    shift = shifts.get(plan.key)
+    if shift is None or plan.metric is None:
+        return p_metric
+    p = p_metric[plan.metric]
+    return {**p_metric, plan.metric: _sigmoid(float(np.log(p / (1 - p))) + shift)}
 
 
 def _answer_one(

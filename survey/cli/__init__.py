@@ -1,5 +1,5 @@
 """The ``survey`` command line; one module per command group (db, questionnaire, demo and
-bootstrap, user, qr, integrity, report and responses). A refused operation prints its
+bootstrap, user, qr, integrity, report and responses, paper). A refused operation prints its
 message and exits with status 2."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def init_app(app: Flask) -> None:
     from survey.cli.demo import bootstrap_command
     from survey.cli.demo import demo_command
     from survey.cli.integrity import integrity_group
+    from survey.cli.paper import paper_group
     from survey.cli.qr import qr_group
     from survey.cli.questionnaire import questionnaire_group
     from survey.cli.report import report_command
@@ -44,5 +45,6 @@ def init_app(app: Flask) -> None:
         report_command,
         responses_group,
         cells_group,
+        paper_group,
     ):
         app.cli.add_command(command)

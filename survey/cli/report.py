@@ -105,7 +105,17 @@ def report_command(
         bar.update(steps)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(body)
+    _audit(vf, fmt, by, len(body))
     click.echo(f"已写入 {out}（{len(body)} 字节）/ wrote {out}")
+
+
+def _audit(vf: object, fmt: str, by: str, size: int) -> None:
+    from survey.services import transaction
+    from survey.services.read_audit import record_read
+
+    flt = vf.filter  # type: ignore[attr-defined]
+    record_read(None, "export_report", flt, None, format=fmt, by=by, bytes=size)
+    transaction.commit()
 
 
 def _build(vf: object, fmt: str, by: str, step: object) -> bytes:

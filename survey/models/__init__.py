@@ -4,14 +4,21 @@ from survey.models.answer_cell import AnswerCell
 from survey.models.base import Base
 from survey.models.channel import DEFAULT_CHANNELS
 from survey.models.channel import Channel
+from survey.models.contact_attempt import ContactAttempt
 from survey.models.estimate_settings import EstimateSettings
 from survey.models.integrity import IntegrityState
 from survey.models.integrity import PointHourly
 from survey.models.integrity import PointWindow
 from survey.models.integrity import ResponseFlag
+from survey.models.paper import PaperBatch
+from survey.models.paper import PaperMismatch
+from survey.models.paper import PaperResponse
 from survey.models.point import CollectionPoint
 from survey.models.point import PointScanDaily
 from survey.models.population import PopulationCount
+from survey.models.problem import PROBLEM_KINDS
+from survey.models.problem import PROBLEM_STATUSES
+from survey.models.problem import Problem
 from survey.models.questionnaire import Questionnaire
 from survey.models.questionnaire import QuestionnaireVersion
 from survey.models.region import LEVELS
@@ -21,6 +28,11 @@ from survey.models.report_indexes import REPORT_INDEX_COLUMNS
 from survey.models.response import Answer
 from survey.models.response import QualityFlag
 from survey.models.response import Response
+from survey.models.sample_plan import InterviewerAssignment
+from survey.models.sample_plan import PlanQuota
+from survey.models.sample_plan import PlanStratum
+from survey.models.sample_plan import PlanUnit
+from survey.models.sample_plan import SamplePlan
 from survey.models.target import TARGET_METRICS
 from survey.models.target import Target
 from survey.models.user import ROLES
@@ -31,6 +43,8 @@ from survey.models.user import User
 __all__ = [
     "DEFAULT_CHANNELS",
     "LEVELS",
+    "PROBLEM_KINDS",
+    "PROBLEM_STATUSES",
     "REPORT_INDEX_COLUMNS",
     "ROLES",
     "TARGET_METRICS",
@@ -40,13 +54,22 @@ __all__ = [
     "Base",
     "Channel",
     "CollectionPoint",
+    "ContactAttempt",
     "EstimateSettings",
     "IntegrityState",
+    "InterviewerAssignment",
     "LoginThrottle",
+    "PaperBatch",
+    "PaperMismatch",
+    "PaperResponse",
+    "PlanQuota",
+    "PlanStratum",
+    "PlanUnit",
     "PointHourly",
     "PointScanDaily",
     "PointWindow",
     "PopulationCount",
+    "Problem",
     "QualityFlag",
     "Questionnaire",
     "QuestionnaireVersion",
@@ -54,6 +77,7 @@ __all__ = [
     "ReportCell",
     "Response",
     "ResponseFlag",
+    "SamplePlan",
     "Target",
     "User",
 ]

@@ -12,6 +12,7 @@ examined) and its lease. ``point_windows`` holds a point's optional collection w
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey
 from sqlalchemy import Index
@@ -20,10 +21,14 @@ from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm import mapped_column
+from sqlalchemy.orm import relationship
 
 from survey.models.base import Base
 from survey.models.base import created_ts
 from survey.models.base import intpk
+
+if TYPE_CHECKING:
+    from survey.models.user import User
 
 #: Strength of a flag: a strong flag excludes its response from estimates until cleared.
 STRENGTHS: tuple[str, ...] = ("weak", "strong")
@@ -34,6 +39,9 @@ REVIEW_NAMES: dict[str, str] = {
     "confirmed": "已确认异常",
     "cleared": "已排除嫌疑",
 }
+#: A list filter, not a status: flags whose clearing waits for a city-level reviewer.
+CLEAR_PROPOSED = "clear_proposed"
+CLEAR_PROPOSED_NAME = "排除申请待市级确认"
 
 
 class ResponseFlag(Base):
@@ -58,6 +66,11 @@ class ResponseFlag(Base):
     created_at: Mapped[created_ts]
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[dt.datetime | None]
+    # Two-person rule (issue 23): a district officer's clearing of a flag that keeps its
+    # response out of estimates is only proposed here until a city admin confirms it.
+    clear_proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    clear_proposed_at: Mapped[dt.datetime | None]
+    clear_proposed_by: Mapped[User | None] = relationship(foreign_keys=[clear_proposed_by_id])
 
 
 class PointHourly(Base):

@@ -48,6 +48,11 @@ class QualityFlag(enum.IntFlag):
     SATISFACTION_JUMP = 2048  # a point's satisfaction suddenly far above its history
     ODD_HOURS = 4096  # many responses at hours when the city hardly answers
     SHARED_NETWORK = 8192  # many devices from one network prefix within minutes
+    # Mock-assessment interviews (curbstoning checks, survey.services.field_checks); high
+    # bits, clear of the resident checks' range.
+    FIELD_SHORT = 1 << 20  # far shorter than the plan's typical interview
+    FIELD_UNIFORM = 1 << 21  # the same answers as another interview of the same interviewer
+    FIELD_RUN = 1 << 22  # one of many interviews in a row at one place within minutes
     # Summary: left out of estimates by default.
     EXCLUDED = 1 << 30
 
@@ -76,7 +81,8 @@ class Response(Base):
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id"))
     district_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"))
     channel_id: Mapped[int | None] = mapped_column(ForeignKey("channels.id"))
-    source: Mapped[str] = mapped_column(String(10), default="qr")
+    # qr, paper, door_to_door, intercept or phone (migration 0014 widened it from 10).
+    source: Mapped[str] = mapped_column(String(16), default="qr")
     served_at: Mapped[dt.datetime | None]
     submitted_at: Mapped[dt.datetime]
     # Monday of the submission week in local (China) time, for weekly trend grouping.
@@ -85,7 +91,8 @@ class Response(Base):
     flags: Mapped[int] = mapped_column(default=0)
     # Keyed hash (HMAC-SHA256) of the device cookie; never the cookie itself.
     device_hash: Mapped[str | None] = mapped_column(String(64))
-    # Form instance id issued with the page: makes a retried POST idempotent.
+    # Form instance id issued with the page: makes a retried POST idempotent. A mock
+    # assessment's interview keeps the UUID its device gave the draft here.
     form_instance: Mapped[str | None] = mapped_column(String(64), unique=True)
     # Keyed hashes (HMAC) of the client's network prefix (/24 or /48) and browser family:
     # never the address or the user-agent itself (survey.services.network).

@@ -19,11 +19,13 @@ from survey.models.base import created_ts
 from survey.models.base import intpk
 from survey.models.region import Region
 
-ROLES: tuple[str, ...] = ("city_admin", "district_officer", "viewer")
+ROLES: tuple[str, ...] = ("city_admin", "district_officer", "viewer", "interviewer")
 ROLE_NAMES: dict[str, str] = {
     "city_admin": "市级管理员",
     "district_officer": "区县专员",
     "viewer": "只读查看",
+    # Mock-assessment field staff: only the field form of their assigned communities.
+    "interviewer": "访问员",
 }
 
 

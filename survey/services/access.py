@@ -40,7 +40,10 @@ def scope_root(user: User) -> Region | None:
 
 
 def sees_nothing(user: User) -> bool:
-    """A district officer without an assigned region may see nothing at all."""
+    """A district officer without an assigned region may see nothing at all; an interviewer
+    sees nothing of the staff area (only the field form of their assignments)."""
+    if user.role == "interviewer":
+        return True
     return user.role == "district_officer" and user.region is None
 
 

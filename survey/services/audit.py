@@ -38,6 +38,22 @@ ACTION_NAMES: dict[str, str] = {
     "point_window": "设置点位采集时段",
     "integrity_sweep": "质量扫描",
     "export_responses": "导出答卷",
+    "problem_create": "新增整改问题",
+    "problem_update": "修改整改问题",
+    "export_problems": "导出整改台账",
+    "paper_import": "导入纸质问卷",
+    "paper_double": "纸质问卷双录入比对",
+    "paper_settle": "核定双录入差异",
+    "paper_discard": "作废双录入批次",
+    "export_report": "导出报表",
+    "export_codebook": "导出变量说明",
+    "export_text": "导出开放题回答",
+    "read_text": "查看开放题回答",
+    "read_responses": "查看点位答卷",
+    "export_population": "导出人口数",
+    "api_read": "接口读取",
+    "flag_propose_clear": "申请排除答卷嫌疑",
+    "flag_reject_clear": "驳回排除申请",
 }
 
 

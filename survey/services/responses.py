@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Table
 from sqlalchemy import insert
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from questionnaires import OTHER_VALUE
@@ -41,7 +42,7 @@ AnswerValue = str | Sequence[str] | None
 class Placement:
     """Where a response comes from: the point and what is denormalised from it."""
 
-    point_id: int
+    point_id: int | None  # None for a mock assessment's interview (no QR point)
     questionnaire_id: int
     questionnaire_version_id: int
     region_id: int
@@ -101,6 +102,17 @@ def _store(
     point: CollectionPoint | Placement,
     defn: Definition,
     answers: Mapping[str, AnswerValue],
+    **fields: Any,
+) -> tuple[dict[str, Any], int]:
+    """The stored response's column values and id (see :func:`store_response`)."""
+    values, rows = response_values(point, defn, answers, **fields)
+    return values, _insert(values, rows)
+
+
+def response_values(
+    point: CollectionPoint | Placement,
+    defn: Definition,
+    answers: Mapping[str, AnswerValue],
     *,
     others: Mapping[str, str] | None = None,
     region_ids: Mapping[str, int] | None = None,
@@ -110,8 +122,9 @@ def _store(
     submitted_at: dt.datetime | None = None,
     source: str = "qr",
     screen: Screen | None = None,
-) -> tuple[dict[str, Any], int]:
-    """The stored response's column values and id (see :func:`store_response`)."""
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """What :func:`write_response` writes, without writing it: the response's column values
+    (scores, flags, groupings) and its answer rows. :func:`write_many` writes many of them."""
     submitted = submitted_at or utcnow()
     others = others or {}
     visible = visible_keys(defn, answers)
@@ -152,7 +165,7 @@ def _store(
         satisfaction=scores.satisfaction,
         satisfaction_score=scores.satisfaction_score,
     )
-    return values, _insert(values, answer_rows(defn, kept, others))
+    return values, answer_rows(defn, kept, others)
 
 
 def _screened(
@@ -166,7 +179,10 @@ def _screened(
     residence_outside: bool,
 ) -> tuple[float | None, QualityFlag]:
     """Completion time and the per-response quality flags (``integrity.screening``)."""
-    duration, flags = screening.timing(served_at, submitted)
+    if screen.timed:
+        duration, flags = screening.timing(served_at, submitted)
+    else:  # paper: no clock, so no completion time and no timing flag
+        duration, flags = None, QualityFlag(0)
     seconds = cached(
         "definitions",
         ("reading", defn.checksum, screen.model),
@@ -205,10 +221,48 @@ def _insert(values: Mapping[str, Any], rows: list[dict[str, Any]]) -> int:
     return response_id
 
 
+def write_many(built: Sequence[tuple[dict[str, Any], list[dict[str, Any]]]]) -> list[int]:
+    """Write responses built by :func:`response_values` (an import: thousands at once) in a
+    few multi-row statements instead of two per response; their ids, in order.
+
+    The rows are exactly those :func:`write_response` would write one by one; only the
+    round trips differ (SQLAlchemy's "insertmanyvalues", ids returned in parameter order).
+    """
+    if not built:
+        return []
+    conn = db.session.connection()
+    lock_for_write(conn)
+    ids: list[int] = list(
+        conn.execute(
+            insert(_RESPONSES).returning(_RESPONSES.c.id, sort_by_parameter_order=True),
+            [values for values, _ in built],
+        ).scalars()
+    )
+    rows = [
+        {**row, "response_id": response_id}
+        for response_id, (_, answers) in zip(ids, built, strict=True)
+        for row in answers
+    ]
+    if rows:
+        if conn.dialect.name == "postgresql":
+            # One statement of five arrays: psycopg would send each answer as a statement
+            # of its own (about 30 a paper; 13 s of 21 for 2,000 papers under load).
+            conn.execute(_UNNEST_ANSWERS, {k: [r[k] for r in rows] for k in _ANSWER_KEYS})
+        else:
+            conn.execute(insert(Answer.__table__), rows)
+    return ids
+
+
 _RESPONSES: Table = Response.__table__  # type: ignore[assignment]
 _RESPONSE_KEYS = tuple(c.key for c in _RESPONSES.columns if c.key != "id")
 _INSERT_RESPONSE = insert(_RESPONSES).returning(_RESPONSES.c.id)
 _INSERT_ANSWERS = insert(Answer.__table__)
+_ANSWER_KEYS = ("response_id", "question_key", "value", "text", "number")
+_UNNEST_ANSWERS = text(
+    "INSERT INTO answers (response_id, question_key, value, text, number) SELECT * FROM unnest("
+    "CAST(:response_id AS INTEGER[]), CAST(:question_key AS VARCHAR[]), "
+    "CAST(:value AS VARCHAR[]), CAST(:text AS TEXT[]), CAST(:number AS DOUBLE PRECISION[]))"
+)
 
 
 def lock_for_write(conn: Connection | None = None) -> None:

@@ -78,8 +78,8 @@ def list_users() -> Sequence[User]:
 def _check_role_region(role: str, region: Region | None) -> None:
     if role not in ROLES:
         raise AccountError(f"未知角色：{role}（可选：{', '.join(ROLES)}）")
-    if role == "district_officer" and region is None:
-        raise AccountError("区县专员必须指定负责的区域。")
+    if role in ("district_officer", "interviewer") and region is None:
+        raise AccountError("区县专员和访问员必须指定所属区域。")
 
 
 def create_user(

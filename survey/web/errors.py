@@ -28,7 +28,12 @@ MESSAGES: dict[int, tuple[str, str]] = {
     413: ("提交内容过大", "提交的内容超过了允许的大小，请精简后重新提交。"),
     429: ("操作过于频繁", "请稍后再试。"),
     500: ("服务器开小差了", "请稍后再试。我们已记录此问题。"),
+    503: ("系统繁忙", "请稍后刷新重试。"),
 }
+
+
+#: Paths outside /api that answer errors in JSON too (the field form's sync calls).
+JSON_PATHS = frozenset({"/field/sync", "/field/known", "/field/token"})
 
 
 def init_app(app: Flask) -> None:
@@ -43,7 +48,7 @@ def render_error(
 ) -> ResponseReturnValue:
     """Render the error page (or JSON under /api) for ``code`` with an optional detail."""
     title, message = MESSAGES.get(code, ("出错了", "请稍后再试。"))
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.path in JSON_PATHS:
         return jsonify({"error": title, "message": detail or message, "status": code}), code
     page = render_template(
         "error.html", code=code, title=title, message=detail or message, back_url=back_url

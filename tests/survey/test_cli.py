@@ -138,9 +138,9 @@ def test_demo_responses_show_district_differences(seeded: Flask) -> None:
 
 def test_bootstrap_twice_creates_nothing_new(app: Flask) -> None:
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["bootstrap", "--demo-responses", "50"])
+    first = runner.invoke(args=["bootstrap", "--demo-responses", "50", "--no-demo-mock"])
     assert first.exit_code == 0, first.output
-    second = runner.invoke(args=["bootstrap", "--demo-responses", "50"])
+    second = runner.invoke(args=["bootstrap", "--demo-responses", "50", "--no-demo-mock"])
     assert second.exit_code == 0, second.output
     with app.app_context():
         assert db.session.execute(db.select(db.func.count(Response.id))).scalar_one() == 50
@@ -177,7 +177,7 @@ def test_bootstrap_sets_demo_targets_once_audit_logged_as_demo(app: Flask) -> No
 
     runner = app.test_cli_runner()
     for _ in range(2):
-        result = runner.invoke(args=["bootstrap", "--demo-responses", "40"])
+        result = runner.invoke(args=["bootstrap", "--demo-responses", "40", "--no-demo-mock"])
         assert result.exit_code == 0, result.output
     with app.app_context():
         stored = {t.metric: t.threshold for t in db.session.execute(db.select(Target)).scalars()}

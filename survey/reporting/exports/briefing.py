@@ -52,6 +52,12 @@ class Briefing:
     district_header: list[str]
     notes: list[str]
     charts: dict[str, bytes] = field(default_factory=dict)
+    #: The ledger section (issue 27): open problems (区域, 问题, 责任单位, 整改时限, 状态) and
+    #: done ones whose item moved significantly (区域, 问题, 责任单位, 整改效果); None: no
+    #: ledger section.
+    ledger_open: list[list[str]] = field(default_factory=list)
+    ledger_moved: list[list[str]] = field(default_factory=list)
+    ledger_total: int | None = None
 
     def chart_data_uri(self, metric: str) -> str:
         """A chart as a ``data:`` URI (the print page makes no other request)."""
@@ -218,6 +224,27 @@ def _table(document: object, header: list[str], rows: list[list[str]]) -> None:
             cell.text = text
 
 
+#: Headers of the briefing's ledger tables.
+LEDGER_OPEN_HEADER = ["区域", "问题", "责任单位", "整改时限", "状态"]
+LEDGER_MOVED_HEADER = ["区域", "问题", "责任单位", "整改效果"]
+
+
+def _ledger_section(document: object, briefing: Briefing) -> None:
+    add = document.add_heading  # type: ignore[attr-defined]
+    add("四、问题整改", level=2)
+    para = document.add_paragraph  # type: ignore[attr-defined]
+    para(
+        f"整改台账共 {briefing.ledger_total} 个问题，其中未完成 {len(briefing.ledger_open)} 个；"
+        f"已整改且满意率前后变化显著的 {len(briefing.ledger_moved)} 个。"
+    )
+    if briefing.ledger_open:
+        para("未完成的问题：")
+        _table(document, LEDGER_OPEN_HEADER, briefing.ledger_open)
+    if briefing.ledger_moved:
+        para("整改后满意率变化显著的问题：")
+        _table(document, LEDGER_MOVED_HEADER, briefing.ledger_moved)
+
+
 def docx_bytes(briefing: Briefing) -> bytes:
     """The briefing as a Word document: title, paragraphs, tables, charts, notes."""
     document = Document()
@@ -243,6 +270,8 @@ def docx_bytes(briefing: Briefing) -> bytes:
         for metric, png in briefing.charts.items():
             document.add_picture(io.BytesIO(png), width=Cm(15))
             document.add_paragraph(f"图：{METRIC_NAMES[metric]}每周走势（阴影为 95% 置信区间）")
+    if briefing.ledger_total is not None:
+        _ledger_section(document, briefing)
     document.add_heading("说明", level=2)
     for note in briefing.notes:
         document.add_paragraph(note)

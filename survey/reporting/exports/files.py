@@ -30,6 +30,7 @@ from survey.reporting.exports.tables import headline_table
 from survey.reporting.exports.tables import question_export
 from survey.reporting.exports.tables import trend_export
 from survey.reporting.exports.xlsx import workbook_bytes
+from survey.reporting.problem_list.ledger_pages import with_ledger
 from survey.reporting.questions.pages import VersionFilter
 from survey.reporting.questions.results import QuestionReport
 from survey.reporting.questions.stats import question_stats
@@ -262,7 +263,8 @@ def briefing(vf: VersionFilter, *, charts: bool = True) -> Briefing:
         start = flt.date_to - dt.timedelta(weeks=TREND_WEEKS) + dt.timedelta(days=1)
         if flt.date_from is None or start < flt.date_from:
             trend = reporting.trend(db.session, flt.with_(date_from=start))
-    return build_briefing(board, flt, area_name(flt), title, charts=charts, trend=trend)
+    brief = build_briefing(board, flt, area_name(flt), title, charts=charts, trend=trend)
+    return with_ledger(brief, flt)  # the ledger section (issue 27)
 
 
 def briefing_docx(vf: VersionFilter) -> bytes:

@@ -34,6 +34,7 @@ from sqlalchemy import select
 
 from questionnaires import Definition
 from questionnaires import Question
+from questionnaires import mask_personal
 from survey.extensions import db
 from survey.models import Answer
 from survey.models import Channel
@@ -281,9 +282,10 @@ def _answer_cells(answers: Sequence[Any], plan: dict[str, _Slot], width: int) ->
             if ticked is not None:
                 cells[ticked] = 1
         elif slot.own is not None:
-            cells[slot.own] = (value, text, number)[slot.source]
+            # residents' own words are masked (phones, ID numbers, names) in every export
+            cells[slot.own] = (value, mask_personal(text) if text else text, number)[slot.source]
         if text and slot.other is not None:
-            cells[slot.other] = text
+            cells[slot.other] = mask_personal(text)
     return cells
 
 

@@ -1,5 +1,7 @@
 """Free-text answers (text questions and the 其他 of choice questions): a paged, searchable
-list with region, channel and date, and the whole list streamed for download."""
+list with region, channel and date, and the whole list streamed for download. Texts are
+masked (phone numbers, ID numbers, names: ``questionnaires.mask_personal``) before they
+leave this module."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from sqlalchemy import func
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from questionnaires import mask_personal
 from survey.models import Answer
 from survey.models import Response
 from survey.reporting.channel_rows import channel_names
@@ -58,7 +61,7 @@ def _answer(
     channel = channels.get(int(row[3])) if row[3] is not None else None
     return TextAnswer(
         response_id=int(row[0]),
-        text=str(row[1]),
+        text=mask_personal(str(row[1])),  # phones, ID numbers and names never shown
         region=region.name if region else "",
         channel=channel[1] if channel else "",
         submitted_at=row[4],

@@ -123,6 +123,26 @@ KINDS: tuple[FlagKind, ...] = (
         "无法计时",
         "没有可信的问卷打开时间，无法核对用时。",
     ),
+    # Mock-assessment interviews (curbstoning): weak, a supervisor reviews them.
+    FlagKind(
+        QualityFlag.FIELD_SHORT,
+        "weak",
+        "访问用时过短",
+        "访问用时{duration}秒，不到本方案访问用时中位数{median}秒的{share}。",
+    ),
+    FlagKind(
+        QualityFlag.FIELD_UNIFORM,
+        "weak",
+        "访问答案雷同",
+        "访问员{interviewer}有{count}份访问的全部答案完全相同。",
+    ),
+    FlagKind(
+        QualityFlag.FIELD_RUN,
+        "weak",
+        "同地连续访问",
+        "访问员{interviewer}在{community}连续完成{count}份访问，相邻两份相隔不到{gap}分钟"
+        "（{first}至{last}）。",
+    ),
 )
 
 BY_CODE: dict[str, FlagKind] = {k.code: k for k in KINDS}

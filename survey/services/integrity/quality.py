@@ -24,6 +24,7 @@ from survey.models import Response
 from survey.models import ResponseFlag
 from survey.models import User
 from survey.models.base import utcnow
+from survey.models.integrity import CLEAR_PROPOSED
 from survey.services.access import region_condition
 from survey.services.integrity import catalogue
 from survey.services.integrity import excluded_from_estimates
@@ -221,7 +222,11 @@ def flag_list(
     )
     # Signals are listed only when asked for by their code.
     query = query.where(ResponseFlag.code == code if code else _visible_row())
-    if status:
+    if status == CLEAR_PROPOSED:
+        query = query.where(
+            ResponseFlag.clear_proposed_by_id.is_not(None), ResponseFlag.status != "cleared"
+        )
+    elif status:
         query = query.where(ResponseFlag.status == status)
     if point_id is not None:
         query = query.where(ResponseFlag.point_id == point_id)

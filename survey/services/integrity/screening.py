@@ -34,6 +34,10 @@ from survey.timeutil import CST
 STRAIGHT_LINE_MIN_ITEMS = 4
 #: A served time this far after the submission is a clock problem, not a timing.
 CLOCK_SKEW_SECONDS = 5.0
+#: Sources whose responses have no clock: a paper carries a date, typed in later. No
+#: completion time (so neither ``TOO_FAST`` nor ``NO_TIMING``), and the sweep leaves them
+#: out of the time-based detectors (batches, chains, bursts, odd hours, hourly norms).
+UNTIMED_SOURCES = frozenset({"paper"})
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,8 @@ class Screen:
     local_point: bool = False
     #: District id of every street and district id of the point's city.
     district_of_region: Mapping[int, int] = field(default_factory=dict)
+    #: False for a source without a clock (``UNTIMED_SOURCES``): no timing flags at all.
+    timed: bool = True
 
 
 def timing(

@@ -74,6 +74,7 @@ from survey.services.integrity.patterns import History
 from survey.services.integrity.patterns import Norms
 from survey.services.integrity.patterns import Row
 from survey.services.integrity.patterns import Thresholds
+from survey.services.integrity.screening import UNTIMED_SOURCES
 from survey.services.integrity.screening import ReadingModel
 from survey.services.integrity.screening import Window
 from survey.services.integrity.screening import straight_line
@@ -228,6 +229,7 @@ _ROW_COLUMNS = (
     Response.flags,
     Response.residence_region_id,
     Response.district_id,
+    Response.source,
 )
 
 
@@ -242,6 +244,8 @@ class _Stored:
     duration: float | None
     residence_id: int | None
     district_id: int | None
+    #: False for a source without a clock (paper): kept out of the time-based detectors.
+    timed: bool = True
 
 
 def _stored(r: Any) -> _Stored:
@@ -262,6 +266,7 @@ def _stored(r: Any) -> _Stored:
         duration=r.duration_seconds,
         residence_id=r.residence_region_id,
         district_id=r.district_id,
+        timed=r.source not in UNTIMED_SOURCES,
     )
 
 
@@ -350,7 +355,7 @@ def _examine_point(
         )
     ]
     everything = sorted(before + recent, key=lambda s: (s.row.submitted_at, s.row.id))
-    timed = [s.row for s in recent]
+    timed = [s.row for s in recent if s.timed]
     start_hour = _hour(since)
     own, history = _point_history(point_id, start_hour)
     channel = new[-1].channel_id
@@ -361,7 +366,7 @@ def _examine_point(
     found += patterns.serial_chains(timed, th)
     network = patterns.shared_network(timed, th)
     found += network
-    found += patterns.odd_hours([s.row for s in new], city_hours, th)
+    found += patterns.odd_hours([s.row for s in new if s.timed], city_hours, th)
     found += patterns.satisfaction_jump([s.row for s in everything], history, th)
 
     version_id = new[-1].version_id
@@ -847,6 +852,8 @@ def _add_hourly(conn: Any, work: _Work) -> None:
     excluded = int(QualityFlag.EXCLUDED)
     for s in work.rows:
         if s.point_id is None or (s.row.flags | work.bits.get(s.row.id, 0)) & excluded:
+            continue
+        if not s.timed:  # a paper's noon is no hour of activity
             continue
         cell = totals.setdefault((s.point_id, _hour(s.row.submitted_at)), [0, 0, 0.0])
         cell[0] += 1

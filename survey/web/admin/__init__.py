@@ -9,7 +9,10 @@ from survey.web.admin import audit  # noqa: E402,F401
 from survey.web.admin import auth  # noqa: E402,F401
 from survey.web.admin import dashboard  # noqa: E402,F401
 from survey.web.admin import exports  # noqa: E402,F401
+from survey.web.admin import mock  # noqa: E402,F401
+from survey.web.admin import paper  # noqa: E402,F401
 from survey.web.admin import points  # noqa: E402,F401
+from survey.web.admin import problems  # noqa: E402,F401
 from survey.web.admin import qr  # noqa: E402,F401
 from survey.web.admin import quality  # noqa: E402,F401
 from survey.web.admin import questions  # noqa: E402,F401

@@ -28,6 +28,7 @@ from survey.services.csv_files import csv_bytes
 from survey.web.admin import bp
 from survey.web.admin.helpers import staff
 from survey.web.admin.questions import page_context
+from survey.web.read_audit import audited
 from survey.web.report_args import report_request
 
 MIMETYPES = {
@@ -68,14 +69,32 @@ def exports_menu() -> ResponseReturnValue:
 def export_xlsx() -> ResponseReturnValue:
     """The workbook: 说明, headline, districts, streets, channels, trend, each question."""
     vf, _ = _filter()
-    return download(exports.xlsx(exports.bundle(vf)), "report.xlsx", "xlsx")
+    b = exports.bundle(vf)
+    body = exports.xlsx(b)
+    _audit_bundle(b, "xlsx")
+    return download(body, "report.xlsx", "xlsx")
 
 
 @bp.get("/exports/report.json")
 def export_json() -> ResponseReturnValue:
     """Every table as one JSON document."""
     vf, _ = _filter()
-    return download(exports.tables_json(exports.bundle(vf)), "report.json", "json")
+    b = exports.bundle(vf)
+    body = exports.tables_json(b)
+    _audit_bundle(b, "json")
+    return download(body, "report.json", "json")
+
+
+def _audit_bundle(b: exports.ReportBundle, fmt: str) -> None:
+    """Log a report export: its filter, table rows written and responses behind them."""
+    audited(
+        "export_report",
+        b.filter,
+        sum(len(t.rows) for t in b.tables),
+        format=fmt,
+        tables=[t.name for t in b.tables],
+        responses=b.board.headline.responses,
+    )
 
 
 @bp.get("/exports/table-<name>.<fmt>")
@@ -85,7 +104,16 @@ def export_table(name: str, fmt: str) -> ResponseReturnValue:
         abort(404)
     vf, _ = _filter()
     questions = name not in exports.TABLE_NAMES
-    table = exports.table_by_name(exports.bundle(vf, questions=questions), name)
+    b = exports.bundle(vf, questions=questions)
+    table = exports.table_by_name(b, name)
+    audited(
+        "export_report",
+        b.filter,
+        len(table.rows),
+        format=fmt,
+        tables=[table.name],
+        responses=b.board.headline.responses,
+    )
     if fmt == "csv":
         return download(exports.table_csv(table), f"{table.name}.csv", "csv")
     body = json.dumps(table.to_dict(), ensure_ascii=False, default=str).encode("utf-8")
@@ -96,7 +124,9 @@ def export_table(name: str, fmt: str) -> ResponseReturnValue:
 def export_docx() -> ResponseReturnValue:
     """The weekly briefing as a Word document."""
     vf, _ = _filter()
-    return download(exports.briefing_docx(vf), "briefing.docx", "docx")
+    body = exports.briefing_docx(vf)
+    audited("export_report", vf.filter, 0, format="docx", tables=["briefing"])
+    return download(body, "briefing.docx", "docx")
 
 
 @bp.get("/exports/briefing")
@@ -104,9 +134,12 @@ def briefing_page() -> ResponseReturnValue:
     """The weekly briefing as a print-ready A4 page (no external requests)."""
     vf, _ = _filter()
     brief = exports.briefing(vf)
-    return render_template(
+    html = render_template(
         "admin/briefing.html", brief=brief, metrics=METRICS, metric_names=METRIC_NAMES
     )
+    rows = len(brief.headline) + len(brief.districts)
+    audited("export_report", vf.filter, rows, format="html", tables=["briefing"])
+    return html
 
 
 @bp.get("/exports/responses.<fmt>")
@@ -143,4 +176,5 @@ def export_codebook() -> ResponseReturnValue:
     """The codebook of the raw responses."""
     vf, _ = _filter()
     rows = response_export.codebook_rows(vf.definition)
+    audited("export_codebook", vf.filter, len(rows), format="csv")
     return download(csv_bytes(response_export.CODEBOOK_HEADERS, rows), "codebook.csv", "csv")

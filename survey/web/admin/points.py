@@ -40,6 +40,7 @@ from survey.web.admin.helpers import staff
 from survey.web.filters import filter_args
 from survey.web.filters import int_arg
 from survey.web.filters import point_filter
+from survey.web.read_audit import audited
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("code", "编码"),
@@ -198,9 +199,10 @@ def point_relabel(point_id: int) -> ResponseReturnValue:
 def point_responses(point_id: int) -> ResponseReturnValue:
     """The newest responses collected at one point (timing, quality flags, indicators)."""
     point = access.point_in_scope(staff(), point_id)
-    return render_template(
-        "admin/point_responses.html", point=point, responses=stats.recent_responses(point)
-    )
+    responses = stats.recent_responses(point)
+    page = render_template("admin/point_responses.html", point=point, responses=responses)
+    audited("read_responses", None, len(responses), point=point.code)
+    return page
 
 
 @bp.post("/points/<int:point_id>/revoke")

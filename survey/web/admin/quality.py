@@ -15,7 +15,6 @@ from flask import url_for
 from flask.typing import ResponseReturnValue
 
 from survey.errors import SurveyError
-from survey.models.integrity import REVIEW_NAMES
 from survey.services import access
 from survey.services import audit
 from survey.services import transaction
@@ -23,7 +22,7 @@ from survey.services.integrity import catalogue
 from survey.services.integrity import is_excluded
 from survey.services.integrity import quality as quality_service
 from survey.services.integrity.background import wake_sweep
-from survey.services.integrity.review import review
+from survey.services.integrity.review import decide
 from survey.services.integrity.sweep import request_sweep
 from survey.services.integrity.windows import parse_hours
 from survey.services.integrity.windows import set_window
@@ -35,6 +34,8 @@ from survey.web.admin.forms import WindowForm
 from survey.web.admin.helpers import local_to_utc
 from survey.web.admin.helpers import safe_next
 from survey.web.admin.helpers import staff
+from survey.web.admin.review_text import STATUS_CHOICES
+from survey.web.admin.review_text import review_message
 from survey.web.filters import int_arg
 from survey.web.filters import number_arg
 from survey.web.filters import page_arg
@@ -103,7 +104,7 @@ def quality_point(point_id: int) -> ResponseReturnValue:
         code=code,
         status=status,
         codes=quality_service.codes_in_use(),
-        statuses=REVIEW_NAMES,
+        statuses=STATUS_CHOICES,
         review_form=ReviewForm(),
         window=window,
         window_form=form,
@@ -136,7 +137,7 @@ def quality_flags() -> ResponseReturnValue:
         status=status,
         point=point,
         codes=quality_service.codes_in_use(),
-        statuses=REVIEW_NAMES,
+        statuses=STATUS_CHOICES,
         review_form=ReviewForm(),
         next_url=request.full_path,
     )
@@ -147,7 +148,7 @@ def _code_status() -> tuple[str, str]:
     status = request.args.get("status", "")
     if code and code not in catalogue.BY_CODE:
         abort(400)
-    if status and status not in REVIEW_NAMES:
+    if status and status not in STATUS_CHOICES:
         abort(400)
     return code, status
 
@@ -164,16 +165,15 @@ def quality_review() -> ResponseReturnValue:
         abort(400)
     target = safe_next(form.next.data, url_for("admin.quality"))
     try:
-        changed = review(user, [parse_id(i) for i in ids], form.decision.data or "")
+        outcome = decide(user, [parse_id(i) for i in ids], form.decision.data or "")
     except SurveyError as exc:
         transaction.rollback()
-        if exc.status != 400:
+        if exc.status not in (400, 403):
             raise
         flash(str(exc), "error")
         return redirect(target)
     transaction.commit()
-    verb = "确认异常" if form.decision.data == "confirm" else "排除嫌疑"
-    flash(f"已{verb} {changed} 条标记。", "ok")
+    flash(review_message(form.decision.data or "", outcome), "ok")
     return redirect(target)
 
 

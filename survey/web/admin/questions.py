@@ -24,6 +24,7 @@ from survey.web.admin import bp
 from survey.web.admin.dashboard import LEVEL_NAMES
 from survey.web.admin.helpers import staff
 from survey.web.filters import page_arg
+from survey.web.read_audit import audited
 from survey.web.report_args import report_request
 from survey.web.report_args import request_args
 
@@ -84,7 +85,7 @@ def question_texts() -> ResponseReturnValue:
     key = request.args.get("question", "").strip() or (options[0].key if options else "")
     search = request.args.get("q", "").strip()
     page = question_reports.free_text(vf, key, search, page_arg(request.args)) if key else None
-    return render_template(
+    html = render_template(
         "admin/question_texts.html",
         page=page,
         key=key,
@@ -92,6 +93,17 @@ def question_texts() -> ResponseReturnValue:
         text_questions=options,
         **page_context(vf, req),
     )
+    if page is not None:
+        audited(
+            "read_text",
+            vf.filter,
+            len(page.answers),
+            question=key,
+            search=search,
+            page=page.page,
+            matching=page.total,
+        )
+    return html
 
 
 @bp.get("/questions/text.csv")
@@ -100,7 +112,10 @@ def question_texts_csv() -> ResponseReturnValue:
     req = report_request(request.args)
     vf = question_reports.version_filter(staff(), req)
     key = request.args.get("question", "").strip()
-    answers = question_reports.all_free_text(vf, key, request.args.get("q", ""))
+    search = request.args.get("q", "")
+    total = question_reports.free_text(vf, key, search, 1).total
+    audited("export_text", vf.filter, total, question=key, search=search.strip())
+    answers = question_reports.all_free_text(vf, key, search)
     rows = (
         (a.response_id, a.text, a.region, a.channel, local_time(a.submitted_at)) for a in answers
     )

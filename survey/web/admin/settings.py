@@ -25,6 +25,7 @@ from survey.web.admin import bp
 from survey.web.admin.forms import ActionForm
 from survey.web.admin.forms import ImportForm
 from survey.web.admin.helpers import staff
+from survey.web.read_audit import audited
 
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -75,7 +76,9 @@ def population_export(fmt: str) -> ResponseReturnValue:
     """The current counts as the import template (CSV or XLSX)."""
     if fmt not in MIMETYPES:
         abort(404)
-    response = Response(population.export_population(fmt), mimetype=MIMETYPES[fmt])
+    body = population.export_population(fmt)
+    audited("export_population", None, len(population.population_rows()), format=fmt)
+    response = Response(body, mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f"attachment; filename=population.{fmt}"
     response.headers["Cache-Control"] = "no-store"
     return response

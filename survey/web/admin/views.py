@@ -33,6 +33,11 @@ def require_login() -> ResponseReturnValue | None:
     if not current_user.is_authenticated:
         return redirect(url_for("admin.login", next=request.full_path))
     endpoint = request.endpoint or ""
+    if current_user.role == "interviewer" and endpoint not in READ_ONLY_POSTS:
+        # Interviewers see nothing of the staff area: their page is the field form.
+        if endpoint == "admin.index":
+            return redirect(url_for("field.home"))
+        abort(403)
     if endpoint.startswith(CITY_ADMIN_PREFIXES) and not access.is_city_admin(current_user):
         abort(403)
     if request.method not in {"GET", "HEAD", "OPTIONS"} and endpoint not in READ_ONLY_POSTS:

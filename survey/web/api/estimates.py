@@ -19,6 +19,7 @@ from survey.errors import InvalidInput
 from survey.reporting import METRICS
 from survey.reporting import report_requests as reports
 from survey.web.api import bp
+from survey.web.read_audit import audited
 from survey.web.report_args import report_request
 
 
@@ -44,6 +45,7 @@ def estimates() -> ResponseReturnValue:
     if metric is not None:
         for row in body["rows"]:
             row["metrics"] = {metric: row["metrics"][metric]}
+    audited("api_read", flt, len(body["rows"]), endpoint="estimates", by=body.get("by"))
     return jsonify({"filter": _plain_filter(flt), **body})
 
 
@@ -54,9 +56,10 @@ def trend() -> ResponseReturnValue:
     flt = _filter()
     series = reports.trend(flt)
     chosen = [metric] if metric else list(METRICS)
-    return jsonify(
-        {"filter": _plain_filter(flt), "series": {m: series[m].to_dict() for m in chosen}}
-    )
+    body = {m: series[m].to_dict() for m in chosen}
+    rows = sum(len(s["points"]) for s in body.values())
+    audited("api_read", flt, rows, endpoint="trend")
+    return jsonify({"filter": _plain_filter(flt), "series": body})
 
 
 def _plain_filter(flt: Any) -> dict[str, Any]:

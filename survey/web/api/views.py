@@ -15,7 +15,9 @@ from survey.reporting import point_table as stats
 from survey.services import access
 from survey.services import transaction
 from survey.web.api import bp
+from survey.web.filters import filter_args
 from survey.web.filters import point_filter
+from survey.web.read_audit import audited
 
 
 @bp.before_request
@@ -23,7 +25,7 @@ def require_login() -> ResponseReturnValue | None:
     """403 for anonymous callers on every API route but the health check; the API is read-only."""
     if request.endpoint == "api.health":
         return None
-    if not current_user.is_authenticated:
+    if not current_user.is_authenticated or current_user.role == "interviewer":
         abort(403)
     if request.method not in {"GET", "HEAD", "OPTIONS"}:
         abort(405)
@@ -65,7 +67,9 @@ def points() -> ResponseReturnValue:
     rows = stats.point_stats(
         user, flt, request.args.get("sort", "code"), request.args.get("desc") == "1"
     )
-    return jsonify({"points": [_stats_json(r) for r in rows], "totals": stats.totals(rows)})
+    body = {"points": [_stats_json(r) for r in rows], "totals": stats.totals(rows)}
+    audited("api_read", None, len(rows), endpoint="points", **filter_args(flt))
+    return jsonify(body)
 
 
 @bp.get("/points/<int:point_id>")
@@ -74,4 +78,6 @@ def point(point_id: int) -> ResponseReturnValue:
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     found = access.point_in_scope(user, point_id)
     row = stats.point_stats(user, stats.PointFilter(point_ids=(found.id,)))[0]
-    return jsonify(_stats_json(row))
+    body = _stats_json(row)
+    audited("api_read", None, 1, endpoint="point", point=found.code)
+    return jsonify(body)

@@ -40,6 +40,7 @@ from questionnaires import Definition
 from questionnaires import Question
 from questionnaires import visible_keys
 from questionnaires._model import DEFAULT_TEXT_MAX_LENGTH
+from questionnaires._model import OTHER_MAX_LENGTH
 from survey.cache import cached
 from survey.errors import BadSubmission
 from survey.services.region_options import RegionGroups
@@ -54,8 +55,6 @@ LEGACY_CSRF_FIELD = "csrf_token"
 #: The honeypot: a text field no person sees (hidden without CSS or JavaScript, and from
 #: screen readers) that form-filling scripts fill in. Not a possible question key.
 HONEYPOT_FIELD = "contact-note"
-#: Longest free text accepted for a "其他" option.
-OTHER_MAX_LENGTH = 100
 
 
 class QuestionField(Field):

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from survey import demo
 from survey.extensions import db
 from survey.models import CollectionPoint
+from survey.models import Problem
 from survey.models import Region
 from survey.models import User
 from tests.survey.admin.conftest import AuthActions
@@ -22,7 +23,13 @@ from tests.survey.admin.conftest import AuthActions
 NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
 WANTED = "private, no-store"
 #: Path arguments that are not ids: a value each route accepts.
-ARGUMENTS = {"metric": "awareness", "name": "district", "fmt": "csv", "key": "aware_campaign"}
+ARGUMENTS = {
+    "metric": "awareness",
+    "name": "district",
+    "fmt": "csv",
+    "batch_id": 1,
+    "key": "aware_campaign",
+}
 FORMATS = {"admin.trend_chart": "png"}
 
 
@@ -32,6 +39,11 @@ def _staff_urls(app: Flask) -> list[str]:
             "point_id": db.session.execute(db.select(db.func.min(CollectionPoint.id))).scalar(),
             "region_id": db.session.execute(db.select(db.func.min(Region.id))).scalar(),
             "user_id": db.session.execute(db.select(db.func.max(User.id))).scalar(),
+            # no problem in the ledger yet: its JSON is a 404, which must be no-store too
+            "problem_id": db.session.execute(db.select(db.func.min(Problem.id))).scalar() or 1,
+            # no sample plan in this state: the mock-assessment pages answer 404, which
+            # must be private, no-store as well
+            "plan_id": 1,
         }
     urls = []
     with app.test_request_context():
