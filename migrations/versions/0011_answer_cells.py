@@ -147,7 +147,8 @@ def _report_table() -> None:
         sa.Column("channel_id", sa.Integer(), primary_key=True, **id_key),
         sa.Column("age_group", sa.String(16), primary_key=True, nullable=False),
         sa.Column("sex", sa.String(16), primary_key=True, nullable=False),
-        sa.Column("source", sa.String(16), primary_key=True, nullable=False),
+        # As wide as responses.source here; migration 0014 widens both to 16.
+        sa.Column("source", sa.String(10), primary_key=True, nullable=False),
         sa.Column("flags", sa.Integer(), primary_key=True, **id_key),
         sa.Column("questionnaire_version_id", sa.Integer(), primary_key=True, **id_key),
         sa.Column("n", sa.Integer(), nullable=False),

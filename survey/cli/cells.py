@@ -20,7 +20,7 @@ def cells_group() -> None:
 def cells_rebuild() -> None:
     """Empty report_cells and answer_cells and fill them from the responses and answers."""
     from survey.extensions import db
-    from survey.reporting.cells import rebuild_cells
+    from survey.reporting.cell_rebuild import rebuild_cells
     from survey.services import transaction
 
     rebuilt = rebuild_cells(db.session.connection())

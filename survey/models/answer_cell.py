@@ -13,8 +13,9 @@
   from the old cell to the new one (``answer_cells_response_update``), and a delete takes
   them away before the answers go (``answer_cells_response_delete``).
 
-No application code writes it, except ``survey cells rebuild`` (:mod:`survey.reporting.cells`),
-which recomputes it with one ``GROUP BY`` over the answers. Tests:
+No application code writes it, except ``survey cells rebuild``
+(:mod:`survey.reporting.cell_rebuild`), which recomputes it with one ``GROUP BY`` over the
+answers. Tests:
 ``tests/survey/reporting/test_answer_cells.py`` (rebuild == incremental == ``GROUP BY`` over
 the raw answers, on both databases, including a review that flips the exclusion bit).
 

@@ -4,7 +4,7 @@
 (SQLite) and ``report_cells_track`` (PostgreSQL) on ``responses``, created by migration 0007,
 keyed on the exclusion bit by 0009 and on ``source`` by 0011
 (``migrations/versions/0011_answer_cells.py``). No application code writes it, except
-``survey cells rebuild`` (:mod:`survey.reporting.cells`), which recomputes it from the
+``survey cells rebuild`` (:mod:`survey.reporting.cell_rebuild`), which recomputes it from the
 responses. Tests: ``tests/survey/reporting/test_report_cells.py`` and
 ``tests/survey/reporting/test_answer_cells.py`` (both databases).
 

@@ -22,7 +22,7 @@ from survey.models import QualityFlag
 from survey.models import Response
 from survey.models import ResponseFlag
 from survey.models.answer_cell import ANSWER_CELL_KEYS
-from survey.reporting.cells import rebuild_cells
+from survey.reporting.cell_rebuild import rebuild_cells
 from survey.services.integrity import review
 from survey.services.users import create_user
 
