@@ -115,12 +115,17 @@ def _report_triggers(sqlite: bool) -> list[str]:
         ]
     old = _report_upsert("OLD", "-1", "{}::integer")
     new = _report_upsert("NEW", "1", "{}::integer")
+    # No column list and no WHEN on PostgreSQL: a column named in a trigger's definition
+    # cannot change type (migration 0014 widens responses.source), so the function itself
+    # skips updates that leave every tracked column as it was.
+    same = " AND ".join(f"OLD.{c} IS NOT DISTINCT FROM NEW.{c}" for c in TRACKED.split(", "))
     return [
         "CREATE FUNCTION report_cells_track() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        f"IF TG_OP = 'UPDATE' AND {same} THEN RETURN NULL; END IF; "
         f"IF TG_OP <> 'INSERT' THEN {old}; END IF; "
         f"IF TG_OP <> 'DELETE' THEN {new}; END IF; "
         "RETURN NULL; END $$",
-        f"CREATE TRIGGER report_cells_track AFTER INSERT OR DELETE OR UPDATE OF {TRACKED} "
+        "CREATE TRIGGER report_cells_track AFTER INSERT OR DELETE OR UPDATE "
         "ON responses FOR EACH ROW EXECUTE FUNCTION report_cells_track()",
     ]
 
@@ -291,7 +296,11 @@ def _postgres_answer_triggers() -> list[str]:
         _pg_function("answer_cells_response_delete", _response_moves("OLD", "-1"), "OLD"),
         _pg_function(
             "answer_cells_response_update",
-            [*_response_moves("OLD", "-1"), *_response_moves("NEW", "1")],
+            [
+                f"IF NOT ({_changed('IS DISTINCT FROM')}) THEN RETURN NULL; END IF",
+                *_response_moves("OLD", "-1"),
+                *_response_moves("NEW", "1"),
+            ],
         ),
         f"CREATE TRIGGER answer_cells_insert BEFORE INSERT ON answers {row} answer_cells_insert()",
         f"CREATE TRIGGER answer_cells_delete BEFORE DELETE ON answers {row} answer_cells_delete()",
@@ -299,9 +308,9 @@ def _postgres_answer_triggers() -> list[str]:
         f"{row} answer_cells_update()",
         "CREATE TRIGGER answer_cells_response_delete BEFORE DELETE ON responses "
         f"{row} answer_cells_response_delete()",
-        f"CREATE TRIGGER answer_cells_response_update AFTER UPDATE OF {', '.join(MOVED)} "
-        f"ON responses FOR EACH ROW WHEN ({_changed('IS DISTINCT FROM')}) "
-        "EXECUTE FUNCTION answer_cells_response_update()",
+        # No column list or WHEN (see _report_triggers): the function checks the keys.
+        "CREATE TRIGGER answer_cells_response_update AFTER UPDATE ON responses "
+        f"{row} answer_cells_response_update()",
     ]
 
 
