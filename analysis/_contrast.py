@@ -19,6 +19,7 @@ from scipy import special
 from analysis._design import SurveyDesign
 from analysis._errors import AnalysisError
 from analysis._estimate import Layout
+from analysis._estimate import OutcomeSums
 from analysis._estimate import build_layout
 from analysis._estimate import combine_strata
 from analysis._estimate import domain_variance
@@ -191,16 +192,14 @@ def _setup(
     )
 
 
-def _contrast(design: SurveyDesign, setup: _Setup, outcome: str, level: float) -> pd.DataFrame:
+def _difference_variance(
+    design: SurveyDesign, setup: _Setup, sums: OutcomeSums
+) -> tuple[FloatArray, FloatArray]:
+    """Variance of each pair's difference (second - first) and its design df."""
     layout = setup.layout
     n_groups = setup.n_groups
-    n_dom = layout.n_domains
     pair, sign = setup.pair, setup.sign
     dom_first, dom_second = setup.dom_first, setup.dom_second
-    compare, first, second = setup.compare, setup.first, setup.second
-
-    sums = outcome_sums(design, layout, outcome)
-    var_dom = domain_variance(design, layout, sums)
     keep = pair[layout.entry_domain] >= 0
     e_group = pair[layout.entry_domain][keep]
     e_cluster = layout.entry_cluster[keep]
@@ -224,6 +223,18 @@ def _contrast(design: SurveyDesign, setup: _Setup, outcome: str, level: float) -
     clusters = bincount_f(g_entry, minlength=n_groups)
     strata = (presence(design, g_entry, c_entry, n_groups) > 0).sum(axis=1)
     df = (clusters - strata).astype(np.float64)
+    return var, df
+
+
+def _contrast(design: SurveyDesign, setup: _Setup, outcome: str, level: float) -> pd.DataFrame:
+    layout = setup.layout
+    n_dom = layout.n_domains
+    dom_first, dom_second = setup.dom_first, setup.dom_second
+    compare, first, second = setup.compare, setup.first, setup.second
+
+    sums = outcome_sums(design, layout, outcome)
+    var_dom = domain_variance(design, layout, sums)
+    var, df = _difference_variance(design, setup, sums)
 
     def pick(values_by_domain: FloatArray, index: npt.NDArray[np.int64]) -> FloatArray:
         padded = np.concatenate([values_by_domain, [np.nan]])

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 from typing import Final
 
 import numpy as np
@@ -197,23 +198,67 @@ def _layout_totals(design: SurveyDesign, layout: Layout) -> dict[str, FloatArray
     return totals
 
 
+def _is_proportion(
+    design: SurveyDesign,
+    outcome: str,
+    total: FloatArray,
+    total_sq: FloatArray | None,
+    miss: Any,
+    miss_n: FloatArray,
+) -> bool:
+    """Whether ``outcome`` is a 0/1 indicator (its sums of squares equal its sums)."""
+    if total_sq is not None:
+        n_obs = design.rows.copy()
+        n_obs[miss] -= miss_n
+        return bool(np.all(total == total_sq) and np.all(total >= 0) and np.all(total <= n_obs))
+    ones = int(np.count_nonzero(total == 1.0))
+    proportion = ones + int(np.count_nonzero(total == 0.0)) == total.size
+    if not proportion and not np.isfinite(total.sum()):
+        raise AnalysisError(f"outcome column {outcome!r} has infinite values")
+    return proportion
+
+
+def _calibration_adjustment(
+    design: SurveyDesign,
+    layout: Layout,
+    base: dict[str, FloatArray],
+    total: FloatArray,
+    miss: Any,
+    miss_n: FloatArray,
+    mean0: FloatArray,
+    inv_w: FloatArray,
+) -> FloatArray:
+    """Per (domain, calibration cell) the correction of the influence totals for the
+    post-stratified or raked weights."""
+    cal = design.calibration
+    assert cal is not None and layout.row_domain_cell is not None
+    w = design.weight
+    d, k = layout.n_domains, cal.n_cells
+    dk = layout.row_domain_cell
+    mean_x = mean0[:, None]
+    inv_x = inv_w[:, None]
+    miss_dk = dk[miss]
+    if cal.method == "poststratify":
+        t_y = _bincount(dk, w * total, d * k).reshape(d, k)
+        miss_w = w[miss] * miss_n
+        t_w = (base["cell_w"] - _bincount(miss_dk, miss_w, d * k)).reshape(d, k)
+        cell_totals = (t_y - mean_x * t_w) * inv_x
+        return cell_totals / cal.base_total[None, :]  # type: ignore[no-any-return]
+    ratio = w / design.base_weight
+    r_y = _bincount(dk, ratio * total, d * k).reshape(d, k)
+    miss_r = ratio[miss] * miss_n
+    r_w = (base["cell_r"] - _bincount(miss_dk, miss_r, d * k)).reshape(d, k)
+    scaled = (r_y - mean_x * r_w) * inv_x
+    return _raking_adjustment(scaled, cal.rows, cal.steps)
+
+
 def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeSums:
     """Domain means and influence totals of ``outcome`` (available-case)."""
     total, total_sq, miss, miss_n = design.outcome_arrays(outcome)
     base = _layout_totals(design, layout)
     w = design.weight
     size = layout.n_entries
-    if total_sq is not None:
-        n_obs = design.rows.copy()
-        n_obs[miss] -= miss_n
-        proportion = bool(
-            np.all(total == total_sq) and np.all(total >= 0) and np.all(total <= n_obs)
-        )
-    else:
-        ones = int(np.count_nonzero(total == 1.0))
-        proportion = ones + int(np.count_nonzero(total == 0.0)) == total.size
-        if not proportion and not np.isfinite(total.sum()):
-            raise AnalysisError(f"outcome column {outcome!r} has infinite values")
+    proportion = _is_proportion(design, outcome, total, total_sq, miss, miss_n)
     wy = w * total
     miss_entry = layout.row_entry[miss]
     miss_w = w[miss] * miss_n
@@ -249,25 +294,10 @@ def outcome_sums(design: SurveyDesign, layout: Layout, outcome: str) -> OutcomeS
     mean0 = np.nan_to_num(mean)
     influence = (e_y - mean0[dom] * e_w) * inv_w[dom]
     adjustment = None
-    cal = design.calibration
-    if cal is not None and layout.row_domain_cell is not None:
-        k = cal.n_cells
-        dk = layout.row_domain_cell
-        mean_x = mean0[:, None]
-        inv_x = inv_w[:, None]
-        miss_dk = dk[miss]
-        if cal.method == "poststratify":
-            t_y = _bincount(dk, wy, d * k).reshape(d, k)
-            t_w = (base["cell_w"] - _bincount(miss_dk, miss_w, d * k)).reshape(d, k)
-            cell_totals = (t_y - mean_x * t_w) * inv_x
-            adjustment = cell_totals / cal.base_total[None, :]
-        else:
-            ratio = w / design.base_weight
-            r_y = _bincount(dk, ratio * total, d * k).reshape(d, k)
-            miss_r = ratio[miss] * miss_n
-            r_w = (base["cell_r"] - _bincount(miss_dk, miss_r, d * k)).reshape(d, k)
-            scaled = (r_y - mean_x * r_w) * inv_x
-            adjustment = _raking_adjustment(scaled, cal.rows, cal.steps)
+    if design.calibration is not None and layout.row_domain_cell is not None:
+        adjustment = _calibration_adjustment(
+            design, layout, base, total, miss, miss_n, mean0, inv_w
+        )
     return OutcomeSums(
         n=n,
         n_missing=n_all - n,
@@ -418,6 +448,34 @@ def _stratum_grams(
     return q_strata, grams
 
 
+def _stratum_products(
+    design: SurveyDesign,
+    q: FloatArray | sparse.csr_matrix,
+    by_stratum: sparse.csr_matrix,
+    entry_cluster: IntArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``sum_c u_gc q_kc`` per (group, stratum), ``Q`` summed per stratum, and the Gram
+    matrix ``Q_h Q_h'`` of every stratum (dense ``q``, or sparse for very many clusters)."""
+    h = design.n_strata
+    starts = design.cluster_starts()
+    bounds = np.concatenate([starts, [design.n_clusters]])
+    if isinstance(q, np.ndarray):
+        uq = np.asarray(by_stratum @ q[:, entry_cluster].T)
+        q_strata, grams = _stratum_grams(design, q, starts, bounds)
+        return uq, q_strata, grams
+    # very many clusters (e.g. every respondent its own cluster)
+    q_csc = q.tocsc()
+    uq = (by_stratum @ q_csc[:, entry_cluster].T).toarray()
+    indicator = sparse.csr_matrix(
+        (np.ones(design.n_clusters), (np.arange(design.n_clusters), design.cluster_stratum)),
+        shape=(design.n_clusters, h),
+    )
+    q_strata = (q_csc @ indicator).toarray()
+    blocks_s = [q_csc[:, bounds[j] : bounds[j + 1]] for j in range(h)]
+    grams = np.stack([(b @ b.T).toarray() for b in blocks_s])
+    return uq, q_strata, grams
+
+
 def _expanded_sums(
     design: SurveyDesign,
     entry_group: IntArray,
@@ -437,7 +495,6 @@ def _expanded_sums(
     """
     h = design.n_strata
     n_psu = design.n_psu.astype(np.float64)
-    starts = design.cluster_starts()
     gh = entry_group * h + design.cluster_stratum[entry_cluster]
     size = n_groups * h
     u1 = bincount_f(gh, weights=values, minlength=size).reshape(n_groups, h)
@@ -447,20 +504,7 @@ def _expanded_sums(
     by_stratum = sparse.csr_matrix(
         (values, (gh, np.arange(values.size))), shape=(size, values.size)
     )
-    bounds = np.concatenate([starts, [design.n_clusters]])
-    if isinstance(q, np.ndarray):
-        uq = np.asarray(by_stratum @ q[:, entry_cluster].T)
-        q_strata, grams = _stratum_grams(design, q, starts, bounds)
-    else:  # very many clusters (e.g. every respondent its own cluster)
-        q_csc = q.tocsc()
-        uq = (by_stratum @ q_csc[:, entry_cluster].T).toarray()
-        indicator = sparse.csr_matrix(
-            (np.ones(design.n_clusters), (np.arange(design.n_clusters), design.cluster_stratum)),
-            shape=(design.n_clusters, h),
-        )
-        q_strata = (q_csc @ indicator).toarray()
-        blocks_s = [q_csc[:, bounds[j] : bounds[j + 1]] for j in range(h)]
-        grams = np.stack([(b @ b.T).toarray() for b in blocks_s])
+    uq, q_strata, grams = _stratum_products(design, q, by_stratum, entry_cluster)
     uv = np.einsum("ghk,gk->gh", uq.reshape(n_groups, h, n_cells), adjustment)
     s1 = u1 - adjustment @ q_strata
     stacked = grams.transpose(1, 0, 2).reshape(n_cells, h * n_cells)

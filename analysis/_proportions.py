@@ -229,6 +229,31 @@ def proportion_ci(
     return frame
 
 
+def _beta_bounds(
+    x: FloatArray,
+    m: FloatArray,
+    method: ProportionMethod,
+    alpha: float,
+    zero: npt.NDArray[np.bool_],
+    full: npt.NDArray[np.bool_],
+    empty: npt.NDArray[np.bool_],
+) -> tuple[FloatArray, FloatArray]:
+    """Clopper-Pearson or Jeffreys bounds from the beta quantiles."""
+    if method == "clopper-pearson":
+        a_low, b_low, a_high, b_high = x, m - x + 1.0, x + 1.0, m - x
+    else:
+        a_low = a_high = x + 0.5
+        b_low = b_high = m - x + 0.5
+    # Beta parameters are invalid at the edges; substitute 1 there and overwrite below.
+    a_low = np.where(zero | empty, 1.0, a_low)
+    b_low = np.where(empty, 1.0, b_low)
+    a_high = np.where(empty, 1.0, a_high)
+    b_high = np.where(full | empty, 1.0, b_high)
+    low = np.asarray(stats.beta.ppf(alpha / 2.0, a_low, b_low), dtype=np.float64)
+    high = np.asarray(stats.beta.isf(alpha / 2.0, a_high, b_high), dtype=np.float64)
+    return low, high
+
+
 def _interval(
     x: FloatArray, m: FloatArray, method: ProportionMethod, level: float
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, npt.NDArray[np.object_]]:
@@ -251,18 +276,7 @@ def _interval(
         low = np.clip(center - half, 0.0, 1.0)
         high = np.clip(center + half, 0.0, 1.0)
     elif method in ("clopper-pearson", "jeffreys"):
-        if method == "clopper-pearson":
-            a_low, b_low, a_high, b_high = x, m - x + 1.0, x + 1.0, m - x
-        else:
-            a_low = a_high = x + 0.5
-            b_low = b_high = m - x + 0.5
-        # Beta parameters are invalid at the edges; substitute 1 there and overwrite below.
-        a_low = np.where(zero | empty, 1.0, a_low)
-        b_low = np.where(empty, 1.0, b_low)
-        a_high = np.where(empty, 1.0, a_high)
-        b_high = np.where(full | empty, 1.0, b_high)
-        low = np.asarray(stats.beta.ppf(alpha / 2.0, a_low, b_low), dtype=np.float64)
-        high = np.asarray(stats.beta.isf(alpha / 2.0, a_high, b_high), dtype=np.float64)
+        low, high = _beta_bounds(x, m, method, alpha, zero, full, empty)
     elif method == "agresti-coull":
         z2 = z * z
         n_t = mm + z2

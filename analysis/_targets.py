@@ -30,6 +30,39 @@ NOTE_NO_SE: Final = "no usable standard error: cannot project the responses need
 _REQUIRED: Final = ("estimate", "se", "ci_low", "ci_high", "n")
 
 
+def _checked(
+    estimates: pd.DataFrame, target: float | npt.ArrayLike, direction: str
+) -> npt.NDArray[np.float64]:
+    """The targets as an array, after checking the direction and the frame's columns."""
+    if direction not in TARGET_DIRECTIONS:
+        raise AnalysisError(
+            f"unknown direction {direction!r}; choose one of {', '.join(TARGET_DIRECTIONS)}"
+        )
+    if not isinstance(estimates, pd.DataFrame):
+        raise AnalysisError("estimates must be a pandas DataFrame")
+    missing = [c for c in _REQUIRED if c not in estimates.columns]
+    if missing:
+        raise AnalysisError(f"estimates lacks column(s): {', '.join(missing)}")
+    try:
+        goal = np.asarray(target, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(f"target must be a number, got {target!r}") from exc
+    if goal.ndim > 1 or (goal.ndim == 1 and goal.shape[0] != len(estimates)):
+        raise AnalysisError(f"target must be a number or one number per row ({len(estimates)})")
+    if not np.isfinite(goal).all():
+        raise AnalysisError("target must be finite")
+    return goal
+
+
+def _column(estimates: pd.DataFrame, name: str) -> npt.NDArray[np.float64]:
+    try:
+        return np.asarray(
+            estimates[name].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64
+        )
+    except (TypeError, ValueError) as exc:
+        raise AnalysisError(f"column {name!r} must be numeric") from exc
+
+
 def target_status(
     estimates: pd.DataFrame,
     target: float | npt.ArrayLike,
@@ -104,42 +137,17 @@ def target_status(
     ----------
     .. [1] Cochran, W. G. (1977). Sampling Techniques, 3rd ed., section 4.4. Wiley.
     """
-    if direction not in TARGET_DIRECTIONS:
-        raise AnalysisError(
-            f"unknown direction {direction!r}; choose one of {', '.join(TARGET_DIRECTIONS)}"
-        )
-    if not isinstance(estimates, pd.DataFrame):
-        raise AnalysisError("estimates must be a pandas DataFrame")
-    missing = [c for c in _REQUIRED if c not in estimates.columns]
-    if missing:
-        raise AnalysisError(f"estimates lacks column(s): {', '.join(missing)}")
-    try:
-        goal = np.asarray(target, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise AnalysisError(f"target must be a number, got {target!r}") from exc
-    if goal.ndim > 1 or (goal.ndim == 1 and goal.shape[0] != len(estimates)):
-        raise AnalysisError(f"target must be a number or one number per row ({len(estimates)})")
-    if not np.isfinite(goal).all():
-        raise AnalysisError("target must be finite")
+    goal = _checked(estimates, target, direction)
     default_level = check_level(level)
-
-    def col(name: str) -> npt.NDArray[np.float64]:
-        try:
-            return np.asarray(
-                estimates[name].to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64
-            )
-        except (TypeError, ValueError) as exc:
-            raise AnalysisError(f"column {name!r} must be numeric") from exc
-
-    est, se, low, high, n = (col(c) for c in _REQUIRED)
+    est, se, low, high, n = (_column(estimates, c) for c in _REQUIRED)
     rows = est.shape
     if "level" in estimates.columns:
-        lev = col("level")
+        lev = _column(estimates, "level")
         if not ((lev > 0) & (lev < 1)).all():
             raise AnalysisError("column 'level' must lie strictly between 0 and 1")
     else:
         lev = np.full(rows, default_level)
-    df = col("df") if "df" in estimates.columns else np.full(rows, np.inf)
+    df = _column(estimates, "df") if "df" in estimates.columns else np.full(rows, np.inf)
 
     usable = np.isfinite(est) & np.isfinite(low) & np.isfinite(high)
     if direction == ">=":

@@ -118,6 +118,68 @@ def _collapse(prefixes: list[tuple[str, ...]], n: FloatArray, min_cell_n: float)
     return out
 
 
+def _population_cells(
+    population: pd.DataFrame, count: str
+) -> tuple[list[str], FloatArray, list[tuple[str, ...]], dict[tuple[str, ...], int]]:
+    """Cell columns, counts, cell labels and label -> row of a population file (checked)."""
+    check_columns(population, [count], "population")
+    cells = [str(c) for c in population.columns if c != count]
+    if not cells:
+        raise AnalysisError("population has no cell columns besides the count")
+    pop_n = numeric_column(population, count, "population count")
+    if not np.all(np.isfinite(pop_n)) or np.any(pop_n < 0):
+        raise AnalysisError(f"population count column {count!r} must be finite and >= 0")
+    pop_labels = [tuple(_label(v) for v in row) for row in population[cells].itertuples(False)]
+    pop_index: dict[tuple[str, ...], int] = {}
+    for i, key in enumerate(pop_labels):
+        if key in pop_index:
+            cell_text = ", ".join(f"{c}={v}" for c, v in zip(cells, key, strict=True))
+            raise AnalysisError(f"population has the cell {cell_text} twice")
+        pop_index[key] = i
+    return cells, pop_n, pop_labels, pop_index
+
+
+def _combo_population(
+    combo_labels: list[tuple[str, ...]],
+    cells: list[str],
+    pop_n: FloatArray,
+    pop_index: dict[tuple[str, ...], int],
+) -> IntArray:
+    """The population row of every cell combination in the data (each must have a count)."""
+    combo_pop = np.empty(len(combo_labels), dtype=np.int64)
+    for i, key in enumerate(combo_labels):
+        j = pop_index.get(key)
+        if j is None or pop_n[j] == 0:
+            what = "is missing from" if j is None else "has a count of 0 in"
+            raise AnalysisError(
+                f"the cell {', '.join(f'{c}={v}' for c, v in zip(cells, key, strict=True))} {what}"
+                " the population file"
+            )
+        combo_pop[i] = j
+    return combo_pop
+
+
+def _merged_text(
+    cell_of_pop: IntArray,
+    keep: IntArray,
+    group_of_kept: list[int],
+    pop_labels: list[tuple[str, ...]],
+) -> list[str]:
+    """Per population row, the rows its cell was merged with ("" when alone or dropped)."""
+    members_of: dict[int, list[int]] = {}  # population rows of each cell, in file order
+    for k, g in zip(keep.tolist(), group_of_kept, strict=True):
+        members_of.setdefault(g, []).append(k)
+    merged = []
+    for i, g in enumerate(cell_of_pop.tolist()):
+        members = members_of.get(g, [])
+        merged.append(
+            ""
+            if g < 0 or len(members) == 1
+            else "merged with " + "; ".join("/".join(pop_labels[k]) for k in members if k != i)
+        )
+    return merged
+
+
 def poststratify(
     design: SurveyDesign,
     population: pd.DataFrame,
@@ -165,31 +227,9 @@ def poststratify(
     _check_uncalibrated(design)
     if not isinstance(population, pd.DataFrame):
         raise AnalysisError("population must be a DataFrame")
-    check_columns(population, [count], "population")
-    cells = [str(c) for c in population.columns if c != count]
-    if not cells:
-        raise AnalysisError("population has no cell columns besides the count")
-    pop_n = numeric_column(population, count, "population count")
-    if not np.all(np.isfinite(pop_n)) or np.any(pop_n < 0):
-        raise AnalysisError(f"population count column {count!r} must be finite and >= 0")
-    pop_labels = [tuple(_label(v) for v in row) for row in population[cells].itertuples(False)]
-    pop_index: dict[tuple[str, ...], int] = {}
-    for i, key in enumerate(pop_labels):
-        if key in pop_index:
-            cell_text = ", ".join(f"{c}={v}" for c, v in zip(cells, key, strict=True))
-            raise AnalysisError(f"population has the cell {cell_text} twice")
-        pop_index[key] = i
+    cells, pop_n, pop_labels, pop_index = _population_cells(population, count)
     combo, combo_labels, combo_rows, combo_base = _cell_combos(design, cells)
-    combo_pop = np.empty(len(combo_labels), dtype=np.int64)
-    for i, key in enumerate(combo_labels):
-        j = pop_index.get(key)
-        if j is None or pop_n[j] == 0:
-            what = "is missing from" if j is None else "has a count of 0 in"
-            raise AnalysisError(
-                f"the cell {', '.join(f'{c}={v}' for c, v in zip(cells, key, strict=True))} {what}"
-                " the population file"
-            )
-        combo_pop[i] = j
+    combo_pop = _combo_population(combo_labels, cells, pop_n, pop_index)
     n_pop = len(pop_labels)
     sample_n = bincount_f(combo_pop, weights=combo_rows, minlength=n_pop)
     base = bincount_f(combo_pop, weights=combo_base, minlength=n_pop)
@@ -206,27 +246,13 @@ def poststratify(
     if np.any(cell_rows == 0):  # only when every cell is empty
         raise AnalysisError("no respondents in any post-stratification cell")
     factor = cell_pop / cell_base
-    first_of_group: dict[int, int] = {}
-    for k, g in zip(keep, group_of_kept, strict=True):
-        first_of_group.setdefault(g, int(k))
     report = population[cells].copy()
     report["N"] = pop_n
     report["n"] = sample_n
     report["weighted"] = base
     report["cell"] = cell_of_pop
     report["factor"] = np.where(cell_of_pop >= 0, factor[np.maximum(cell_of_pop, 0)], np.nan)
-    members_of: dict[int, list[int]] = {}  # population rows of each cell, in file order
-    for k, g in zip(keep.tolist(), group_of_kept, strict=True):
-        members_of.setdefault(g, []).append(k)
-    merged = []
-    for i, g in enumerate(cell_of_pop.tolist()):
-        members = members_of.get(g, [])
-        merged.append(
-            ""
-            if g < 0 or len(members) == 1
-            else "merged with " + "; ".join("/".join(pop_labels[k]) for k in members if k != i)
-        )
-    report["collapsed"] = merged
+    report["collapsed"] = _merged_text(cell_of_pop, keep, group_of_kept, pop_labels)
     calibration = Calibration(
         method="poststratify",
         cell=cell,
@@ -265,6 +291,58 @@ def _margins_from(
             raise AnalysisError(f"margin {var!r} counts must be finite and >= 0")
         out.append((str(var), values))
     return out
+
+
+Step = tuple[IntArray, int, FloatArray]
+
+
+def _margin_codes(
+    spec: list[tuple[str, dict[str, float]]], labels: list[tuple[str, ...]]
+) -> list[Step]:
+    """Per margin: every cell's level code, the number of levels and the level targets."""
+    margin_codes: list[Step] = []
+    for j, (var, table) in enumerate(spec):
+        levels = sorted({lab[j] for lab in labels})
+        missing = [lev for lev in levels if table.get(lev, 0.0) == 0.0]
+        if missing:
+            raise AnalysisError(f"margin {var!r} has no population count for level {missing[0]!r}")
+        empty = [lev for lev, v in table.items() if v > 0 and lev not in levels]
+        if empty:
+            raise AnalysisError(
+                f"margin {var!r} level {empty[0]!r} has a population count but no respondents;"
+                " merge it with another level"
+            )
+        index = {lev: i for i, lev in enumerate(levels)}
+        code = np.array([index[lab[j]] for lab in labels], dtype=np.int64)
+        target = np.array([table[lev] for lev in levels])
+        margin_codes.append((code, len(levels), target))
+    return margin_codes
+
+
+def _fit_margins(
+    base: FloatArray, margin_codes: list[Step], maxit: int, epsilon: float
+) -> tuple[FloatArray, list[Step], int]:
+    """Iterative proportional fitting: cell factors, the last pass's steps, passes - 1."""
+    eps = epsilon * float(base.sum()) if epsilon < 1 else epsilon
+    factor = np.ones(len(base))
+    old = base * factor
+    steps: list[Step] = []
+    iterations = 0
+    while iterations < maxit:
+        steps = []
+        for code, n_levels, target in margin_codes:
+            current = bincount_f(code, weights=base * factor, minlength=n_levels)
+            factor = factor * (target / current)[code]
+            steps.append((code, n_levels, factor.copy()))
+        new = base * factor
+        if np.max(np.abs(old - new)) < eps:
+            return factor, steps, iterations
+        old = new
+        iterations += 1
+    raise AnalysisError(
+        f"raking did not converge in {maxit} iterations (epsilon {epsilon});"
+        " raise maxit or merge sparse margin levels"
+    )
 
 
 def rake(
@@ -317,46 +395,8 @@ def rake(
         raise AnalysisError("a margin variable is given twice")
     combo, labels, cell_rows, base = _cell_combos(design, variables)
     n_cells = len(labels)
-    margin_codes: list[tuple[IntArray, int, FloatArray]] = []
-    for j, (var, table) in enumerate(spec):
-        levels = sorted({lab[j] for lab in labels})
-        missing = [lev for lev in levels if table.get(lev, 0.0) == 0.0]
-        if missing:
-            raise AnalysisError(f"margin {var!r} has no population count for level {missing[0]!r}")
-        empty = [lev for lev, v in table.items() if v > 0 and lev not in levels]
-        if empty:
-            raise AnalysisError(
-                f"margin {var!r} level {empty[0]!r} has a population count but no respondents;"
-                " merge it with another level"
-            )
-        index = {lev: i for i, lev in enumerate(levels)}
-        code = np.array([index[lab[j]] for lab in labels], dtype=np.int64)
-        target = np.array([table[lev] for lev in levels])
-        margin_codes.append((code, len(levels), target))
-    total = float(base.sum())
-    eps = epsilon * total if epsilon < 1 else epsilon
-    factor = np.ones(n_cells)
-    old = base * factor
-    steps: list[tuple[IntArray, int, FloatArray]] = []
-    converged = False
-    iterations = 0
-    while iterations < maxit:
-        steps = []
-        for code, n_levels, target in margin_codes:
-            current = bincount_f(code, weights=base * factor, minlength=n_levels)
-            factor = factor * (target / current)[code]
-            steps.append((code, n_levels, factor.copy()))
-        new = base * factor
-        if np.max(np.abs(old - new)) < eps:
-            converged = True
-            break
-        old = new
-        iterations += 1
-    if not converged:
-        raise AnalysisError(
-            f"raking did not converge in {maxit} iterations (epsilon {epsilon});"
-            " raise maxit or merge sparse margin levels"
-        )
+    margin_codes = _margin_codes(spec, labels)
+    factor, steps, iterations = _fit_margins(base, margin_codes, maxit, epsilon)
     report = pd.DataFrame([dict(zip(variables, lab, strict=True)) for lab in labels])
     report["n"] = cell_rows
     report["weighted"] = base

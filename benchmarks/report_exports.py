@@ -122,7 +122,7 @@ def _timed(name: str, run: Callable[[], Any], out: dict[str, Any], traced: bool)
     return value
 
 
-STEPS = ("questions", "xlsx", "docx", "csv", "sav", "dta")
+STEPS = ("dashboard", "questions", "xlsx", "docx", "csv", "sav", "dta")
 
 
 def measure(url: str, steps: tuple[str, ...] = STEPS, traced: bool = False) -> dict[str, Any]:
@@ -130,6 +130,7 @@ def measure(url: str, steps: tuple[str, ...] = STEPS, traced: bool = False) -> d
     import datetime as dt
 
     from survey import create_app
+    from survey.reporting import report_requests
     from survey.reporting.exports import files as exports
     from survey.reporting.exports import raw as response_export
     from survey.reporting.questions import pages as question_reports
@@ -158,6 +159,7 @@ def measure(url: str, steps: tuple[str, ...] = STEPS, traced: bool = False) -> d
                 return handle.tell()
 
         runs: dict[str, tuple[str, Callable[[], Any]]] = {
+            "dashboard": ("dashboard (baseline)", lambda: report_requests.dashboard(vf.filter)),
             "questions": ("question statistics", lambda: question_reports.statistics(vf)),
             "xlsx": ("xlsx workbook", lambda: exports.xlsx(exports.bundle(vf))),
             "docx": ("word briefing", lambda: exports.briefing_docx(vf)),

@@ -92,6 +92,17 @@ _METRIC_TYPES: dict[str, tuple[str, ...]] = {
 }
 
 
+@dataclass(frozen=True)
+class _Choice:
+    """A question's options as parsed: whether they are sound, the positive answers of a
+    scale, the named scale they came from."""
+
+    options: tuple[Option, ...]
+    ok: bool
+    positive: frozenset[str] = frozenset()
+    scale_name: str | None = None
+
+
 @dataclass
 class _Scale:
     """A named scale table, validated once."""
@@ -310,11 +321,54 @@ class _Builder:
     def parse_question(
         self, table: dict[str, Any], label: str, section_key: str, default_scale: str | None
     ) -> Question | None:
+        key = self.question_key(table, label)
+        self.check_fields(table, _QUESTION_FIELDS, key, "question")
+        qtype = self.question_type(table, key)
+        text = self.get_str(table, "text", key, required=True, what="question")
+        help_text = self.get_str(table, "help", key, required=False, what="question") or None
+        required = self.get_bool(table, "required", key, True)
+        if qtype is not None:
+            self.check_type_fields(table, key, qtype)
+        allow_other = self.get_bool(table, "allow_other", key, False) and qtype in (
+            "single",
+            "multiple",
+        )
+        choice = self.question_options(table, key, qtype, default_scale, allow_other)
+        metric, positive = self.question_metric(table, key, qtype, choice)
+        demographic = self.question_demographic(table, key, qtype)
+        max_length = self.text_max_length(table, key) if qtype == "text" else None
+        low, high = self.number_bounds(table, key) if qtype == "number" else (None, None)
+        level = self.region_level(table, key) if qtype == "region" else None
+        show_if = self.parse_show_if(table, key)
+        if qtype is None or text is None:
+            return None
+        return Question(
+            key=key,
+            type=qtype,
+            text=text,
+            section=section_key,
+            help=help_text,
+            required=required,
+            options=choice.options,
+            allow_other=allow_other,
+            show_if=show_if,
+            metric=metric,
+            positive=positive if metric is not None else frozenset(),
+            demographic=demographic,
+            max_length=max_length,
+            min=low,
+            max=high,
+            level=level,
+            scale=choice.scale_name,
+        )
+
+    def question_key(self, table: dict[str, Any], label: str) -> str:
+        """The question's key (``label`` when missing), checked for form and uniqueness."""
         key = table.get("key") if isinstance(table.get("key"), str) else None
         if key is None:
             self.add(label, "missing required field 'key' in question")
-            key = label
-        elif not KEY_RE.match(key) or len(key) > MAX_KEY_LENGTH:
+            return label
+        if not KEY_RE.match(key) or len(key) > MAX_KEY_LENGTH:
             self.add(
                 key,
                 f"invalid question key '{key}': use a lowercase letter then lowercase letters, "
@@ -322,85 +376,89 @@ class _Builder:
             )
         elif key in self.questions or key in self.question_keys:
             self.add(key, f"duplicate question key '{key}'")
-        self.check_fields(table, _QUESTION_FIELDS, key, "question")
+        return key  # type: ignore[no-any-return]
 
+    def question_type(self, table: dict[str, Any], key: str) -> str | None:
         qtype = self.get_str(table, "type", key, required=True, what="question")
         if qtype is not None and qtype not in QUESTION_TYPES:
             self.add(
                 key, f"unknown question type '{qtype}' (expected one of {_quote(QUESTION_TYPES)})"
             )
-            qtype = None
-        text = self.get_str(table, "text", key, required=True, what="question")
-        help_text = self.get_str(table, "help", key, required=False, what="question") or None
-        required = self.get_bool(table, "required", key, True)
+            return None
+        return qtype
 
-        if qtype is not None:
-            for name, types in _TYPE_FIELDS.items():
-                if name in table and qtype not in types:
-                    self.add(
-                        key,
-                        f"field '{name}' does not apply to a '{qtype}' question "
-                        f"(only {_quote(types)})",
-                    )
-            if qtype == "region" and "options" in table:
+    def check_type_fields(self, table: dict[str, Any], key: str, qtype: str) -> None:
+        """Fields that do not apply to the question's type."""
+        for name, types in _TYPE_FIELDS.items():
+            if name in table and qtype not in types:
                 self.add(
-                    key, "a region question takes its options from the database; remove 'options'"
+                    key,
+                    f"field '{name}' does not apply to a '{qtype}' question (only {_quote(types)})",
                 )
+        if qtype == "region" and "options" in table:
+            self.add(key, "a region question takes its options from the database; remove 'options'")
 
-        allow_other = self.get_bool(table, "allow_other", key, False) and qtype in (
-            "single",
-            "multiple",
-        )
-        options: tuple[Option, ...] = ()
-        options_ok = True
-        scale_name: str | None = None
-        scale_positive: frozenset[str] = frozenset()
+    def question_options(
+        self,
+        table: dict[str, Any],
+        key: str,
+        qtype: str | None,
+        default_scale: str | None,
+        allow_other: bool,
+    ) -> _Choice:
+        """The options of a single, multiple or scale question (none for other types)."""
         if qtype in ("single", "multiple"):
             if "options" not in table:
                 self.add(key, f"missing required field 'options' in a '{qtype}' question")
-                options_ok = False
-            else:
-                raw = self.get_table_list(table, "options", key, "options")
-                n_before = len(self.problems)
-                if raw is not None:
-                    options = self.parse_options(raw, key, scored=False, allow_other=allow_other)
-                    if len(options) < 2:
-                        self.add(key, f"a '{qtype}' question needs at least 2 options")
-                options_ok = raw is not None and len(self.problems) == n_before
-        elif qtype == "scale":
-            own_ref = table.get("scale")
-            if own_ref is not None and not isinstance(own_ref, str):
-                self.add(key, "field 'scale' must be the name of a [scales.NAME] table")
-                own_ref = None
-            if "options" in table:
-                if own_ref is not None:
-                    self.add(key, "give either 'scale' or inline 'options', not both")
-                raw = self.get_table_list(table, "options", key, "options")
-                n_before = len(self.problems)
-                if raw is not None:
-                    options = self.parse_options(raw, key, scored=True)
-                    self.check_scale_points(options, key)
-                options_ok = raw is not None and len(self.problems) == n_before
-                scale_positive = _top_two(options)
-            else:
-                ref = own_ref if own_ref is not None else default_scale
-                if ref is None:
-                    self.add(
-                        key,
-                        "a scale question needs 'scale = \"NAME\"' (or a section/questionnaire "
-                        "default 'scale') or inline 'options'",
-                    )
-                    options_ok = False
-                elif ref not in self.scales:
-                    known = _quote(list(self.scales)) or "none declared"
-                    self.add(key, f"unknown scale '{ref}' (declared scales: {known})")
-                    options_ok = False
-                else:
-                    scale = self.scales[ref]
-                    options, scale_positive, scale_name = scale.options, scale.positive, ref
-                    options_ok = scale.ok
+                return _Choice((), False)
+            raw = self.get_table_list(table, "options", key, "options")
+            n_before = len(self.problems)
+            options: tuple[Option, ...] = ()
+            if raw is not None:
+                options = self.parse_options(raw, key, scored=False, allow_other=allow_other)
+                if len(options) < 2:
+                    self.add(key, f"a '{qtype}' question needs at least 2 options")
+            return _Choice(options, raw is not None and len(self.problems) == n_before)
+        if qtype == "scale":
+            return self.scale_options(table, key, default_scale)
+        return _Choice((), True)
 
-        # metric and positive answers
+    def scale_options(self, table: dict[str, Any], key: str, default_scale: str | None) -> _Choice:
+        """A scale question's inline options, or those of its named scale."""
+        own_ref = table.get("scale")
+        if own_ref is not None and not isinstance(own_ref, str):
+            self.add(key, "field 'scale' must be the name of a [scales.NAME] table")
+            own_ref = None
+        if "options" in table:
+            if own_ref is not None:
+                self.add(key, "give either 'scale' or inline 'options', not both")
+            raw = self.get_table_list(table, "options", key, "options")
+            n_before = len(self.problems)
+            options: tuple[Option, ...] = ()
+            if raw is not None:
+                options = self.parse_options(raw, key, scored=True)
+                self.check_scale_points(options, key)
+            ok = raw is not None and len(self.problems) == n_before
+            return _Choice(options, ok, positive=_top_two(options))
+        ref = own_ref if own_ref is not None else default_scale
+        if ref is None:
+            self.add(
+                key,
+                "a scale question needs 'scale = \"NAME\"' (or a section/questionnaire "
+                "default 'scale') or inline 'options'",
+            )
+            return _Choice((), False)
+        if ref not in self.scales:
+            known = _quote(list(self.scales)) or "none declared"
+            self.add(key, f"unknown scale '{ref}' (declared scales: {known})")
+            return _Choice((), False)
+        scale = self.scales[ref]
+        return _Choice(scale.options, scale.ok, positive=scale.positive, scale_name=ref)
+
+    def question_metric(
+        self, table: dict[str, Any], key: str, qtype: str | None, choice: _Choice
+    ) -> tuple[str | None, frozenset[str]]:
+        """The metric a question scores and its positive answers."""
         metric = self.get_str(table, "metric", key, required=False, what="question") or None
         if metric is not None and metric not in METRICS:
             self.add(key, f"unknown metric '{metric}' (expected one of {_quote(METRICS)})")
@@ -413,108 +471,81 @@ class _Builder:
             )
             metric = None
         positive_list = self.get_str_list(table, "positive", key)
-        positive: frozenset[str] = frozenset()
         if positive_list is not None:
             if "metric" not in table:
                 self.add(key, "field 'positive' is set but the question has no 'metric'")
             elif not positive_list:
                 self.add(key, f"metric item '{key}' has no positive answers ('positive' is empty)")
-            elif options_ok and qtype in CHOICE_TYPES:
-                self.check_positive(positive_list, options, key)
-            positive = frozenset(positive_list)
-        elif metric is not None:
-            if qtype == "scale":
-                positive = scale_positive
-            else:
-                self.add(
-                    key,
-                    f"metric item '{key}' has no positive answers (add positive = [...])",
-                )
+            elif choice.ok and qtype in CHOICE_TYPES:
+                self.check_positive(positive_list, choice.options, key)
+            return metric, frozenset(positive_list)
+        if metric is not None and qtype == "scale":
+            return metric, choice.positive
+        if metric is not None:
+            self.add(key, f"metric item '{key}' has no positive answers (add positive = [...])")
+        return metric, frozenset()
 
-        # demographic role
+    def question_demographic(
+        self, table: dict[str, Any], key: str, qtype: str | None
+    ) -> str | None:
+        """The demographic role (age group, sex, ...) a question plays, declared once."""
         demographic = (
             self.get_str(table, "demographic", key, required=False, what="question") or None
         )
-        if demographic is not None:
-            if demographic not in DEMOGRAPHICS:
-                self.add(
-                    key,
-                    f"unknown demographic '{demographic}' (expected one of {_quote(DEMOGRAPHICS)})",
-                )
-                demographic = None
-            else:
-                if demographic in self.demographic_owner:
-                    self.add(
-                        key,
-                        f"demographic '{demographic}' is declared twice (already on "
-                        f"'{self.demographic_owner[demographic]}')",
-                    )
-                else:
-                    self.demographic_owner[demographic] = key
-                allowed = _DEMOGRAPHIC_TYPES[demographic]
-                if qtype is not None and qtype not in allowed:
-                    self.add(
-                        key,
-                        f"demographic '{demographic}' must be a {_quote(allowed)} question, "
-                        f"not '{qtype}'",
-                    )
-
-        # type-specific settings
-        max_length: int | None = None
-        if qtype == "text":
-            raw_len = table.get("max_length", DEFAULT_TEXT_MAX_LENGTH)
-            if (
-                not isinstance(raw_len, int)
-                or isinstance(raw_len, bool)
-                or not 1 <= raw_len <= MAX_TEXT_MAX_LENGTH
-            ):
-                self.add(key, f"max_length must be an integer from 1 to {MAX_TEXT_MAX_LENGTH}")
-            else:
-                max_length = raw_len
-        low = high = None
-        if qtype == "number":
-            for name in ("min", "max"):
-                if name in table and (
-                    not _is_number(table[name]) or not math.isfinite(table[name])
-                ):
-                    self.add(key, f"field '{name}' must be a number")
-            raw_low, raw_high = table.get("min"), table.get("max")
-            low = float(raw_low) if _is_number(raw_low) else None
-            high = float(raw_high) if _is_number(raw_high) else None
-            if low is not None and high is not None and low > high:
-                self.add(key, f"min ({raw_low}) is greater than max ({raw_high})")
-        level: str | None = None
-        if qtype == "region":
-            level = self.get_str(table, "level", key, required=True, what="region question")
-            if level is not None and level not in REGION_LEVELS:
-                self.add(
-                    key, f"invalid region level '{level}' (expected one of {_quote(REGION_LEVELS)})"
-                )
-                level = None
-
-        show_if = self.parse_show_if(table, key)
-
-        if qtype is None or text is None:
+        if demographic is None:
             return None
-        return Question(
-            key=key,
-            type=qtype,
-            text=text,
-            section=section_key,
-            help=help_text,
-            required=required,
-            options=options,
-            allow_other=allow_other,
-            show_if=show_if,
-            metric=metric,
-            positive=positive if metric is not None else frozenset(),
-            demographic=demographic,
-            max_length=max_length,
-            min=low,
-            max=high,
-            level=level,
-            scale=scale_name,
-        )
+        if demographic not in DEMOGRAPHICS:
+            self.add(
+                key,
+                f"unknown demographic '{demographic}' (expected one of {_quote(DEMOGRAPHICS)})",
+            )
+            return None
+        if demographic in self.demographic_owner:
+            self.add(
+                key,
+                f"demographic '{demographic}' is declared twice (already on "
+                f"'{self.demographic_owner[demographic]}')",
+            )
+        else:
+            self.demographic_owner[demographic] = key
+        allowed = _DEMOGRAPHIC_TYPES[demographic]
+        if qtype is not None and qtype not in allowed:
+            self.add(
+                key,
+                f"demographic '{demographic}' must be a {_quote(allowed)} question, not '{qtype}'",
+            )
+        return demographic
+
+    def text_max_length(self, table: dict[str, Any], key: str) -> int | None:
+        raw_len = table.get("max_length", DEFAULT_TEXT_MAX_LENGTH)
+        if (
+            not isinstance(raw_len, int)
+            or isinstance(raw_len, bool)
+            or not 1 <= raw_len <= MAX_TEXT_MAX_LENGTH
+        ):
+            self.add(key, f"max_length must be an integer from 1 to {MAX_TEXT_MAX_LENGTH}")
+            return None
+        return raw_len
+
+    def number_bounds(self, table: dict[str, Any], key: str) -> tuple[float | None, float | None]:
+        for name in ("min", "max"):
+            if name in table and (not _is_number(table[name]) or not math.isfinite(table[name])):
+                self.add(key, f"field '{name}' must be a number")
+        raw_low, raw_high = table.get("min"), table.get("max")
+        low = float(raw_low) if _is_number(raw_low) else None
+        high = float(raw_high) if _is_number(raw_high) else None
+        if low is not None and high is not None and low > high:
+            self.add(key, f"min ({raw_low}) is greater than max ({raw_high})")
+        return low, high
+
+    def region_level(self, table: dict[str, Any], key: str) -> str | None:
+        level = self.get_str(table, "level", key, required=True, what="region question")
+        if level is not None and level not in REGION_LEVELS:
+            self.add(
+                key, f"invalid region level '{level}' (expected one of {_quote(REGION_LEVELS)})"
+            )
+            return None
+        return level
 
     def parse_show_if(self, table: dict[str, Any], key: str) -> ShowIf | None:
         """Parse ``show_if``; the referenced question is checked later (see check_show_if)."""
@@ -573,18 +604,7 @@ class _Builder:
 
     def build(self, data: dict[str, Any], source: str) -> Definition:
         self.check_fields(data, _TOP_FIELDS, "", "questionnaire")
-        slug = self.get_str(data, "key", "", required=True, what="questionnaire")
-        if slug is not None and (not SLUG_RE.match(slug) or len(slug) > MAX_KEY_LENGTH):
-            self.add(
-                "",
-                f"invalid questionnaire key '{slug}': use a slug such as "
-                "'civilized-city' (lowercase letters, digits, single hyphens)",
-            )
-        version = data.get("version")
-        if "version" not in data:
-            self.add("", "missing required field 'version' in questionnaire")
-        elif not isinstance(version, int) or isinstance(version, bool) or version < 1:
-            self.add("", f"version must be a positive integer, not {version!r}")
+        slug, version = self.questionnaire_key(data), self.questionnaire_version(data)
         title = self.get_str(data, "title", "", required=True, what="questionnaire")
         description = (
             self.get_str(data, "description", "", required=False, what="questionnaire") or ""
@@ -593,12 +613,9 @@ class _Builder:
             self.get_str(data, "thank_you", "", required=False, what="questionnaire")
             or "感谢您的参与！"
         )
-
         if "scales" in data:
             self.parse_scales(data["scales"])
         top_scale = self.scale_ref(data, "")
-
-        sections: list[Section] = []
         raw_sections: list[dict[str, Any]] | None = None
         if "sections" not in data:
             self.add("", "missing required field 'sections' (add at least one [[sections]])")
@@ -606,51 +623,16 @@ class _Builder:
             raw_sections = self.get_table_list(data, "sections", "", "[[sections]]")
         if raw_sections is not None and not raw_sections:
             self.add("", "the questionnaire has no sections")
-
-        # First pass over keys, so show_if can tell "later" from "unknown".
-        position: dict[str, int] = {}
-        for s in raw_sections or []:
-            qs = s.get("questions")
-            for q in qs if isinstance(qs, list) else []:
-                if isinstance(q, dict) and isinstance(q.get("key"), str):
-                    position.setdefault(q["key"], len(position))
-
+        position = _key_positions(raw_sections or [])
         section_keys: set[str] = set()
-        for i, s in enumerate(raw_sections or [], start=1):
-            skey = s.get("key") if isinstance(s.get("key"), str) else None
-            if skey is None:
-                skey = f"sections[{i}]"
-                self.add(skey, "missing required field 'key' in section")
-            elif not KEY_RE.match(skey) or len(skey) > MAX_KEY_LENGTH:
-                self.add(skey, f"invalid section key '{skey}': use [a-z][a-z0-9_]*")
-            elif skey in section_keys:
-                self.add(skey, f"duplicate section key '{skey}'")
-            section_keys.add(skey)
-            self.check_fields(s, _SECTION_FIELDS, skey, "section")
-            stitle = self.get_str(s, "title", skey, required=True, what="section")
-            sscale = self.scale_ref(s, skey) or top_scale
-            questions: list[Question] = []
-            raw_qs: list[dict[str, Any]] | None = []
-            if "questions" in s:
-                raw_qs = self.get_table_list(s, "questions", skey, "[[sections.questions]]")
-            if raw_qs is not None and not raw_qs:
-                self.add(skey, f"section '{skey}' has no questions")
-            for j, qt in enumerate(raw_qs or [], start=1):
-                q = self.parse_question(qt, f"{skey}.questions[{j}]", skey, sscale)
-                qkey = qt.get("key")
-                if isinstance(qkey, str):
-                    self.question_keys.append(qkey)
-                if q is not None:
-                    if q.key not in self.questions:
-                        self.questions[q.key] = q
-                    questions.append(q)
-            sections.append(Section(skey, stitle or "", tuple(questions)))
-
+        sections = [
+            self.parse_section(s, i, section_keys, top_scale)
+            for i, s in enumerate(raw_sections or [], start=1)
+        ]
         for qs in sections:
             for q in qs.questions:
                 self.check_show_if(q, position)
         self.check_other_keys()
-
         if self.problems:
             raise DefinitionError(self.problems)
         assert slug is not None and title is not None and isinstance(version, int)
@@ -664,6 +646,57 @@ class _Builder:
             source=source,
         )
         return dataclasses.replace(defn, checksum=checksum_of(defn))
+
+    def questionnaire_key(self, data: dict[str, Any]) -> str | None:
+        slug = self.get_str(data, "key", "", required=True, what="questionnaire")
+        if slug is not None and (not SLUG_RE.match(slug) or len(slug) > MAX_KEY_LENGTH):
+            self.add(
+                "",
+                f"invalid questionnaire key '{slug}': use a slug such as "
+                "'civilized-city' (lowercase letters, digits, single hyphens)",
+            )
+        return slug
+
+    def questionnaire_version(self, data: dict[str, Any]) -> Any:
+        version = data.get("version")
+        if "version" not in data:
+            self.add("", "missing required field 'version' in questionnaire")
+        elif not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            self.add("", f"version must be a positive integer, not {version!r}")
+        return version
+
+    def parse_section(
+        self, s: dict[str, Any], i: int, section_keys: set[str], top_scale: str | None
+    ) -> Section:
+        """One ``[[sections]]`` table with its questions."""
+        skey = s.get("key") if isinstance(s.get("key"), str) else None
+        if skey is None:
+            skey = f"sections[{i}]"
+            self.add(skey, "missing required field 'key' in section")
+        elif not KEY_RE.match(skey) or len(skey) > MAX_KEY_LENGTH:
+            self.add(skey, f"invalid section key '{skey}': use [a-z][a-z0-9_]*")
+        elif skey in section_keys:
+            self.add(skey, f"duplicate section key '{skey}'")
+        section_keys.add(skey)
+        self.check_fields(s, _SECTION_FIELDS, skey, "section")
+        stitle = self.get_str(s, "title", skey, required=True, what="section")
+        sscale = self.scale_ref(s, skey) or top_scale
+        questions: list[Question] = []
+        raw_qs: list[dict[str, Any]] | None = []
+        if "questions" in s:
+            raw_qs = self.get_table_list(s, "questions", skey, "[[sections.questions]]")
+        if raw_qs is not None and not raw_qs:
+            self.add(skey, f"section '{skey}' has no questions")
+        for j, qt in enumerate(raw_qs or [], start=1):
+            q = self.parse_question(qt, f"{skey}.questions[{j}]", skey, sscale)
+            qkey = qt.get("key")
+            if isinstance(qkey, str):
+                self.question_keys.append(qkey)
+            if q is not None:
+                if q.key not in self.questions:
+                    self.questions[q.key] = q
+                questions.append(q)
+        return Section(skey, stitle or "", tuple(questions))
 
     def scale_ref(self, table: Mapping[str, Any], key: str) -> str | None:
         """A section- or questionnaire-level default ``scale = "NAME"``."""
@@ -686,6 +719,18 @@ class _Builder:
                 self.add(
                     q.other_key, f"question key collides with the 'other' text field of '{q.key}'"
                 )
+
+
+def _key_positions(raw_sections: list[dict[str, Any]]) -> dict[str, int]:
+    """Every question key's position (a first pass, so show_if can tell "later" from
+    "unknown")."""
+    position: dict[str, int] = {}
+    for s in raw_sections:
+        qs = s.get("questions")
+        for q in qs if isinstance(qs, list) else []:
+            if isinstance(q, dict) and isinstance(q.get("key"), str):
+                position.setdefault(q["key"], len(position))
+    return position
 
 
 def _top_two(options: tuple[Option, ...]) -> frozenset[str]:

@@ -1,4 +1,6 @@
-"""House rule: no function in ``survey/`` longer than 60 lines, not counting its docstring."""
+"""House rules: no function in ``survey/``, ``analysis/`` or ``questionnaires/`` longer than 60
+lines, not counting its docstring; no module longer than 1,000 lines (small modules named for
+what they do)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,10 @@ import ast
 from pathlib import Path
 
 LIMIT = 60
-SURVEY = Path(__file__).resolve().parent.parent / "survey"
+#: Lines per module (the largest today: ``survey/services/integrity/sweep.py``, 906).
+FILE_LIMIT = 1000
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = tuple(ROOT / name for name in ("survey", "analysis", "questionnaires"))
 
 
 def long_functions(source: str, name: str = "<text>") -> list[str]:
@@ -25,13 +30,39 @@ def long_functions(source: str, name: str = "<text>") -> list[str]:
     return found
 
 
-def test_no_function_in_survey_is_over_the_limit() -> None:
+def _modules() -> list[Path]:
+    return [path for package in PACKAGES for path in sorted(package.rglob("*.py"))]
+
+
+def test_no_function_is_over_the_limit() -> None:
     found = [
         hit
-        for path in sorted(SURVEY.rglob("*.py"))
-        for hit in long_functions(path.read_text(encoding="utf-8"), str(path.relative_to(SURVEY)))
+        for path in _modules()
+        for hit in long_functions(path.read_text(encoding="utf-8"), str(path.relative_to(ROOT)))
     ]
     assert not found, found
+
+
+def long_files(paths: list[Path], limit: int = FILE_LIMIT) -> list[str]:
+    """``path (lines)`` of every file over ``limit`` lines."""
+    found = []
+    for path in paths:
+        lines = path.read_text(encoding="utf-8").count("\n")
+        if lines > limit:
+            found.append(f"{path.name} ({lines} lines)")
+    return found
+
+
+def test_no_module_is_over_the_file_limit() -> None:
+    assert long_files(_modules()) == []
+
+
+def test_the_checkers_cover_every_package_and_catch_a_long_file(tmp_path: Path) -> None:
+    covered = {p.relative_to(ROOT).parts[0] for p in _modules()}
+    assert covered == {"survey", "analysis", "questionnaires"}
+    big = tmp_path / "big.py"
+    big.write_text("x = 1\n" * (FILE_LIMIT + 1), encoding="utf-8")
+    assert long_files([big]) == [f"big.py ({FILE_LIMIT + 1} lines)"]
 
 
 def test_the_checker_counts_the_code_not_the_docstring() -> None:

@@ -131,3 +131,50 @@ def test_the_checker_catches_services_importing_reporting(
     assert shared_names("fakeapp.services", "fakeapp.reporting", graph) == [
         "fakeapp.services.regions and fakeapp.reporting.regions"
     ]
+
+
+def _calls_and_imports(path: Path) -> tuple[set[str], set[str]]:
+    """Attribute calls (``x.rollback()`` -> ``rollback``) and names imported from flask."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    calls = {
+        n.func.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+    }
+    flask_names = {
+        a.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module == "flask"
+        for a in n.names
+    }
+    return calls, flask_names
+
+
+SERVICES = Path(__file__).resolve().parent.parent / "survey" / "services"
+#: The unit of work itself, and the integrity sweep's background worker (its own session).
+#: ``field_sync.py`` (issue 25, merged last) rolls back a lost race inside the service: a
+#: known exception to move to its view as ``resident.store_once`` did (StoreRace).
+MAY_ROLL_BACK = {"transaction.py", "integrity/sweep.py", "field_sync.py"}
+WEB_OBJECTS = {"request", "Request", "Response", "make_response", "session", "g"}
+
+
+def test_services_hold_no_web_concerns() -> None:
+    """Services take no Flask request or response (cookies are the web layer's) and never
+    roll back (the request or command does, through ``transaction``)."""
+    found = []
+    for path in sorted(SERVICES.rglob("*.py")):
+        name = str(path.relative_to(SERVICES))
+        calls, flask_names = _calls_and_imports(path)
+        if "rollback" in calls and name not in MAY_ROLL_BACK:
+            found.append(f"{name} calls rollback()")
+        found += [f"{name} imports flask.{n}" for n in sorted(flask_names & WEB_OBJECTS)]
+    assert found == []
+
+
+def test_the_web_concern_checker_sees_one(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("from flask import request\n\ndef f(s):\n    s.rollback()\n", encoding="utf-8")
+    calls, flask_names = _calls_and_imports(bad)
+    assert "rollback" in calls and flask_names == {"request"}

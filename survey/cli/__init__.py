@@ -22,6 +22,7 @@ def main() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the command groups on the app (also reachable via ``flask``)."""
+    from survey.cli.cells import cells_group
     from survey.cli.db import db_group
     from survey.cli.demo import bootstrap_command
     from survey.cli.demo import demo_command
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         integrity_group,
         report_command,
         responses_group,
+        cells_group,
         paper_group,
     ):
         app.cli.add_command(command)

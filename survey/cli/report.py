@@ -14,6 +14,7 @@ from flask.cli import with_appcontext
 from survey.cli.errors import reported
 from survey.date_range import in_range
 from survey.date_range import out_of_range_message
+from survey.reporting.filters import SOURCE_NAMES
 
 FORMATS = ("xlsx", "docx", "html", "csv", "json")
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -61,6 +62,11 @@ def _in_range(ctx: click.Context, param: click.Parameter, value: dt.datetime | N
     show_default=True,
 )
 @click.option("--include-flagged", is_flag=True, help="Count flagged responses too.")
+@click.option(
+    "--source",
+    type=click.Choice(list(SOURCE_NAMES)),
+    help="Only responses collected this way (default: every source).",
+)
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
@@ -75,6 +81,7 @@ def report_command(
     by: str,
     weighting: str,
     include_flagged: bool,
+    source: str | None,
     fmt: str,
     out: Path,
 ) -> None:
@@ -90,6 +97,7 @@ def report_command(
         channel_code=channel_code,
         weighting=weighting,
         include_flagged=include_flagged,
+        source=source,
     )
     steps = {"xlsx": 4, "json": 4, "csv": 3, "docx": 2, "html": 2}[fmt]
     with click.progressbar(length=steps, label="生成报表 / building the report") as bar:

@@ -1,5 +1,6 @@
 """ORM models, one module per entity; import from here."""
 
+from survey.models.answer_cell import AnswerCell
 from survey.models.base import Base
 from survey.models.channel import DEFAULT_CHANNELS
 from survey.models.channel import Channel
@@ -48,6 +49,7 @@ __all__ = [
     "ROLES",
     "TARGET_METRICS",
     "Answer",
+    "AnswerCell",
     "AuditLog",
     "Base",
     "Channel",

@@ -19,8 +19,14 @@ from survey.models.report_cell import CELL_KEYS
 from survey.models.report_cell import CELL_METRICS
 from survey.models.response import Response
 
-#: The cells' keys (the same order), the submission time, then the metrics.
-REPORT_INDEX_COLUMNS: tuple[str, ...] = (*CELL_KEYS, "submitted_at", *CELL_METRICS)
+#: The cells' keys (the same order) but ``source`` (a source filter is rare on the day-based
+#: reports that read this index; the week-based ones read the cells, keyed on it), the
+#: submission time, then the metrics.
+REPORT_INDEX_COLUMNS: tuple[str, ...] = (
+    *(c for c in CELL_KEYS if c != "source"),
+    "submitted_at",
+    *CELL_METRICS,
+)
 FLAGGED_INDEX_COLUMNS: tuple[str, ...] = (
     *CELL_KEYS[:6],  # questionnaire, week, district, point, region, channel
     "flags",

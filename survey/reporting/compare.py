@@ -99,15 +99,6 @@ def _no_change(metric: str, reason: str) -> Change:
     return Change(metric, None, None, 0, 0, None, None, None, None, None, False, reason)
 
 
-def targets_for(
-    estimates: Mapping[Hashable, Estimate], threshold: float, *, min_n: int, level: float = 0.95
-) -> dict[Hashable, TargetResult]:
-    """Target status of every estimate against one threshold (see :func:`target_results`)."""
-    keys = list(estimates)
-    results = target_results([(estimates[k], threshold) for k in keys], min_n=min_n, level=level)
-    return dict(zip(keys, results, strict=True))
-
-
 def target_results(
     items: Sequence[tuple[Estimate, float]], *, min_n: int, level: float = 0.95
 ) -> list[TargetResult]:

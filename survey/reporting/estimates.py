@@ -114,7 +114,7 @@ def estimates_from_frame(
     (None: the frame's single row)."""
     keys = frame[key].tolist() if key is not None else [None]
     found = estimates_from_columns(metric, frame, method, min_n)
-    return {_key(k): e for k, e in zip(keys, found, strict=True)}
+    return {plain_key(k): e for k, e in zip(keys, found, strict=True)}
 
 
 def estimates_from_columns(
@@ -191,13 +191,6 @@ def estimates_by(
     return {m: estimates_from_frame(m, frames[m], by, methods[m], min_n) for m in metrics}
 
 
-def estimate_by(
-    design: SurveyDesign, metric: str, by: str | None, *, min_n: int, level: float = 0.95
-) -> dict[Hashable, Estimate]:
-    """Estimates of ``metric`` per value of column ``by`` (key None: the whole design)."""
-    return estimates_by(design, [metric], by, min_n=min_n, level=level)[metric]
-
-
 def within_points(
     frame: pd.DataFrame, metrics: Sequence[str], *, min_n: int, level: float = 0.95
 ) -> dict[str, dict[Hashable, Estimate]]:
@@ -217,7 +210,7 @@ def within_points(
         }
     )
     result = mean_ci(summary, level=level)
-    clusters = [_key(c) for c in sums.index.tolist()]
+    clusters = [plain_key(c) for c in sums.index.tolist()]
     out: dict[str, dict[Hashable, Estimate]] = {}
     for i, metric in enumerate(metrics):
         part = slice(i * len(clusters), (i + 1) * len(clusters))
@@ -226,15 +219,8 @@ def within_points(
     return out
 
 
-def within_point(
-    frame: pd.DataFrame, metric: str, *, min_n: int, level: float = 0.95
-) -> dict[Hashable, Estimate]:
-    """:func:`within_points` of one metric."""
-    return within_points(frame, [metric], min_n=min_n, level=level)[metric]
-
-
-def _key(value: Any) -> Hashable:
-    """Plain Python key (NumPy integers become int)."""
+def plain_key(value: Any) -> Hashable:
+    """A group key as plain Python (NumPy integers become int, timestamps dates)."""
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, float | np.floating) and float(value).is_integer():

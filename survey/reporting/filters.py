@@ -30,6 +30,14 @@ WEIGHTING_NAMES: Final[dict[str, str]] = {
 #: Levels a report table can group by.
 REPORT_LEVELS: Final[tuple[str, ...]] = ("district", "street", "community")
 DATE_BASES: Final[tuple[str, ...]] = ("week", "submitted")
+#: How a response was collected (``Response.source``), with the Chinese name a report shows.
+SOURCE_NAMES: Final[dict[str, str]] = {
+    "qr": "扫码",
+    "paper": "纸质问卷",
+    "door_to_door": "入户",
+    "intercept": "拦截",
+    "phone": "电话",
+}
 
 #: The four figures: three rates in [0, 1] and the 0-100 satisfaction score.
 METRICS: Final[tuple[str, ...]] = (
@@ -104,10 +112,14 @@ class ReportFilter:
     include_flagged: bool = False
     scope_path: str | None = None
     level: Level = "district"
+    #: Only responses collected this way (a key of :data:`SOURCE_NAMES`); None: every source.
+    source: str | None = None
     #: Post-stratification cells with fewer respondents are merged (the staff setting).
     min_cell_n: int = DEFAULT_MIN_CELL_N
 
     def __post_init__(self) -> None:
+        if self.source is not None and self.source not in SOURCE_NAMES:
+            raise ReportFilterError(f"未知的答卷来源：{self.source}")
         if self.weighting not in WEIGHTINGS:
             raise ReportFilterError(f"未知的加权方式：{self.weighting}")
         if self.level not in REPORT_LEVELS:
@@ -134,6 +146,11 @@ class ReportFilter:
         except OverflowError:  # before year 1: there is no previous period to compare
             return None
         return replace(self, date_from=start, date_to=self.date_from - dt.timedelta(days=1))
+
+    @property
+    def source_name(self) -> str:
+        """The source filter as staff read it (“全部来源” when there is none)."""
+        return SOURCE_NAMES[self.source] if self.source is not None else "全部来源"
 
     def with_(self, **changes: Any) -> ReportFilter:
         """A copy with some fields changed."""

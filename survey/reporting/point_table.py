@@ -19,6 +19,8 @@ from survey.models import QuestionnaireVersion
 from survey.models import Region
 from survey.models import Response
 from survey.models import User
+from survey.reporting.channel_rows import completion
+from survey.reporting.results import Completion
 from survey.services.access import region_condition
 from survey.services.csv_files import csv_bytes
 from survey.services.names import printable
@@ -62,9 +64,15 @@ class PointStats:
     last_response_at: dt.datetime | None
 
     @property
+    def completion(self) -> Completion:
+        """Scans, responses and the completion rate, as the dashboard computes it (None
+        before the first scan or when responses exceed scans, with the reason in ``note``)."""
+        return completion(self.scans, self.responses)
+
+    @property
     def completion_rate(self) -> float | None:
-        """Responses per scan, or None before the first scan."""
-        return self.responses / self.scans if self.scans else None
+        """Responses per scan (:attr:`completion`'s rate)."""
+        return self.completion.rate
 
     @property
     def status(self) -> str:
@@ -187,7 +195,7 @@ def totals(rows: Sequence[PointStats]) -> dict[str, Any]:
         "active": sum(1 for r in rows if r.status == "有效"),
         "scans": scans,
         "responses": responses,
-        "rate": responses / scans if scans else None,
+        "rate": completion(scans, responses).rate,
     }
 
 

@@ -44,6 +44,8 @@ class ReportRequest:
     weighting: str = "none"
     level: str = "district"
     include_flagged: bool = False
+    #: ``Response.source`` to keep (qr, paper, door_to_door, intercept, phone); None: all.
+    source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def report_filter(user: User, req: ReportRequest) -> ReportFilter:
         include_flagged=req.include_flagged,
         scope_path=root.path if root is not None else None,
         level=req.level,  # type: ignore[arg-type]
+        source=req.source,
         min_cell_n=estimate_settings.min_cell_n(),
     )
 

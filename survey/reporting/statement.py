@@ -55,7 +55,6 @@ from survey.reporting.filters import local_midnight_utc
 from survey.reporting.region_index import NOTHING
 from survey.reporting.region_index import RegionIndex
 from survey.reporting.region_index import effective_path
-from survey.services.driver_sql import fetch_all
 
 #: Where a report reads: the responses, or the report cells (same column names).
 Source = type[Response] | type[ReportCell]
@@ -221,6 +220,8 @@ def base_conditions(
         conditions.append(where_region)
     if flt.channel_id is not None:
         conditions.append(unindexed(table.channel_id) == flt.channel_id)
+    if flt.source is not None:
+        conditions.append(unindexed(table.source) == flt.source)
     return conditions
 
 
@@ -260,14 +261,9 @@ def report_statement(
     return responses_statement(flt, regions, with_previous, listed=listed)
 
 
-def responses_statement(
-    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
-) -> Select[Any]:
-    """The report statement over the responses themselves (any period basis)."""
-    keys: list[Any] = [getattr(Response, c) for c in KEY_COLUMNS]
-    period = _period_key(flt, with_previous)
-    if period is not None:
-        keys.append(period.label("period"))
+def response_sums() -> list[Any]:
+    """The responses' sufficient statistics: ``n``, then per metric the count of values,
+    their sum and their sum of squares (the columns :data:`STAT_COLUMNS` name)."""
     aggregates: list[Any] = [func.count().label("n")]
     for metric in METRICS:
         column = getattr(Response, metric)
@@ -276,6 +272,18 @@ def responses_statement(
             func.sum(column).label(f"{metric}_sum"),
             func.sum(column * column).label(f"{metric}_sum2"),
         ]
+    return aggregates
+
+
+def responses_statement(
+    flt: ReportFilter, regions: RegionIndex, with_previous: bool, *, listed: bool = False
+) -> Select[Any]:
+    """The report statement over the responses themselves (any period basis)."""
+    keys: list[Any] = [getattr(Response, c) for c in KEY_COLUMNS]
+    period = _period_key(flt, with_previous)
+    if period is not None:
+        keys.append(period.label("period"))
+    aggregates = response_sums()
     conditions = base_conditions(flt, regions, with_previous, listed=listed)
     if not flt.include_flagged:
         conditions.append(included_condition(Response.flags))
@@ -345,10 +353,10 @@ def load_statistics(
     regions = regions or RegionIndex.load(bind)
     conn = bind if isinstance(bind, Connection) else bind.connection()
     listed = conn.dialect.name == "sqlite"
-    rows = fetch_all(conn, report_statement(flt, regions, with_previous, listed=listed))
+    rows = conn.execute(report_statement(flt, regions, with_previous, listed=listed)).all()
     period = ["period"] if _period_key(flt, with_previous) is not None else []
     frame = _in_key_order(_frame(rows, [*KEY_COLUMNS, *period, "n", *STAT_COLUMNS]))
-    flagged_rows = fetch_all(conn, flagged_statement(flt, regions, with_previous, listed=listed))
+    flagged_rows = conn.execute(flagged_statement(flt, regions, with_previous, listed=listed)).all()
     flagged = _in_key_order(_frame(flagged_rows, [*KEY_COLUMNS[:5], *period, "flagged"]))
     for table in (frame, flagged):
         _normalise(table, flt, with_previous)

@@ -30,14 +30,6 @@ def region_choices(
     return choices
 
 
-def visible_regions(user: User, level: str | None = None) -> list[Region]:
-    """The regions the user may see (optionally one level only), tree order."""
-    query = access.visible_regions_select(user)
-    if level is not None:
-        query = query.where(Region.level == level)
-    return list(db.session.execute(query).scalars())
-
-
 def channel_choices(blank: str | None = None) -> list[tuple[int, str]]:
     """(id, name) of the active channels."""
     choices: list[tuple[int, str]] = [(0, blank)] if blank is not None else []

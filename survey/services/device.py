@@ -1,5 +1,8 @@
 """Device identity for "one response per resident": a signed cookie and a keyed hash of it.
 
+No Flask request or response here: the web layer reads and sets the cookie
+(``survey.web.public.device_cookie``); this module signs, verifies and hashes its value.
+
 The cookie holds a random id signed with the app secret, so a forged or edited cookie is
 ignored. The database only ever sees HMAC-SHA256(key, id) where the key is derived from the
 secret: neither the cookie nor any IP address is stored. Rotating ``SECRET_KEY`` therefore
@@ -13,8 +16,6 @@ import hmac
 import secrets
 from typing import Any
 
-from flask import Request
-from flask import Response
 from flask import current_app
 from itsdangerous import BadSignature
 from itsdangerous import Signer
@@ -64,9 +65,13 @@ def new_device_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def read_device_id(request: Request) -> str | None:
-    """The device id from a validly signed cookie, or None."""
-    raw = request.cookies.get(current_app.config["DEVICE_COOKIE_NAME"])
+def device_token(device_id: str) -> str:
+    """The signed value of the device cookie for ``device_id`` (the web layer sets it)."""
+    return _serializer().dumps(device_id)  # type: ignore[no-any-return]
+
+
+def device_from_token(raw: str | None) -> str | None:
+    """The device id of a validly signed cookie value, or None (missing, forged, odd)."""
     if not raw or len(raw) > 200:
         return None
     try:
@@ -74,20 +79,6 @@ def read_device_id(request: Request) -> str | None:
     except BadSignature:
         return None
     return value if isinstance(value, str) and 10 <= len(value) <= 64 else None
-
-
-def set_device_cookie(response: Response, device_id: str, secure: bool) -> None:
-    """Attach the long-lived signed device cookie to ``response``."""
-    response.set_cookie(
-        current_app.config["DEVICE_COOKIE_NAME"],
-        _serializer().dumps(device_id),
-        max_age=current_app.config["DEVICE_COOKIE_MAX_AGE"],
-        httponly=True,
-        samesite="Lax",
-        # Secure on HTTPS requests (ProxyFix tells behind a TLS proxy) and on HTTPS sites.
-        secure=secure or bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-        path="/",
-    )
 
 
 def device_hash(device_id: str) -> str:

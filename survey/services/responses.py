@@ -30,8 +30,6 @@ from survey.models import QualityFlag
 from survey.models import Region
 from survey.models import Response
 from survey.models.base import utcnow
-from survey.services.driver_sql import DriverStatement
-from survey.services.driver_sql import begin_immediate
 from survey.services.integrity import screening
 from survey.services.integrity.screening import Screen
 from survey.services.regions import district_of
@@ -209,17 +207,17 @@ def _screened(
 def _insert(values: Mapping[str, Any], rows: list[dict[str, Any]]) -> int:
     """Write the response ``values`` and its answer ``rows``; return the response's id.
 
-    Prebuilt inserts run on the driver's cursor of the session's connection
-    (``survey.services.driver_sql``): the unit of work, and even SQLAlchemy's execution of
-    a prebuilt INSERT, cost more than the write itself on this hot path.
+    Prebuilt Core inserts on the session's connection (the unit of work costs more than the
+    write itself on this hot path); every response column is given, absent ones as NULL.
     """
     conn = db.session.connection()
     lock_for_write(conn)
-    response_id: int = _INSERT_RESPONSE.scalar(conn, values)
+    row_values = {key: values.get(key) for key in _RESPONSE_KEYS}
+    response_id: int = conn.execute(_INSERT_RESPONSE, row_values).scalar_one()
     if rows:
         for row in rows:
             row["response_id"] = response_id
-        _INSERT_ANSWERS.insert_rows(conn, rows)
+        conn.execute(_INSERT_ANSWERS, rows)
     return response_id
 
 
@@ -257,11 +255,9 @@ def write_many(built: Sequence[tuple[dict[str, Any], list[dict[str, Any]]]]) -> 
 
 _RESPONSES: Table = Response.__table__  # type: ignore[assignment]
 _RESPONSE_KEYS = tuple(c.key for c in _RESPONSES.columns if c.key != "id")
-_INSERT_RESPONSE = DriverStatement(
-    insert(_RESPONSES).returning(_RESPONSES.c.id), keys=_RESPONSE_KEYS
-)
+_INSERT_RESPONSE = insert(_RESPONSES).returning(_RESPONSES.c.id)
+_INSERT_ANSWERS = insert(Answer.__table__)
 _ANSWER_KEYS = ("response_id", "question_key", "value", "text", "number")
-_INSERT_ANSWERS = DriverStatement(insert(Answer.__table__), keys=_ANSWER_KEYS)
 _UNNEST_ANSWERS = text(
     "INSERT INTO answers (response_id, question_key, value, text, number) SELECT * FROM unnest("
     "CAST(:response_id AS INTEGER[]), CAST(:question_key AS VARCHAR[]), "
@@ -277,8 +273,8 @@ def lock_for_write(conn: Connection | None = None) -> None:
     nothing: row-level locking and the UNIQUE constraints do the work.
     """
     conn = conn if conn is not None else db.session.connection()
-    if conn.dialect.name == "sqlite":
-        begin_immediate(conn)
+    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def answer_rows(

@@ -15,6 +15,7 @@ from werkzeug.datastructures import MultiDict
 from survey.date_range import in_range
 from survey.date_range import out_of_range_message
 from survey.errors import InvalidInput
+from survey.reporting.filters import SOURCE_NAMES
 from survey.reporting.report_requests import ReportRequest
 from survey.web.filters import int_arg
 
@@ -62,6 +63,7 @@ def report_request(args: MultiDict[str, str]) -> ReportRequest:
         weighting=_choice(args, "weighting", WEIGHTINGS, "none"),
         level=_choice(args, "level", LEVELS, "district"),
         include_flagged=FLAGGED[flagged],
+        source=_choice(args, "source", ("", *SOURCE_NAMES), "") or None,
     )
 
 
@@ -77,5 +79,6 @@ def request_args(req: ReportRequest) -> dict[str, Any]:
         "weighting": req.weighting if req.weighting != "none" else None,
         "level": req.level if req.level != "district" else None,
         "flagged": "include" if req.include_flagged else None,
+        "source": req.source,
     }
     return {k: v for k, v in out.items() if v not in (None, "")}

@@ -1,5 +1,6 @@
-"""Bar charts of question statistics (matplotlib Figure objects, as the dashboard's charts):
-one bar per option with its 95% interval, non-substantive options in grey, 样本不足 said."""
+"""A question's bar chart as a PNG (matplotlib), for the download link and printed material:
+one bar per option with its 95% interval, non-substantive options in grey, 样本不足 said.
+Pages draw the same chart as light SVG (:mod:`survey.reporting.charts.bars`)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,11 @@ import textwrap
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from survey.reporting.charts.bars import shown
 from survey.reporting.charts.images import COLOURS
 from survey.reporting.charts.images import _render
-from survey.reporting.charts.images import chart_label
 from survey.reporting.charts.images import chart_style
-from survey.reporting.questions.results import CrossTable
 from survey.reporting.questions.results import QuestionStat
-from survey.reporting.results import Estimate
-
-
-def shown(option_weighted: Estimate | None, option_unweighted: Estimate) -> Estimate:
-    """The estimate a chart shows: weighted when the report is weighted."""
-    return option_weighted if option_weighted is not None else option_unweighted
 
 
 def _question_figure(stat: QuestionStat) -> Figure:
@@ -60,38 +54,3 @@ def question_chart(stat: QuestionStat, fmt: str = "svg", dpi: int = 150) -> byte
         raise ValueError(f"unknown chart format {fmt!r}")
     with chart_style():
         return _render(_question_figure(stat), fmt, dpi)
-
-
-def _cross_figure(table: CrossTable, option: int) -> Figure:
-    rows = table.rows
-    fig = Figure(figsize=(6.4, max(2.2, 0.4 * len(rows) + 1.3)))
-    ax = fig.subplots()
-    for i, row in enumerate(rows):
-        est = row.cells[option]
-        if est.estimate is None:
-            continue
-        colour = COLOURS["few"] if est.too_few else COLOURS["line"]
-        if est.ci_low is not None and est.ci_high is not None and not est.too_few:
-            ax.plot([est.ci_low * 100, est.ci_high * 100], [i, i], color=COLOURS["band"], lw=4)
-        ax.plot([est.estimate * 100], [i], "o", color=colour, mfc="none" if est.too_few else colour)
-    ax.set_yticks(range(len(rows)))
-    ax.set_yticklabels(
-        [chart_label(r.label) + ("（样本不足）" if r.cells[option].too_few else "") for r in rows]
-    )
-    ax.invert_yaxis()
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:.0f}%"))
-    label = table.options[option][1]
-    ax.set_title(
-        textwrap.shorten(f"选择“{label}”的比例（按{table.by_label}）", 40, placeholder="…")
-    )
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
-def cross_chart(table: CrossTable, option: int = 0, fmt: str = "svg", dpi: int = 150) -> bytes:
-    """Row percentages of one option by group, with intervals."""
-    if fmt not in ("svg", "png"):
-        raise ValueError(f"unknown chart format {fmt!r}")
-    with chart_style():
-        return _render(_cross_figure(table, option), fmt, dpi)

@@ -169,7 +169,8 @@ def build_briefing(
     ]
     info = board.weighting
     notes = [
-        f"统计口径：{start} 至 {end}（按答卷所在周），{board.headline.responses} 份答卷；"
+        f"统计口径：{start} 至 {end}（按答卷所在周），答卷来源：{flt.source_name}，"
+        f"{board.headline.responses} 份答卷；"
         + (
             "存疑答卷已计入。"
             if board.headline.flagged_included

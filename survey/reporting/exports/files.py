@@ -169,7 +169,8 @@ def notes(b: ReportBundle) -> list[tuple[str, str]]:
         weighting += f"（{info.message}）"
     scope = (
         f"{b.area}；{start} 至 {end}（按答卷所在周）；"
-        f"渠道：{channel.name if channel else '全部'}；{head.responses} 份答卷计入估计；"
+        f"渠道：{channel.name if channel else '全部'}；答卷来源：{flt.source_name}；"
+        f"{head.responses} 份答卷计入估计；"
         f"导出时间 {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC。"
     )
     few = (

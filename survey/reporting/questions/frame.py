@@ -18,6 +18,11 @@ number who answered is its non-missing count), of the non-substantive share and 
 scale score. Respondents who did not answer a question are missing for its outcomes, so
 the estimates are domain estimates over those who answered, as ``analysis`` would give on
 unit rows with NaN for them. Cost grows with cells x options, not with responses.
+
+A week-based report reads the cells the database keeps instead of the responses and
+answers: ``report_cells`` for the design rows and ``answer_cells`` for the option and
+respondent counts (:mod:`.cell_statements`, same rows); only a report by calendar day and a
+cross-tabulation by another question read the answers themselves.
 """
 
 from __future__ import annotations
@@ -42,12 +47,17 @@ from questionnaires import Definition
 from questionnaires import Question
 from survey.models import Answer
 from survey.models import Response
-from survey.reporting.filters import METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.filters import included_condition
+from survey.reporting.questions.cell_statements import choice_cells
+from survey.reporting.questions.cell_statements import design_keys
+from survey.reporting.questions.cell_statements import reads_cells
+from survey.reporting.questions.cell_statements import respondent_cells
+from survey.reporting.questions.cell_statements import response_cells
 from survey.reporting.region_index import RegionIndex
 from survey.reporting.statement import STAT_COLUMNS
 from survey.reporting.statement import base_conditions
+from survey.reporting.statement import response_sums
 
 #: Design keys of the question statements.
 KEYS: tuple[str, ...] = ("district_id", "point_id", "region_id", "age_group", "sex")
@@ -122,8 +132,8 @@ def _join_by(query: Any, by: str | None, other: Any) -> Any:
     return query.outerjoin(other, and_(other.response_id == Response.id, other.question_key == key))
 
 
-def _keys(by_expr: ColumnElement[Any] | None) -> list[Any]:
-    keys: list[Any] = [getattr(Response, c) for c in KEYS]
+def _keys(by_expr: ColumnElement[Any] | None, names: Sequence[str] = KEYS) -> list[Any]:
+    keys: list[Any] = [getattr(Response, c) for c in names]
     if by_expr is not None:
         keys.append(by_expr.label("by"))
     return keys
@@ -132,16 +142,8 @@ def _keys(by_expr: ColumnElement[Any] | None) -> list[Any]:
 def response_statement(flt: ReportFilter, regions: RegionIndex, by: str | None = None) -> Any:
     """Responses and metric sums per design cell (and ``by``)."""
     by_expr, other = by_column(by)
-    keys = _keys(by_expr)
-    aggregates: list[Any] = [func.count().label("n")]
-    for metric in METRICS:
-        column = getattr(Response, metric)
-        aggregates += [
-            func.count(column).label(f"{metric}_n"),
-            func.sum(column).label(f"{metric}_sum"),
-            func.sum(column * column).label(f"{metric}_sum2"),
-        ]
-    query = _join_by(select(*keys, *aggregates).select_from(Response), by, other)
+    keys = _keys(by_expr, design_keys(flt, by))
+    query = _join_by(select(*keys, *response_sums()).select_from(Response), by, other)
     return query.where(*_where(flt, regions)).group_by(*keys)
 
 
@@ -150,7 +152,7 @@ def choice_statement(
 ) -> Any:
     """Answer rows per (question, option, design cell, ``by``)."""
     by_expr, other = by_column(by)
-    keys = [Answer.question_key, Answer.value, *_keys(by_expr)]
+    keys = [Answer.question_key, Answer.value, *_keys(by_expr, design_keys(flt, by))]
     query = select(*keys, func.count().label("count")).select_from(Answer)
     query = _join_by(query.join(Response, Response.id == Answer.response_id), by, other)
     conditions = [*_where(flt, regions), Answer.question_key.in_(list(questions))]
@@ -167,7 +169,7 @@ def distinct_statement(
     """Distinct respondents per (question, design cell, ``by``) with an answer to each of
     ``questions`` (among ``values``, if given)."""
     by_expr, other = by_column(by)
-    keys = [Answer.question_key, *_keys(by_expr)]
+    keys = [Answer.question_key, *_keys(by_expr, design_keys(flt, by))]
     query = select(*keys, func.count(func.distinct(Answer.response_id)).label("count"))
     query = _join_by(
         query.select_from(Answer).join(Response, Response.id == Answer.response_id), by, other
@@ -190,18 +192,19 @@ def load_question_frame(
     """Run the statements and assemble the design rows with every question's statistics."""
     conn = bind if isinstance(bind, Connection) else bind.connection()
     chosen = tuple(questions) if questions is not None else choice_questions(defn)
-    names = [*KEYS, *(["by"] if by_column(by)[0] is not None else [])]
-    base = conn.execute(response_statement(flt, regions, by)).all()
+    names = [*design_keys(flt, by), *(["by"] if by_column(by)[0] is not None else [])]
+    read = _Statements(flt, regions, by, conn.dialect.name == "sqlite")
+    base = conn.execute(read.responses()).all()
     frame = _frame(base, [*names, "n", *STAT_COLUMNS])
     index = {tuple(row[: len(names)]): i for i, row in enumerate(base)}
     counts = _Counts(index, len(base), len(names))
     needed = sorted({q.key for q in chosen} | {q.show_if.question for q in chosen if q.show_if})
     if needed:
-        for row in conn.execute(choice_statement(flt, regions, needed, by)):
+        for row in conn.execute(read.choices(needed)):
             counts.add(option_column(row[0], row[1]), row[2:-1], row[-1])
         multiple = [q.key for q in chosen if q.type == "multiple"]
         if multiple:
-            for row in conn.execute(distinct_statement(flt, regions, multiple, by)):
+            for row in conn.execute(read.respondents(multiple)):
                 counts.add(answered_column(row[0]), row[1:-1], row[-1])
     columns = _question_columns(conn, flt, regions, defn, chosen, counts, by)
     everyone = frame["n"].to_numpy(dtype=np.float64)
@@ -209,8 +212,41 @@ def load_question_frame(
         if q.show_if is None:
             columns[seen_column(q.key)] = everyone
     frame = pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+    for key in KEYS:
+        if key not in frame.columns:  # an unweighted report's rows are whole clusters
+            frame[key] = None
     _design_columns(frame)
     return QuestionFrame(frame, _outcomes(chosen), chosen, len(base))
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The frame's statements: over the cells the database keeps when they hold what the
+    report asks (:func:`reads_cells`), else over the responses and answers."""
+
+    flt: ReportFilter
+    regions: RegionIndex
+    by: str | None
+    sqlite: bool
+
+    @property
+    def cells(self) -> bool:
+        return reads_cells(self.flt, self.by)
+
+    def responses(self) -> Any:
+        if self.cells:
+            return response_cells(self.flt, self.regions, self.by, self.sqlite)
+        return response_statement(self.flt, self.regions, self.by)
+
+    def choices(self, questions: Sequence[str]) -> Any:
+        if self.cells:
+            return choice_cells(self.flt, self.regions, questions, self.by, self.sqlite)
+        return choice_statement(self.flt, self.regions, questions, self.by)
+
+    def respondents(self, questions: Sequence[str]) -> Any:
+        if self.cells:
+            return respondent_cells(self.flt, self.regions, questions, self.by, self.sqlite)
+        return distinct_statement(self.flt, self.regions, questions, self.by)
 
 
 class _Counts:

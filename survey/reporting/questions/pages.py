@@ -78,9 +78,16 @@ def statistics(vf: VersionFilter) -> QuestionReport:
     return question_stats(db.session, vf.filter, vf.definition)
 
 
-def charts(report: QuestionReport, fmt: str = "svg") -> dict[str, bytes]:
-    """The bar chart of every question of ``report``."""
-    return {q.key: question_chart(q, fmt) for q in report.questions}
+def chart_png(vf: VersionFilter, key: str) -> bytes:
+    """The bar chart of question ``key`` as a PNG (``NotFound`` for a question without one)."""
+    question = vf.definition.question(key) if key in vf.definition else None
+    if question is None or question.type not in ("single", "multiple", "scale"):
+        raise NotFound("题目不存在或没有选项。")
+    report = question_stats(db.session, vf.filter, vf.definition)
+    stat = next((q for q in report.questions if q.key == key), None)
+    if stat is None:
+        raise NotFound("题目不存在或没有选项。")
+    return question_chart(stat, "png")
 
 
 def crosstab(vf: VersionFilter, question: str, by: str) -> CrossTable:
@@ -131,6 +138,7 @@ def command_line_filter(
     channel_code: str | None = None,
     weighting: str = "none",
     include_flagged: bool = False,
+    source: str | None = None,
 ) -> VersionFilter:
     """The filter of a command-line report (the whole database: no officer's scope).
 
@@ -159,6 +167,7 @@ def command_line_filter(
         channel_id=choices.channel_by_code(channel_code).id if channel_code else None,
         weighting=weighting,  # type: ignore[arg-type]
         include_flagged=include_flagged,
+        source=source,
         min_cell_n=estimate_settings.min_cell_n(),
     )
     return VersionFilter(flt, chosen, definition_of(chosen))

@@ -20,6 +20,7 @@ from survey.reporting import ChannelRow
 from survey.reporting import ReportFilter
 from survey.reporting import report_requests as reports
 from survey.reporting.charts import svg as svg_charts
+from survey.reporting.filters import SOURCE_NAMES
 from survey.services import access
 from survey.services.choices import region_choices
 from survey.web.admin import bp
@@ -87,6 +88,7 @@ def index() -> ResponseReturnValue:
         levels=list(LEVEL_NAMES.items()),
         level_name=LEVEL_NAMES[flt.level],
         weightings=list(WEIGHTING_NAMES.items()),
+        sources=list(SOURCE_NAMES.items()),
         weighting_names=WEIGHTING_NAMES,
         metrics=METRICS,
         rates=RATE_METRICS,

@@ -13,8 +13,8 @@ from flask.typing import ResponseReturnValue
 
 from survey.reporting import WEIGHTING_NAMES
 from survey.reporting import report_requests as reports
-from survey.reporting.charts import images as report_charts
-from survey.reporting.charts.question_charts import cross_chart
+from survey.reporting.charts import bars
+from survey.reporting.filters import SOURCE_NAMES
 from survey.reporting.questions import pages as question_reports
 from survey.services import access
 from survey.services.choices import region_choices
@@ -40,6 +40,7 @@ def page_context(vf: question_reports.VersionFilter, req: reports.ReportRequest)
             "regions": region_choices(user, ("city", "district", "street"), blank="全部区域"),
             "levels": list(LEVEL_NAMES.items()),
             "weightings": list(WEIGHTING_NAMES.items()),
+            "sources": list(SOURCE_NAMES.items()),
         },
         "args": request_args(req),
         "version": vf.version,
@@ -55,14 +56,24 @@ def questions() -> ResponseReturnValue:
     req = report_request(request.args)
     vf = question_reports.version_filter(staff(), req)
     report = question_reports.statistics(vf)
-    svgs = question_reports.charts(report)
     return render_template(
         "admin/questions.html",
         report=report,
-        charts={k: report_charts.inline_svg(v) for k, v in svgs.items()},
+        charts={q.key: bars.question_bars(q) for q in report.questions},
         text_questions=question_reports.text_questions(vf.definition),
         **page_context(vf, req),
     )
+
+
+@bp.get("/questions/chart-<key>.png")
+def question_chart_png(key: str) -> ResponseReturnValue:
+    """One question's bar chart as a PNG download (matplotlib), for the page's filter."""
+    req = report_request(request.args)
+    vf = question_reports.version_filter(staff(), req)
+    body = question_reports.chart_png(vf, key)
+    response = Response(body, mimetype="image/png")
+    response.headers["Content-Disposition"] = f'attachment; filename="question-{key[:64]}.png"'
+    return response
 
 
 @bp.get("/questions/text")
@@ -126,7 +137,7 @@ def crosstab() -> ResponseReturnValue:
     table = question_reports.crosstab(vf, key, by) if key else None
     svgs = []
     if table is not None and table.rows:
-        svgs = [report_charts.inline_svg(cross_chart(table, i)) for i in range(len(table.options))]
+        svgs = [bars.cross_bars(table, i) for i in range(len(table.options))]
     return render_template(
         "admin/crosstab.html",
         table=table,

@@ -66,4 +66,5 @@ def _plain_filter(flt: Any) -> dict[str, Any]:
     from survey.reporting.results import plain
 
     out: dict[str, Any] = plain(flt)
+    out["source_name"] = flt.source_name
     return out

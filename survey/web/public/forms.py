@@ -70,6 +70,11 @@ class QuestionField(Field):
     #: True when the field takes several values (check boxes).
     multiple = False
 
+    def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
+        super().__init__(question.text, **kwargs)
+        self.question = question
+        self.number = number
+
     def answer(self) -> str | list[str] | None:
         """The submitted answer in the shape ``questionnaires`` expects."""
         return single_answer(self.data)
@@ -107,9 +112,7 @@ class SingleChoiceField(QuestionField, RadioField):
 
     def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
         choices = _choices(question)
-        super().__init__(question.text, choices=choices, validate_choice=False, **kwargs)
-        self.question = question
-        self.number = number
+        super().__init__(question, number, choices=choices, validate_choice=False, **kwargs)
 
     @staticmethod
     def rules(q: Question, answer: str | list[str] | None, other: str) -> list[str]:
@@ -133,9 +136,7 @@ class MultipleChoiceField(QuestionField, SelectMultipleField):
 
     def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
         choices = _choices(question)
-        super().__init__(question.text, choices=choices, validate_choice=False, **kwargs)
-        self.question = question
-        self.number = number
+        super().__init__(question, number, choices=choices, validate_choice=False, **kwargs)
 
     def answer(self) -> list[str] | None:
         """Selected values, in submission order, without blanks or repeats."""
@@ -155,9 +156,7 @@ class TextAnswerField(QuestionField, TextAreaField):
     def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
         self.max_length = _max_length(question)
         kwargs.setdefault("render_kw", {"maxlength": self.max_length, "rows": 3})
-        super().__init__(question.text, **kwargs)
-        self.question = question
-        self.number = number
+        super().__init__(question, number, **kwargs)
 
     @staticmethod
     def rules(q: Question, answer: str | list[str] | None, other: str) -> list[str]:
@@ -179,9 +178,7 @@ class NumberAnswerField(QuestionField, StringField):
 
     def __init__(self, question: Question, number: int, **kwargs: Any) -> None:
         kwargs.setdefault("render_kw", {"inputmode": "decimal", "maxlength": 20})
-        super().__init__(question.text, **kwargs)
-        self.question = question
-        self.number = number
+        super().__init__(question, number, **kwargs)
 
     @staticmethod
     def rules(q: Question, answer: str | list[str] | None, other: str) -> list[str]:
@@ -206,9 +203,7 @@ class RegionField(QuestionField, SelectField):
     def __init__(
         self, question: Question, number: int, groups: RegionGroups, **kwargs: Any
     ) -> None:
-        super().__init__(question.text, choices=[], validate_choice=False, **kwargs)
-        self.question = question
-        self.number = number
+        super().__init__(question, number, choices=[], validate_choice=False, **kwargs)
         self.groups = groups
 
 

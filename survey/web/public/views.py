@@ -33,13 +33,14 @@ from survey.services.form_tokens import FormInstance
 from survey.services.form_tokens import instance_owned
 from survey.services.form_tokens import load_instance
 from survey.services.form_tokens import sign_instance
-from survey.services.resident import AlreadyAnswered
 from survey.services.resident import AlreadyStored
 from survey.services.resident import PointInfo
 from survey.services.scans import counter_of
 from survey.web.errors import render_error
 from survey.web.extensions import csrf
 from survey.web.public import bp
+from survey.web.public.device_cookie import read_device_id
+from survey.web.public.device_cookie import set_device_cookie
 from survey.web.public.forms import HONEYPOT_FIELD
 from survey.web.public.forms import INSTANCE_FIELD
 from survey.web.public.forms import QuestionnaireForm
@@ -61,7 +62,7 @@ def questionnaire(code: str) -> ResponseReturnValue:
     """Show the questionnaire of a collection point and count the scan."""
     point = resident.open_point(code)
     counter_of(current_app).record(point.id)
-    device_id = device.read_device_id(request)
+    device_id = read_device_id(request)
     new_device = device_id is None
     if device_id is None:
         device_id = device.new_device_id()
@@ -74,7 +75,7 @@ def questionnaire(code: str) -> ResponseReturnValue:
     response = make_response(page)
     _no_store(response)
     if new_device:
-        device.set_device_cookie(response, device_id, request.is_secure)
+        set_device_cookie(response, device_id, request.is_secure)
     return response
 
 
@@ -91,7 +92,7 @@ def submit(code: str) -> ResponseReturnValue:
         return _bad_request(point, str(exc))
     instance = load_instance(point.id, data.get(INSTANCE_FIELD, ""))
     thanks_url = url_for("public.thanks", code=point.code)
-    device_id = device.read_device_id(request)
+    device_id = read_device_id(request)
     max_age = int(current_app.config["WTF_CSRF_TIME_LIMIT"])
     if instance is None or not instance_owned(instance, device_id, max_age):
         return _csrf_refused(point, instance, device_id, thanks_url)
@@ -125,9 +126,10 @@ def submit(code: str) -> ResponseReturnValue:
                     user_agent=request.headers.get("User-Agent"),
                 ),
             )
-        except AlreadyStored:
-            return redirect(thanks_url, 303)
-        except AlreadyAnswered:
+        except resident.StoreRace as race:
+            transaction.rollback()
+            if isinstance(resident.race_outcome(race.instance_id), AlreadyStored):
+                return redirect(thanks_url, 303)
             return _already(point, 409)
         transaction.commit()
         response = redirect(thanks_url, 303)

@@ -23,7 +23,13 @@ from tests.survey.admin.conftest import AuthActions
 NOW = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
 WANTED = "private, no-store"
 #: Path arguments that are not ids: a value each route accepts.
-ARGUMENTS = {"metric": "awareness", "name": "district", "fmt": "csv", "batch_id": 1}
+ARGUMENTS = {
+    "metric": "awareness",
+    "name": "district",
+    "fmt": "csv",
+    "batch_id": 1,
+    "key": "aware_campaign",
+}
 FORMATS = {"admin.trend_chart": "png"}
 
 

@@ -47,6 +47,11 @@ def test_question_page_shows_every_choice_question(
     assert "多选题：各项比例合计" in body
     assert "看到本题" in body and "平均得分" in body
     assert body.count("<svg") >= 20
+    assert "matplotlib" not in body  # the page's charts are the light SVG bars
+    png = client.get("/admin/questions/chart-aware_campaign.png?weighting=poststratify")
+    assert png.status_code == 200 and png.mimetype == "image/png"
+    assert png.data.startswith(b"\x89PNG")
+    assert client.get("/admin/questions/chart-nonexistent.png").status_code == 404
 
 
 def test_district_officer_sees_own_district_only(

@@ -113,3 +113,31 @@ def test_page_svg_is_valid_and_shows_band_estimates_target_and_too_few() -> None
     assert "无有效答卷" in empty
     ticks = nice_ticks(65.3, 76.6)
     assert ticks[0] <= 65.3 and ticks[-1] >= 76.6 and len(ticks) <= 6
+
+
+def test_bar_charts_for_pages_are_light_svg_with_intervals() -> None:
+    """The pages' bar chart: Chinese labels as SVG text, each interval drawn as a line from
+    its low to its high end, 样本不足 in words instead of a bar; no matplotlib."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    from survey.reporting.charts.bars import LABEL_WIDTH
+    from survey.reporting.charts.bars import PLOT
+    from survey.reporting.charts.bars import Bar
+    from survey.reporting.charts.bars import bars_svg
+
+    good = Estimate("x", 0.40, 0.05, 0.30, 0.52, 120, method="logit", too_few=False)
+    few = Estimate("x", 0.9, None, None, None, 4, too_few=True, reason="样本不足")
+    svg = bars_svg("您对市容环境满意吗", [Bar("非常满意", good), Bar("说不清", few, True)], "注")
+    root = ET.fromstring(svg)  # well-formed
+    texts = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "非常满意" in texts and "您对市容环境满意吗" in texts
+    assert "40.0%（30.0–52.0）" in texts
+    assert "样本不足" in texts
+    path = re.search(r'd="M([\d.]+),\d+H([\d.]+)', svg)
+    assert path is not None
+    low, high = float(path.group(1)), float(path.group(2))
+    assert abs(low - (LABEL_WIDTH + 0.30 * PLOT)) < 0.1
+    assert abs(high - (LABEL_WIDTH + 0.52 * PLOT)) < 0.1
+    assert svg.count("<rect") == 1  # the too-few row has no bar
+    assert "<image" not in svg and '<path d="M0' not in svg  # text stays text, no glyph paths

@@ -1,6 +1,6 @@
 """``report_cells`` stays exact through every kind of write (the triggers of migrations
-0007 and 0009: one cell per key and exclusion bit), and a week-based report read from it
-returns what the same report reads from the responses themselves, for every filter, on
+0007, 0009 and 0011: one cell per key, source and exclusion bit), and a week-based report
+read from it returns what the same report reads from the responses themselves, for every filter, on
 SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tests.survey.reporting.conftest import Generated
 
 KEYS = (
     "questionnaire_id, week_start, coalesce(district_id, 0), coalesce(point_id, 0), region_id,"
-    f" coalesce(channel_id, 0), coalesce(age_group, ''), coalesce(sex, ''),"
+    f" coalesce(channel_id, 0), coalesce(age_group, ''), coalesce(sex, ''), source,"
     f" flags & {int(QualityFlag.EXCLUDED)}, questionnaire_version_id"
 )
 METRICS = ("awareness", "participation", "satisfaction", "satisfaction_score")
@@ -42,7 +42,7 @@ DIRECT = (
 )
 CELLS = (
     "SELECT questionnaire_id, week_start, district_id, point_id, region_id, channel_id,"
-    " age_group, sex, flags, questionnaire_version_id, n, "
+    " age_group, sex, source, flags, questionnaire_version_id, n, "
     + ", ".join(f"{m}_n, {m}_sum, {m}_sum2" for m in METRICS)
     + " FROM report_cells WHERE n <> 0"
 )
@@ -64,8 +64,8 @@ def _same(
 
 
 def _cells_match(conn: Connection) -> bool:
-    direct = _by_key(conn.execute(text(DIRECT)).all(), 10)
-    cells = _by_key(conn.execute(text(CELLS)).all(), 10)
+    direct = _by_key(conn.execute(text(DIRECT)).all(), 11)
+    cells = _by_key(conn.execute(text(CELLS)).all(), 11)
     return _same(direct, cells)
 
 
@@ -80,6 +80,7 @@ def _write_every_way(conn: Connection) -> None:
     conn.execute(text("UPDATE responses SET age_group = NULL, sex = NULL WHERE id % 19 = 3"))
     conn.execute(text("UPDATE responses SET point_id = NULL WHERE id % 23 = 4"))
     conn.execute(text("UPDATE responses SET channel_id = NULL WHERE id % 29 = 5"))
+    conn.execute(text("UPDATE responses SET source = 'paper' WHERE id % 3 = 1"))
     week = dt.date(2026, 11, 23)
     conn.execute(text("UPDATE responses SET week_start = :w WHERE id % 31 = 6"), {"w": week})
     conn.execute(text("UPDATE responses SET duration_seconds = 1 WHERE id % 2 = 0"))  # untracked
@@ -118,6 +119,8 @@ def _filters(generated: Generated, conn: Connection) -> list[ReportFilter]:
         ReportFilter(questionnaire_id=q, region_path=next(iter(street)), include_flagged=True),
         ReportFilter(questionnaire_id=q, channel_id=channel, version_id=version),
         ReportFilter(questionnaire_id=q, date_to=end - dt.timedelta(weeks=2)),
+        ReportFilter(questionnaire_id=q, source="paper"),
+        ReportFilter(questionnaire_id=q, source="qr", include_flagged=True, date_to=end),
     ]
 
 

@@ -1,0 +1,61 @@
+"""Answer counts per report cell and option, kept by the database itself.
+
+**Who keeps this table:** database triggers created by migration 0011
+(``migrations/versions/0011_answer_cells.py``), on both SQLite and PostgreSQL:
+
+* on ``answers``: an insert adds 1 to its option's cell (and, for the first answer of a
+  response to a question, 1 to the question's respondent row); a delete takes them away; an
+  update of ``value`` moves the count to the new option (row triggers
+  ``answer_cells_insert``, ``_delete``, ``_update``; on PostgreSQL the first two fire BEFORE
+  the row changes, so that a multi-row statement counts a response once per question);
+* on ``responses``: a change of any key column (flag review that sets or clears the
+  ``EXCLUDED`` bit, the integrity sweep, a moved point) moves every answer of the response
+  from the old cell to the new one (``answer_cells_response_update``), and a delete takes
+  them away before the answers go (``answer_cells_response_delete``).
+
+No application code writes it, except ``survey cells rebuild``
+(:mod:`survey.reporting.cell_rebuild`), which recomputes it with one ``GROUP BY`` over the
+answers. Tests:
+``tests/survey/reporting/test_answer_cells.py`` (rebuild == incremental == ``GROUP BY`` over
+the raw answers, on both databases, including a review that flips the exclusion bit).
+
+The key is ``report_cells``' key (questionnaire, week, district, point, region, channel, age
+group, sex, source, exclusion bit, version) plus the question and the option value:
+
+* ``value`` = an option's value: ``n`` is the number of answer rows with that value, which is
+  the number of respondents who chose it (a single-choice answer is one row, a multiple-choice
+  answer one row per ticked option);
+* ``value`` = ``''`` (:data:`QUESTION_ROW`): ``n`` is the number of respondents who answered
+  the question at all (for a multiple-choice question, fewer than the sum of its options).
+
+Answers without a value (free text, numbers) only count in the question row. Missing keys are
+stored as in ``report_cells`` (0 and ``''``). Cells whose count falls to 0 stay. An update of
+an answer's ``question_key`` or ``response_id`` (nothing in the application does that) is not
+followed: run ``survey cells rebuild`` after such a repair.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import mapped_column
+
+from survey.models.base import Base
+from survey.models.report_cell import CELL_KEYS
+from survey.models.report_cell import CellKey
+
+#: The key columns, in primary-key order: the report cell's, then question and option.
+ANSWER_CELL_KEYS: tuple[str, ...] = (*CELL_KEYS, "question_key", "value")
+#: ``value`` of the row that counts the respondents who answered a question.
+QUESTION_ROW = ""
+
+
+class AnswerCell(CellKey, Base):
+    """The number of answers with one value (or of respondents, ``value = ''``) per cell."""
+
+    __tablename__ = "answer_cells"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    question_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(default=0)
