@@ -27,6 +27,7 @@ from survey.web.admin.forms import ActionForm
 from survey.web.admin.helpers import staff
 from survey.web.admin.questions import page_context
 from survey.web.filters import int_arg
+from survey.web.read_audit import audited
 from survey.web.report_args import report_request
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,6 +45,8 @@ def problem_list() -> ResponseReturnValue:
     vf = question_reports.version_filter(staff(), req)
     sort = request.args.get("sort", "gap").strip()
     found = problem_reports.problem_list(vf, _level(), sort)
+    # the page shows residents' (masked) comments: a bulk read of free text
+    audited("read_text", vf.filter, found.topics.comments, page="problem_list", level=found.level)
     return render_template(
         "admin/problem_list.html",
         found=found,

@@ -20,6 +20,7 @@ from survey.reporting.questions import pages as question_reports
 from survey.reporting.results import plain
 from survey.services import problems
 from survey.web.api import bp
+from survey.web.read_audit import audited
 from survey.web.report_args import report_request
 
 
@@ -34,6 +35,8 @@ def problem_list_json() -> ResponseReturnValue:
     vf = _version_filter()
     level = request.args.get("area_level", "street").strip()
     found = problem_reports.problem_list(vf, level, request.args.get("sort", "gap").strip())
+    rows = len(found.weak.rows) + found.topics.comments
+    audited("api_read", vf.filter, rows, endpoint="problem-list", level=found.level)
     return jsonify(
         {
             "filter": plain(vf.filter),
@@ -50,6 +53,7 @@ def problems_json() -> ResponseReturnValue:
     vf = _version_filter()
     user = current_user._get_current_object()  # type: ignore[attr-defined]
     entries = problem_reports.ledger(user, vf.filter)
+    audited("api_read", vf.filter, len(entries), endpoint="problems")
     return jsonify({"filter": plain(vf.filter), "problems": [e.to_dict() for e in entries]})
 
 
@@ -64,4 +68,5 @@ def problem_json(problem_id: int) -> ResponseReturnValue:
         problem_reports.definition_for(problem.questionnaire_id),
         vf.filter.with_(questionnaire_id=problem.questionnaire_id, version_id=None),
     )
+    audited("api_read", vf.filter, 1, endpoint="problem", problem=problem.id)
     return jsonify(found.to_dict())

@@ -143,3 +143,23 @@ def test_command_line_report_is_audited(
     who, action, detail = _last(answered_staff)
     assert (who, action) == ("(命令行)", "export_report")
     assert detail["bytes"] == out.stat().st_size and detail["format"] == "csv"
+
+
+def test_problem_list_and_ledger_reads_are_audited(
+    answered_staff: Flask,  # noqa: F811
+    client: FlaskClient,
+    auth: AuthActions,
+) -> None:
+    """The 问题清单 shows residents' comments and the problem API returns them: both are
+    bulk reads of free text, logged with their filter and row count."""
+    auth.login("city")
+    assert client.get("/admin/problems").status_code == 200
+    who, action, detail = _last(answered_staff)
+    assert (who, action, detail["page"]) == ("city", "read_text", "problem_list")
+    found = client.get("/api/v1/problem-list").get_json()
+    _, action, detail = _last(answered_staff)
+    assert (action, detail["endpoint"]) == ("api_read", "problem-list")
+    assert detail["rows"] == len(found["weak_spots"]["rows"]) + found["topics"]["comments"]
+    ledger = client.get("/api/v1/problems").get_json()
+    _, action, detail = _last(answered_staff)
+    assert (detail["endpoint"], detail["rows"]) == ("problems", len(ledger["problems"]))
