@@ -440,6 +440,9 @@ def _restore_postgres_state(app: Flask, state: PostgresState) -> None:
     from survey.extensions import db
 
     with app.app_context(), db.engine.begin() as conn:
+        # The snapshot already holds the cells the triggers kept (report_cells,
+        # answer_cells): re-inserting responses and answers must not fire them again.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
         for table, rows in state.inserts:
             conn.execute(table.insert(), rows)
         if state.sequences:

@@ -136,7 +136,10 @@ def comment_rows(
         .order_by(Response.submitted_at.desc(), Response.id.desc())
     )
     conn = bind if isinstance(bind, Connection) else bind.connection()
-    return iter(conn.execution_options(yield_per=2000).execute(statement))
+    # Options on the statement, not the connection: Connection.execution_options() changes
+    # the session's connection in place, and a later INSERT (the read audit) would then go
+    # through a server-side cursor on PostgreSQL.
+    return iter(conn.execute(statement, execution_options={"yield_per": 2000}))
 
 
 def comment_topics(

@@ -105,6 +105,7 @@ def iter_text_answers(
     channels = channel_names(bind)
     statement = _query(flt, regions, question, search.strip()[:MAX_SEARCH])
     conn = bind if isinstance(bind, Connection) else bind.connection()
-    result = conn.execution_options(stream_results=True, yield_per=2000).execute(statement)
+    # per statement: Connection.execution_options() would change the session's connection
+    result = conn.execute(statement, execution_options={"stream_results": True, "yield_per": 2000})
     for row in result:
         yield _answer(row, regions, channels, question)
