@@ -23,7 +23,6 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from analysis import AnalysisError
@@ -31,13 +30,13 @@ from analysis import VarianceComponents
 from analysis import small_area_estimates
 from analysis import svy_estimates
 from analysis import variance_components
-from survey.models import PopulationCount
 from survey.reporting.context import ReportContext
 from survey.reporting.filters import METRIC_NAMES
 from survey.reporting.filters import METRICS
 from survey.reporting.filters import MIN_RESPONSES
 from survey.reporting.filters import RATE_METRICS
 from survey.reporting.filters import ReportFilter
+from survey.reporting.margins import population_counts
 from survey.reporting.results import Estimate
 from survey.reporting.results import _ToDict
 
@@ -133,19 +132,10 @@ def _lower_age(code: str) -> int:
 
 def population_structure(bind: Session | Connection, street_ids: list[int]) -> pd.DataFrame:
     """Share aged 60+ and share of men per street with population counts (others absent)."""
-    if not street_ids:
+    counts = population_counts(bind, street_ids)  # the same cells the weighting reads
+    if counts.empty:
         return pd.DataFrame(columns=["old_share", "male_share"])
-    rows = bind.execute(
-        select(
-            PopulationCount.region_id,
-            PopulationCount.age_group,
-            PopulationCount.sex,
-            PopulationCount.count,
-        ).where(PopulationCount.region_id.in_(sorted(street_ids)))
-    ).all()
-    pop = pd.DataFrame.from_records(rows, columns=["region_id", "age_group", "sex", "count"])
-    if pop.empty:
-        return pd.DataFrame(columns=["old_share", "male_share"])
+    pop = counts.rename(columns={"stratum": "region_id", "N": "count"})
     old = pop["age_group"].map(_lower_age) >= 60
     return pd.DataFrame(
         {"old_share": _frac(pop, old), "male_share": _frac(pop, pop["sex"] == "male")}
