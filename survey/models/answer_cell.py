@@ -13,6 +13,11 @@
   from the old cell to the new one (``answer_cells_response_update``), and a delete takes
   them away before the answers go (``answer_cells_response_delete``).
 
+On PostgreSQL the trigger functions run with ``enable_seqscan = off`` (migration 0017): their
+plans are made once per session, and on a new database, whose ``answers`` was analysed
+empty, they scanned every answer for each one written (a long import grew with the square
+of its rows); now they seek ``ix_answers_response_question`` whatever the statistics say.
+
 No application code writes it, except ``survey cells rebuild``
 (:mod:`survey.reporting.cell_rebuild`), which recomputes it with one ``GROUP BY`` over the
 answers. Tests:

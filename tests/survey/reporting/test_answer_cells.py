@@ -245,3 +245,38 @@ def test_question_statements_over_cells_equal_those_over_answers(answered: Flask
                     assert got == want, (flt, by)
                     assert want or flt.source == "paper"
         db.session.rollback()
+
+
+def test_postgres_triggers_seek_answers_by_index_after_an_empty_analyse(answered: Flask) -> None:
+    """Migration 0017: with ``answers`` analysed while empty (a new database), PL/pgSQL
+    planned the triggers' lookups of a response's other answers as sequential scans, so a
+    long transaction of answers grew with the square of its rows. Inserting answers and
+    moving a response to another cell (the triggers' lookups; neither statement reads
+    ``answers`` itself) must find them through the index: no sequential scan of ``answers``
+    in the transaction."""
+    with answered.app_context():
+        conn = db.session.connection()
+        if conn.dialect.name != "postgresql":
+            pytest.skip("PL/pgSQL plans: PostgreSQL only")
+        # As on a new database: no pages and no rows in the statistics (TRUNCATE fires no
+        # row triggers, so the cells go with the answers).
+        conn.execute(text("TRUNCATE answers, answer_cells"))
+        conn.execute(text("ANALYZE answers"))
+        ids = conn.execute(text("SELECT id FROM responses ORDER BY id LIMIT 150")).scalars().all()
+        scans = text(
+            "SELECT coalesce(sum(seq_scan), 0) FROM pg_stat_xact_user_tables"
+            " WHERE relname = 'answers'"
+        )
+        before = conn.execute(scans).scalar_one()
+        rows = [{"r": i, "q": q, "v": v} for i in ids for q, v in (("a", "x"), ("b", "y"))]
+        conn.execute(
+            text("INSERT INTO answers (response_id, question_key, value) VALUES (:r, :q, :v)"),
+            rows,
+        )
+        conn.execute(
+            text("UPDATE responses SET flags = flags | :e WHERE id = :r"),
+            {"e": EXCLUDED, "r": ids[3]},
+        )
+        assert conn.execute(scans).scalar_one() - before == 0
+        _check(conn)
+        db.session.rollback()
