@@ -42,7 +42,21 @@ class _ToDict:
 
 
 @dataclass(frozen=True)
-class Estimate(_ToDict):
+class Figure(_ToDict):
+    """What every figure shown to staff carries: the estimate, its standard error, the
+    interval and n (:class:`Estimate` for direct estimates, the small-area model's
+    ``ModelEstimate``)."""
+
+    metric: str
+    estimate: float | None
+    se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    n: int
+
+
+@dataclass(frozen=True)
+class Estimate(Figure):
     """One metric for one group: a rate in [0, 1] or the 0-100 score.
 
     ``method`` is the interval: ``logit`` for a 0/1 rate, ``mean`` (t interval, clipped to
@@ -52,12 +66,6 @@ class Estimate(_ToDict):
     effective sample size n / deff; ``note`` is the statistics package's note, in English.
     """
 
-    metric: str
-    estimate: float | None
-    se: float | None
-    ci_low: float | None
-    ci_high: float | None
-    n: int
     n_missing: int = 0
     deff: float | None = None
     n_eff: float | None = None

@@ -38,6 +38,7 @@ from survey.reporting.filters import RATE_METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.margins import population_counts
 from survey.reporting.results import Estimate
+from survey.reporting.results import Figure
 from survey.reporting.results import _ToDict
 
 #: Page note (two sentences) shown under a table with the model column.
@@ -57,26 +58,6 @@ COVARIATE_NAMES = {
 
 
 @dataclass(frozen=True)
-class ModelEstimate(_ToDict):
-    """The model (EBLUP) estimate of one street and metric, with its interval.
-
-    ``se`` is the root of the Prasad–Rao MSE; ``synthetic`` marks a street without responses
-    (the estimate is the regression value); ``gamma`` is the weight of the street's own
-    direct estimate (0 for synthetic).
-    """
-
-    metric: str
-    estimate: float | None
-    se: float | None
-    ci_low: float | None
-    ci_high: float | None
-    n: int
-    synthetic: bool
-    gamma: float | None = None
-    reason: str = ""
-
-
-@dataclass(frozen=True)
 class MetricModel(_ToDict):
     """The fitted model of one metric: what it used and what it had to leave out."""
 
@@ -87,6 +68,20 @@ class MetricModel(_ToDict):
     covariates: tuple[str, ...]
     dropped: tuple[str, ...]
     message: str = ""
+
+
+@dataclass(frozen=True)
+class ModelEstimate(Figure):
+    """The model (EBLUP) estimate of one street and metric, with its interval.
+
+    ``se`` is the root of the Prasad–Rao MSE; ``synthetic`` marks a street without responses
+    (the estimate is the regression value); ``gamma`` is the weight of the street's own
+    direct estimate (0 for synthetic).
+    """
+
+    synthetic: bool
+    gamma: float | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
