@@ -154,9 +154,8 @@ def _calls_and_imports(path: Path) -> tuple[set[str], set[str]]:
 
 SERVICES = Path(__file__).resolve().parent.parent / "survey" / "services"
 #: The unit of work itself, and the integrity sweep's background worker (its own session).
-#: ``field_sync.py`` (issue 25, merged last) rolls back a lost race inside the service: a
-#: known exception to move to its view as ``resident.store_once`` did (StoreRace).
-MAY_ROLL_BACK = {"transaction.py", "integrity/sweep.py", "field_sync.py"}
+#: (``field_sync.py`` undoes a lost race with a savepoint, not the caller's transaction.)
+MAY_ROLL_BACK = {"transaction.py", "integrity/sweep.py"}
 WEB_OBJECTS = {"request", "Request", "Response", "make_response", "session", "g"}
 
 

@@ -4,8 +4,8 @@ A device sends a batch of records, each with the UUID it gave the draft when it 
 created. Records already stored are reported back as ``already`` and written again never:
 the UUID is unique on ``contact_attempts`` and, for interviews, on ``responses.
 form_instance``, so two concurrent syncs of one draft (two tabs, a retry racing the first
-try) store one response; the loser's transaction is rolled back and the batch is looked
-at again. A batch is all or nothing: one record outside the interviewer's assignments
+try) store one response; the loser's attempt is rolled back to its savepoint and the batch
+is looked at again. A batch is all or nothing: one record outside the interviewer's assignments
 refuses the whole batch (403), one malformed record too (400).
 
 Never the resident's identity: a record has no field for a name, address or phone number,
@@ -36,7 +36,6 @@ from survey.models.contact_attempt import DISPOSITIONS
 from survey.models.contact_attempt import INTERVIEW_DISPOSITIONS
 from survey.models.sample_plan import FIELD_MODES
 from survey.services import field_checks
-from survey.services import transaction
 from survey.services.interviewers import assigned_units
 from survey.services.questionnaires import definition_of
 from survey.services.region_options import RegionOptions
@@ -188,11 +187,12 @@ def store(
         known = _known(uuids)
         new = [r for r in records if r.uuid not in known]
         try:
-            for r in new:
-                _store_one(interviewer, r, units[r.unit_id])
-            db.session.flush()
+            # A savepoint: a concurrent sync that stored one of them first undoes only this
+            # attempt, not the caller's unit of work.
+            with db.session.begin_nested():
+                for r in new:
+                    _store_one(interviewer, r, units[r.unit_id])
         except IntegrityError:
-            transaction.rollback()  # a concurrent sync stored one of them first
             continue
         interviews = sum(1 for r in new if r.is_interview)
         for plan_id in sorted({units[r.unit_id].plan_id for r in new if r.is_interview}):

@@ -170,3 +170,33 @@ def test_an_interviewer_learns_nothing_of_another_interviewers_records(
     assert "iv_qingshan" not in home and theirs["uuid"] not in home
     for path in ("/admin/quality/flags", "/admin/exports", "/api/points"):
         assert client.get(path).status_code == 403, path
+
+
+def test_a_lost_race_stores_nothing_twice_and_keeps_the_request_working(
+    fieldwork: Fieldwork, client: FlaskClient, auth: AuthActions, monkeypatch: Any
+) -> None:
+    """A concurrent sync (another tab) stored the records between this sync's look-up and its
+    insert: the unique keys refuse the insert, the attempt goes back to its savepoint (not
+    the whole request's transaction), the batch is looked at again and reported ``already``."""
+    from survey.services import field_sync
+
+    auth.login("iv_linjiang")
+    unit = fieldwork.units["iv_linjiang"][0]
+    records = [record(unit), record(unit, "non_contact")]
+    assert _sync(client, records).status_code == 200
+    real_known = field_sync._known
+    looks: list[int] = []
+
+    def stale_first(uuids: Any) -> set[str]:
+        looks.append(len(uuids))
+        return set() if len(looks) == 1 else real_known(uuids)  # the first look is stale
+
+    monkeypatch.setattr(field_sync, "_known", stale_first)
+    fresh = record(unit, "non_contact")
+    again = _sync(client, [*records, fresh])
+    assert again.status_code == 200, again.get_data(as_text=True)
+    body = again.get_json()
+    assert len(looks) == 2
+    assert sorted(body["already"]) == sorted(r["uuid"] for r in records)
+    assert body["stored"] == [fresh["uuid"]]
+    assert _counts(fieldwork_app(client)) == (1, 3, 1)
