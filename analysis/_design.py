@@ -63,6 +63,15 @@ DEFAULT_LONELY_PSU: Final = "adjust"
 
 # Above this many (domain x cluster) cells a hash table replaces a dense bincount.
 DENSE_CELLS_LIMIT: Final = 40_000_000
+#: ... and so it does when the cells outnumber the rows this many times: a dense table is
+#: then mostly empty, and its size grows with the product of the columns' sizes instead of
+#: the rows (push responses, each its own cluster, across strata and domains).
+DENSE_CELLS_PER_ROW: Final = 8
+
+
+def dense_cells(total: int, n: int) -> bool:
+    """Whether ``total`` combinations of ``n`` rows are counted in a dense table."""
+    return total <= DENSE_CELLS_LIMIT and total <= DENSE_CELLS_PER_ROW * n + 4096
 
 
 class AggregateOutcome(NamedTuple):
@@ -312,7 +321,7 @@ def combine_codes(
     total = 1
     for r in radices:
         total *= r
-    if total <= DENSE_CELLS_LIMIT:
+    if dense_cells(total, n):
         combined = codes[0].astype(np.int64, copy=True)
         for c, r in zip(codes[1:], radices[1:], strict=True):
             combined *= r

@@ -28,9 +28,9 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import sparse
 
-from analysis._design import DENSE_CELLS_LIMIT
 from analysis._design import SurveyDesign
 from analysis._design import combine_codes
+from analysis._design import dense_cells
 from analysis._design import raw_codes
 from analysis._errors import AnalysisError
 from analysis._intervals_design import DESIGN_METHODS
@@ -141,7 +141,7 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
     if has_outside:
         key[outside] = total
     entry_rows: FloatArray | None = None
-    if total <= DENSE_CELLS_LIMIT:
+    if dense_cells(total, n_rows):
         counts = bincount_f(key, minlength=total + 1)[:total]
         present = np.flatnonzero(counts)
         lut = np.full(total + 1, present.size, dtype=np.int64)

@@ -182,16 +182,25 @@ def test_random_designs_properties(
     assert (left.loc[~ok, "note"] != "").all()
 
 
+def test_sparse_combinations_are_hashed_not_tabled() -> None:
+    """A dense table is used only while it is not much larger than the rows: 55,000 push
+    responses (each its own cluster) in 14 strata are 770,000 combinations, hashed."""
+    from analysis._design import dense_cells
+
+    assert dense_cells(40, 10)  # small tables stay dense
+    assert dense_cells(8 * 1000, 1000)
+    assert not dense_cells(14 * 55_000, 55_000)
+    assert not dense_cells(50_000_000, 10_000_000)  # over the absolute limit
+
+
 def test_hash_paths_agree_with_dense_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     """Very many (domain x cluster) cells switch to hashing; the numbers do not change."""
     units, _ = _pair("poststratify")
     expected = A.svy_estimate(units, "score", ["district", "channel"])
     contrast = A.svy_contrast(units, "aware", "week", 1, 2, by="district")
     import analysis._design as design_module
-    import analysis._estimate as estimate_module
 
     monkeypatch.setattr(design_module, "DENSE_CELLS_LIMIT", 5)
-    monkeypatch.setattr(estimate_module, "DENSE_CELLS_LIMIT", 5)
     units, _ = _pair("poststratify")
     _same(
         A.svy_estimate(units, "score", ["district", "channel"]), expected, ["district", "channel"]
