@@ -193,7 +193,7 @@ def measure(url: str, steps: tuple[str, ...] = STEPS, traced: bool = False) -> d
 def _print_step(name: str, value: dict[str, Any]) -> None:
     traced = value.get("traced_peak_mib")
     print(
-        f"  {name:26s} {value['seconds']:7.1f} s   RSS {value['rss_before']:4.0f} ->"
+        f"  {name:26s} {value['seconds']:7.2f} s   RSS {value['rss_before']:4.0f} ->"
         f" {value['rss_after']:4.0f} MiB"
         + (f"   traced peak {traced:6.1f} MiB" if traced is not None else "")
         + (f"   file {value['mib']:5.0f} MiB" if "mib" in value else ""),
