@@ -1,13 +1,14 @@
 """Answer counts per report cell and option, kept by the database itself.
 
-**Who keeps this table:** database triggers created by migration 0011
+**Who keeps this table:** database triggers created by migration 0011 (redefined by 0018)
 (``migrations/versions/0011_answer_cells.py``), on both SQLite and PostgreSQL:
 
-* on ``answers``: an insert adds 1 to its option's cell (and, for the first answer of a
-  response to a question, 1 to the question's respondent row); a delete takes them away; an
-  update of ``value`` moves the count to the new option (row triggers
-  ``answer_cells_insert``, ``_delete``, ``_update``; on PostgreSQL the first two fire BEFORE
-  the row changes, so that a multi-row statement counts a response once per question);
+* on ``answers``: an insert adds 1 to its option's cell and changes the question's
+  correction row (below) by [first answer of the response to the question] - [has an
+  option value], written only when that is not 0; a delete undoes both; an update of
+  ``value`` moves the count to the new option (row triggers ``answer_cells_insert``,
+  ``_delete``, ``_update``; on PostgreSQL the first two fire BEFORE the row changes, so that
+  a multi-row statement sees a response's first and last answer to a question once);
 * on ``responses``: a change of any key column (flag review that sets or clears the
   ``EXCLUDED`` bit, the integrity sweep, a moved point) moves every answer of the response
   from the old cell to the new one (``answer_cells_response_update``), and a delete takes
@@ -30,10 +31,14 @@ group, sex, source, exclusion bit, version) plus the question and the option val
 * ``value`` = an option's value: ``n`` is the number of answer rows with that value, which is
   the number of respondents who chose it (a single-choice answer is one row, a multiple-choice
   answer one row per ticked option);
-* ``value`` = ``''`` (:data:`QUESTION_ROW`): ``n`` is the number of respondents who answered
-  the question at all (for a multiple-choice question, fewer than the sum of its options).
+* ``value`` = ``''`` (:data:`QUESTION_ROW`): ``n`` is the *correction*, the respondents
+  who answered the question minus its answer rows with an option value (migration 0018), so
+  that the respondents who answered a question are the sum of ``n`` over all its rows in
+  the cell. It is 0 for a single-choice question (no row is written), negative for a
+  multiple-choice question (minus the ticks beyond each respondent's first), the number of
+  respondents for free text and numbers.
 
-Answers without a value (free text, numbers) only count in the question row. Missing keys are
+Answers without a value (free text, numbers) only count in the correction row. Missing keys are
 stored as in ``report_cells`` (0 and ``''``). Cells whose count falls to 0 stay. An update of
 an answer's ``question_key`` or ``response_id`` (nothing in the application does that) is not
 followed: run ``survey cells rebuild`` after such a repair.

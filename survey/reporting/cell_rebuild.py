@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy import Select
+from sqlalchemy import and_
+from sqlalchemy import case
 from sqlalchemy import delete
 from sqlalchemy import func
 from sqlalchemy import insert
@@ -84,25 +86,31 @@ def report_cell_rows() -> Select[Any]:
 
 
 def answer_cell_rows() -> Any:
-    """``answer_cells`` as a ``GROUP BY`` over the answers: option counts, then one row per
-    question (``value = ''``) with the number of respondents who answered it."""
+    """``answer_cells`` as a ``GROUP BY`` over the answers: option counts, then per question
+    (``value = ''``) the correction, respondents who answered it minus its option answers,
+    where it is not 0 (``survey.models.answer_cell``)."""
     keys = cell_keys()
     joined = Answer.__table__.join(Response.__table__, Response.id == Answer.response_id)
+    valued = and_(Answer.value.is_not(None), Answer.value != QUESTION_ROW)
     options = (
         select(*keys, Answer.question_key, Answer.value, func.count().label("n"))
         .select_from(joined)
-        .where(Answer.value.is_not(None), Answer.value != QUESTION_ROW)
+        .where(valued)
         .group_by(*keys, Answer.question_key, Answer.value)
+    )
+    correction = func.count(func.distinct(Answer.response_id)) - func.sum(
+        case((valued, 1), else_=0)
     )
     questions = (
         select(
             *keys,
             Answer.question_key,
             literal(QUESTION_ROW).label("value"),
-            func.count(func.distinct(Answer.response_id)).label("n"),
+            correction.label("n"),
         )
         .select_from(joined)
         .group_by(*keys, Answer.question_key)
+        .having(correction != 0)
     )
     return union_all(options, questions)
 

@@ -121,11 +121,12 @@ def choice_cells(
 def respondent_cells(
     flt: ReportFilter, regions: RegionIndex, questions: Sequence[str], by: str | None, listed: bool
 ) -> Any:
-    """Respondents who answered each of ``questions`` per (question, design cell, ``by``)."""
+    """Respondents who answered each of ``questions`` per (question, design cell, ``by``):
+    the sum of every row of the question, its options and its correction row."""
     selected, grouped = _keys(AnswerCell, flt, by)
     total = func.sum(AnswerCell.n)
     conditions = _where(AnswerCell, flt, regions, listed)
-    conditions += [AnswerCell.question_key.in_(list(questions)), AnswerCell.value == QUESTION_ROW]
+    conditions.append(AnswerCell.question_key.in_(list(questions)))
     return (
         select(AnswerCell.question_key, *selected, total.label("count"))
         .where(*conditions)

@@ -70,12 +70,16 @@ def _from_raw(conn: Connection) -> dict[tuple[str, ...], int]:
     cell = KEYS[:-2]
     chosen = joined[joined["value"].notna() & (joined["value"] != "")]
     options = chosen.groupby([*cell, "question_key", "value"]).size()
-    questions = joined.groupby([*cell, "question_key"])["response_id"].nunique()
+    respondents = joined.groupby([*cell, "question_key"])["response_id"].nunique()
+    valued = chosen.groupby([*cell, "question_key"]).size()
+    # The question row: respondents minus option answers, kept where not 0.
+    correction = respondents.sub(valued, fill_value=0)
     out: dict[tuple[str, ...], int] = {}
     for key, n in options.items():
         out[tuple(str(v) for v in key)] = int(n)
-    for key, n in questions.items():
-        out[(*(str(v) for v in key), "")] = int(n)
+    for key, n in correction.items():
+        if n:
+            out[(*(str(v) for v in key), "")] = int(n)
     return out
 
 
