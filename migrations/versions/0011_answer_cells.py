@@ -27,6 +27,7 @@ Create Date: 2026-12-07 05:50:00
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
@@ -242,9 +243,22 @@ def _changed(distinct: str) -> str:
     return changed + f" OR (OLD.flags & {EXCLUDED}) <> (NEW.flags & {EXCLUDED})"
 
 
+def _sqlite_response_triggers(moves: Callable[[str, str], list[str]]) -> list[str]:
+    """The SQLite triggers on ``responses`` that move a response's answers with ``moves``
+    (migration 0018 passes its own)."""
+    return [
+        "CREATE TRIGGER answer_cells_response_delete BEFORE DELETE ON responses BEGIN "
+        + "; ".join(moves("OLD", "-1"))
+        + "; END",
+        f"CREATE TRIGGER answer_cells_response_update AFTER UPDATE OF {', '.join(MOVED)} "
+        f"ON responses WHEN {_changed('IS NOT')} BEGIN "
+        + "; ".join((*moves("OLD", "-1"), *moves("NEW", "1")))
+        + "; END",
+    ]
+
+
 def _sqlite_answer_triggers() -> list[str]:
     first, last = FIRST, LAST
-    changed = _changed("IS NOT")
     new_option = _one_answer("NEW", "1", "NEW.value", ANSWERED.format(a="NEW"))
     old_option = _one_answer("OLD", "-1", "OLD.value", ANSWERED.format(a="OLD"))
     return [
@@ -254,13 +268,7 @@ def _sqlite_answer_triggers() -> list[str]:
         f"{old_option}; {_one_answer('OLD', '-1', QUESTION, last)}; END",
         "CREATE TRIGGER answer_cells_update AFTER UPDATE OF value ON answers BEGIN "
         f"{old_option}; {new_option}; END",
-        "CREATE TRIGGER answer_cells_response_delete BEFORE DELETE ON responses BEGIN "
-        + "; ".join(_response_moves("OLD", "-1"))
-        + "; END",
-        f"CREATE TRIGGER answer_cells_response_update AFTER UPDATE OF {', '.join(MOVED)} "
-        f"ON responses WHEN {changed} BEGIN "
-        + "; ".join((*_response_moves("OLD", "-1"), *_response_moves("NEW", "1")))
-        + "; END",
+        *_sqlite_response_triggers(_response_moves),
     ]
 
 

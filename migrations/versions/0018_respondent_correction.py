@@ -99,7 +99,6 @@ def _options(row: str, sign: str) -> str:
 
 
 def _sqlite_triggers() -> list[str]:
-    changed = M._changed("IS NOT")
     insert = f"{_options('NEW', '1')}; {_correction('NEW', M.FIRST, '1')}"
     delete = f"{_options('OLD', '-1')}; {_correction('OLD', M.LAST, '-1')}"
     update = f"{_options('OLD', '-1')}; {_options('NEW', '1')}; {_value_moved()}"
@@ -107,23 +106,20 @@ def _sqlite_triggers() -> list[str]:
         f"CREATE TRIGGER answer_cells_insert AFTER INSERT ON answers BEGIN {insert}; END",
         f"CREATE TRIGGER answer_cells_delete AFTER DELETE ON answers BEGIN {delete}; END",
         f"CREATE TRIGGER answer_cells_update AFTER UPDATE OF value ON answers BEGIN {update}; END",
-        "CREATE TRIGGER answer_cells_response_delete BEFORE DELETE ON responses BEGIN "
-        + "; ".join(_response_moves("OLD", "-1"))
-        + "; END",
-        f"CREATE TRIGGER answer_cells_response_update AFTER UPDATE OF {', '.join(M.MOVED)} "
-        f"ON responses WHEN {changed} BEGIN "
-        + "; ".join((*_response_moves("OLD", "-1"), *_response_moves("NEW", "1")))
-        + "; END",
+        *M._sqlite_response_triggers(_response_moves),
     ]
 
 
-def _pg_function(name: str, body: list[str], returns: str = "NULL") -> str:
-    return (
-        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql "
-        "SET enable_seqscan = off AS $$ BEGIN "
-        + " ".join(f"{s};" for s in body)
-        + f" RETURN {returns}; END $$"
+def _replaceable(function: str) -> str:
+    """0011's ``CREATE FUNCTION`` as ``CREATE OR REPLACE`` (the triggers keep pointing at
+    it), with 0017's ``enable_seqscan = off``."""
+    return function.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).replace(
+        "LANGUAGE plpgsql AS", "LANGUAGE plpgsql SET enable_seqscan = off AS", 1
     )
+
+
+def _pg_function(name: str, body: list[str], returns: str = "NULL") -> str:
+    return _replaceable(M._pg_function(name, body, returns))
 
 
 def _postgres_functions() -> list[str]:
@@ -186,9 +182,7 @@ def downgrade() -> None:
         statements = M._sqlite_answer_triggers()
     else:
         statements = [
-            s.replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1).replace(
-                "LANGUAGE plpgsql AS", "LANGUAGE plpgsql SET enable_seqscan = off AS", 1
-            )
+            _replaceable(s)
             for s in M._postgres_answer_triggers()
             if s.startswith("CREATE FUNCTION")
         ]
