@@ -164,7 +164,7 @@ def cell_covariance(
     if total <= 0:
         raise AnalysisError("no weight in the table")
     safe = np.where(inside, cell, 0)
-    n_clusters = design.n_clusters
+    n_clusters = design.n_codes
     key = design.cluster * n_cells + safe
     per_cell = bincount_f(key, weights=np.where(inside, wm, 0.0), minlength=n_clusters * n_cells)
     cluster_cell = per_cell.reshape(n_clusters, n_cells)
@@ -204,24 +204,27 @@ def _calibration_adjustment(
 
 def _stratified_crossproduct(design: SurveyDesign, totals: FloatArray) -> FloatArray:
     """Sum over strata of the scaled cross-products of centred cluster totals, with the
-    design's lonely-PSU rule (as R's ``svyrecvar``)."""
+    design's lonely-PSU rule (as R's ``svyrecvar``). A cluster code of ``m`` PSUs with
+    totals ``a`` is ``m`` PSUs of ``a / m``: it adds ``(a - m mu)(a - m mu)' / m``."""
     n_psu = design.n_psu.astype(np.float64)
     f = design.fpc_factor
     starts = design.cluster_starts()
+    per_stratum = design.codes_per_stratum()
+    size = design.cluster_size.astype(np.float64)[:, None]
     sums = np.add.reduceat(totals, starts, axis=0)
-    centred = totals - np.repeat(sums / n_psu[:, None], design.n_psu, axis=0)
+    centred = totals - np.repeat(sums / n_psu[:, None], per_stratum, axis=0) * size
     lonely = n_psu == 1
     certain = f < 1e-7
     rule = design.lonely_psu
     with np.errstate(invalid="ignore", divide="ignore"):
         scale = np.where(n_psu > 1, f * n_psu / np.maximum(n_psu - 1, 1), f)
     if rule == "adjust":
-        centred = np.where(np.repeat(lonely, design.n_psu)[:, None], totals, centred)
+        centred = np.where(np.repeat(lonely, per_stratum)[:, None], totals, centred)
     else:
         scale = np.where(lonely, 0.0, scale)
     scale = np.where(certain, 0.0, scale)
-    weights = np.repeat(scale, design.n_psu)
-    covariance = (centred * weights[:, None]).T @ centred
+    weights = np.repeat(scale, per_stratum)[:, None] / size
+    covariance = (centred * weights).T @ centred
     if rule == "average" and lonely.any():
         kept = int(np.count_nonzero(~lonely & ~certain))
         if kept == 0:

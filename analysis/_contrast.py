@@ -205,12 +205,13 @@ def _difference_variance(
     e_cluster = layout.entry_cluster[keep]
     values = (sign[layout.entry_domain] * sums.entry_influence)[keep]
     observed = sums.entry_observed[keep]
-    key = e_group * design.n_clusters + e_cluster
+    n_codes = design.n_codes
+    key = e_group * n_codes + e_cluster
     uniq, inverse = np.unique(key, return_inverse=True)
     values = bincount_f(inverse, weights=values, minlength=uniq.size)
     observed = bincount_f(inverse, weights=observed, minlength=uniq.size)
-    g_entry = uniq // design.n_clusters
-    c_entry = uniq % design.n_clusters
+    g_entry = uniq // n_codes
+    c_entry = uniq % n_codes
     adjustment = None
     if sums.adjustment is not None:
         adj = np.vstack([sums.adjustment, np.zeros((1, sums.adjustment.shape[1]))])
@@ -220,7 +221,8 @@ def _difference_variance(
     if design.lonely_psu == "average" and design.calibration is None:
         present = presence(design, g_entry, c_entry, n_groups, observed)
     var = combine_strata(design, ssc, ssu, present)
-    clusters = bincount_f(g_entry, minlength=n_groups)
+    # a cluster code of m PSUs is m clusters
+    clusters = bincount_f(g_entry, weights=design.cluster_size[c_entry], minlength=n_groups)
     strata = (presence(design, g_entry, c_entry, n_groups) > 0).sum(axis=1)
     df = (clusters - strata).astype(np.float64)
     return var, df

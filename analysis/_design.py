@@ -12,6 +12,13 @@ stratum, cluster, weighting cell) with the number of rows ``n`` and, for each ou
 the sum and the sum of squares of its values. The web application computes those with
 ``GROUP BY`` in SQL; both forms give the same estimates, standard errors, intervals and
 design effects. Internally a unit row is simply an aggregated row with ``n = 1``.
+
+An aggregated row may also stand for several identical PSUs (``psus=`` of
+:func:`design_from_aggregates`): a row with multiplicity ``m`` is ``m`` clusters of the
+stratum, each holding ``1/m`` of the row's respondents and sums. Every estimate, standard
+error, design effect and degrees of freedom is then the one of the same data written out as
+``m`` rows, each its own cluster, while the memory stays that of one row (push responses,
+each its own PSU, are stored this way: ``survey.reporting.push``).
 """
 
 from __future__ import annotations
@@ -132,9 +139,13 @@ class SurveyDesign:
     cluster : ndarray of int
         Cluster code of each row; clusters are numbered stratum by stratum.
     cluster_stratum : ndarray of int
-        Stratum code of each cluster.
+        Stratum code of each cluster code.
+    cluster_size : ndarray of int
+        Number of identical PSUs each cluster code stands for (1 unless built with
+        ``psus=``): cluster code ``c`` is ``cluster_size[c]`` PSUs, each with
+        ``1 / cluster_size[c]`` of the code's totals.
     n_psu : ndarray of int
-        Number of clusters in each stratum.
+        Number of PSUs in each stratum (the sum of ``cluster_size`` over its codes).
     fpc_factor : ndarray
         ``(N_h - n_h) / N_h`` per stratum, or 1 without a finite-population correction.
     strata_levels : pandas.Index
@@ -161,6 +172,7 @@ class SurveyDesign:
     weight: FloatArray
     cluster: IntArray
     cluster_stratum: IntArray
+    cluster_size: IntArray
     n_psu: IntArray
     fpc_factor: FloatArray
     strata_levels: pd.Index
@@ -173,8 +185,23 @@ class SurveyDesign:
 
     @property
     def n_clusters(self) -> int:
-        """Number of clusters (PSUs) in the design."""
+        """Number of clusters (PSUs) in the design; a cluster code standing for ``m`` PSUs
+        counts ``m`` times (as R counts the PSUs of the written-out data)."""
+        return int(self.n_psu.sum())
+
+    @property
+    def n_codes(self) -> int:
+        """Number of cluster codes (the length of every per-cluster array)."""
         return int(self.cluster_stratum.size)
+
+    @property
+    def multiple(self) -> bool:
+        """Whether some cluster code stands for more than one PSU."""
+        return bool(self.n_codes != self.n_clusters)
+
+    def codes_per_stratum(self) -> IntArray:
+        """Number of cluster codes in each stratum."""
+        return np.bincount(self.cluster_stratum, minlength=self.n_strata).astype(np.int64)
 
     @property
     def n_strata(self) -> int:
@@ -188,7 +215,7 @@ class SurveyDesign:
 
     @property
     def df(self) -> int:
-        """Design degrees of freedom: clusters minus strata."""
+        """Design degrees of freedom: clusters (PSUs) minus strata."""
         return self.n_clusters - self.n_strata
 
     @property
@@ -197,8 +224,8 @@ class SurveyDesign:
         return self.calibration is not None
 
     def cluster_starts(self) -> IntArray:
-        """Index of the first cluster of each stratum (clusters are stratum-contiguous)."""
-        return np.concatenate(([0], np.cumsum(self.n_psu)[:-1])).astype(np.int64)
+        """Index of the first cluster code of each stratum (codes are stratum-contiguous)."""
+        return np.concatenate(([0], np.cumsum(self.codes_per_stratum())[:-1])).astype(np.int64)
 
     def outcome_arrays(
         self, outcome: str
@@ -362,15 +389,22 @@ def combine_codes(
     return out, len(index), keys.astype(np.int64), sizes_by_key.to_numpy(dtype=np.int64)
 
 
-def _design_parts(
-    data: pd.DataFrame,
-    strata: str | None,
-    psu: str | None,
-    fpc: str | None,
-    lonely_psu: str,
-) -> tuple[IntArray, IntArray, IntArray, FloatArray, pd.Index]:
-    """Cluster codes (stratum-contiguous), stratum of each cluster, clusters per stratum,
-    fpc factor per stratum and stratum labels."""
+class DesignParts(NamedTuple):
+    """Clusters and strata of a design, as :func:`_design_parts` finds them."""
+
+    cluster: IntArray
+    cluster_stratum: IntArray
+    cluster_size: IntArray
+    n_psu: IntArray
+    fpc_factor: FloatArray
+    strata_levels: pd.Index
+
+
+def _cluster_codes(
+    data: pd.DataFrame, strata: str | None, psu: str | None
+) -> tuple[IntArray, IntArray, IntArray, pd.Index]:
+    """Cluster code of each row (stratum-contiguous), stratum of each cluster code, stratum
+    code of each row and the stratum labels."""
     n = len(data)
     if strata is None:
         s_codes, s_levels = np.zeros(n, dtype=np.int64), pd.Index(["all"])
@@ -385,8 +419,46 @@ def _design_parts(
     cluster, _, parts, _ = combine_codes([s_codes, p_codes], [len(s_levels), p_size])
     used = np.unique(parts[:, 0])
     cluster_stratum = np.searchsorted(used, parts[:, 0]).astype(np.int64)
-    s_levels = pd.Index(s_levels[used])
-    n_psu = np.bincount(cluster_stratum, minlength=len(s_levels)).astype(np.int64)
+    return cluster, cluster_stratum, s_codes, pd.Index(s_levels[used])
+
+
+def _cluster_sizes(
+    cluster: IntArray, n_codes: int, multiplicity: IntArray | None, psus: str | None
+) -> IntArray:
+    """PSUs per cluster code: the multiplicity of a row that is its own cluster, else 1."""
+    size = np.ones(n_codes, dtype=np.int64)
+    if multiplicity is None:
+        return size
+    many = multiplicity > 1
+    if not many.any():
+        return size
+    rows_per_code = np.bincount(cluster, minlength=n_codes)
+    shared = rows_per_code[cluster[many]] > 1
+    if shared.any():
+        first = int(np.flatnonzero(many)[np.flatnonzero(shared)[0]])
+        raise AnalysisError(
+            f"a row standing for several PSUs ({psus!r} > 1) must be its own cluster: row"
+            f" {first} (counting from 0) shares its psu label with another row of its stratum"
+        )
+    size[cluster[many]] = multiplicity[many]
+    return size
+
+
+def _design_parts(
+    data: pd.DataFrame,
+    strata: str | None,
+    psu: str | None,
+    fpc: str | None,
+    lonely_psu: str,
+    multiplicity: IntArray | None = None,
+    psus: str | None = None,
+) -> DesignParts:
+    """Cluster codes (stratum-contiguous), stratum and PSUs of each cluster code, PSUs per
+    stratum, fpc factor per stratum and stratum labels."""
+    cluster, cluster_stratum, s_codes, s_levels = _cluster_codes(data, strata, psu)
+    cluster_size = _cluster_sizes(cluster, cluster_stratum.size, multiplicity, psus)
+    n_psu = np.bincount(cluster_stratum, weights=cluster_size, minlength=len(s_levels))
+    n_psu = n_psu.astype(np.int64)
     if fpc is None:
         fpc_factor = np.ones(len(s_levels))
     else:
@@ -407,7 +479,27 @@ def _design_parts(
             f"stratum {', '.join(lonely)} has only one cluster (lonely_psu='fail');"
             f" choose another rule among {', '.join(LONELY_PSU_RULES)}"
         )
-    return cluster, cluster_stratum, n_psu, fpc_factor, s_levels
+    return DesignParts(cluster, cluster_stratum, cluster_size, n_psu, fpc_factor, s_levels)
+
+
+def _multiplicity(
+    data: pd.DataFrame, psus: str | None, rows: FloatArray, n: str
+) -> IntArray | None:
+    """The PSUs each row stands for (``None`` without a ``psus`` column), checked."""
+    if psus is None:
+        return None
+    values = numeric_column(data, psus, "PSU multiplicity")
+    bad = ~np.isfinite(values) | (values < 1) | (values != np.floor(values))
+    if bad.any():
+        raise AnalysisError(f"PSU multiplicity column {psus!r} must hold whole numbers >= 1")
+    multiplicity = values.astype(np.int64)
+    uneven = np.flatnonzero(np.fmod(rows, values) != 0)
+    if uneven.size:
+        raise AnalysisError(
+            f"count column {n!r} must be divisible by the PSU multiplicity {psus!r} (each PSU"
+            f" of a row holds the same number of respondents); row {int(uneven[0])} is not"
+        )
+    return multiplicity
 
 
 def design_from_units(
@@ -462,20 +554,19 @@ def design_from_units(
         w = np.ones(len(data))
     else:
         w = positive_weights(numeric_column(data, weights, "weights"), weights)
-    cluster, cluster_stratum, n_psu, fpc_factor, s_levels = _design_parts(
-        data, strata, psu, fpc, lonely_psu
-    )
+    parts = _design_parts(data, strata, psu, fpc, lonely_psu)
     return SurveyDesign(
         data=data,
         aggregated=False,
         rows=np.ones(len(data)),
         base_weight=w,
         weight=w,
-        cluster=cluster,
-        cluster_stratum=cluster_stratum,
-        n_psu=n_psu,
-        fpc_factor=fpc_factor,
-        strata_levels=s_levels,
+        cluster=parts.cluster,
+        cluster_stratum=parts.cluster_stratum,
+        cluster_size=parts.cluster_size,
+        n_psu=parts.n_psu,
+        fpc_factor=parts.fpc_factor,
+        strata_levels=parts.strata_levels,
         lonely_psu=lonely_psu,
         design_columns=tuple(design_cols),
     )
@@ -491,6 +582,7 @@ def design_from_aggregates(
     outcomes: Mapping[str, AggregateOutcome | tuple[str, ...]] | None = None,
     fpc: str | None = None,
     lonely_psu: str = DEFAULT_LONELY_PSU,
+    psus: str | None = None,
 ) -> SurveyDesign:
     """Build a design from aggregated sufficient statistics.
 
@@ -520,17 +612,34 @@ def design_from_aggregates(
         Outcome name to :class:`AggregateOutcome` (sum, sum of squares, non-missing
         count). Defaults to ``{"y": AggregateOutcome("sum_y", "sum_y2")}``.
     fpc, lonely_psu
-        As in :func:`design_from_units`.
+        As in :func:`design_from_units`. With ``psus``, ``fpc`` and the lonely-PSU rule
+        count PSUs: a stratum whose only row stands for 5 PSUs is not lonely.
+    psus : str, optional
+        Column with the number of identical PSUs each row stands for (whole numbers >= 1;
+        without it every row counts once, as before). A row with multiplicity ``m > 1``
+        is ``m`` clusters of its stratum, each holding ``1/m`` of the row's respondents,
+        missing values, sums and sums of squares (the row keeps the totals over its ``m``
+        PSUs, as every aggregated row does). Such a row must be its own cluster (its
+        ``psu`` label unique in its stratum) and its count ``n`` divisible by ``m``.
+        Every result equals that of the data written out as ``m`` rows of ``n / m``
+        respondents, each its own cluster, including ``n_clusters`` and ``df``.
 
     Returns
     -------
     SurveyDesign
+
+    Raises
+    ------
+    AnalysisError
+        On unknown columns, bad counts or weights, missing design values, or a ``psus``
+        column that is not a whole number >= 1, is > 1 on a row sharing its cluster, or
+        does not divide ``n``.
     """
     check_choice(lonely_psu, LONELY_PSU_RULES, "lonely_psu rule")
     if outcomes is None:
         outcomes = {"y": AggregateOutcome("sum_y", "sum_y2")}
     specs = {name: AggregateOutcome(*spec) for name, spec in outcomes.items()}
-    design_cols = [c for c in (strata, psu, weights, n, fpc) if c is not None]
+    design_cols = [c for c in (strata, psu, weights, n, fpc, psus) if c is not None]
     needed = list(design_cols)
     for spec in specs.values():
         needed += [c for c in spec if c is not None]
@@ -542,20 +651,20 @@ def design_from_aggregates(
     if np.any(rows == 0):
         raise AnalysisError(f"count column {n!r} must be >= 1 on every row")
     w = positive_weights(numeric_column(data, weights, "weights"), weights)
-    cluster, cluster_stratum, n_psu, fpc_factor, s_levels = _design_parts(
-        data, strata, psu, fpc, lonely_psu
-    )
+    multiplicity = _multiplicity(data, psus, rows, n)
+    parts = _design_parts(data, strata, psu, fpc, lonely_psu, multiplicity, psus)
     return SurveyDesign(
         data=data,
         aggregated=True,
         rows=rows,
         base_weight=w,
         weight=w,
-        cluster=cluster,
-        cluster_stratum=cluster_stratum,
-        n_psu=n_psu,
-        fpc_factor=fpc_factor,
-        strata_levels=s_levels,
+        cluster=parts.cluster,
+        cluster_stratum=parts.cluster_stratum,
+        cluster_size=parts.cluster_size,
+        n_psu=parts.n_psu,
+        fpc_factor=parts.fpc_factor,
+        strata_levels=parts.strata_levels,
         lonely_psu=lonely_psu,
         outcomes=specs,
         design_columns=tuple(design_cols),

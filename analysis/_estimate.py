@@ -133,7 +133,7 @@ def build_layout(design: SurveyDesign, by: Sequence[str]) -> Layout:
     else:
         row_domain, n_domains = np.zeros(n_rows, dtype=np.int64), 1
         frame = pd.DataFrame(index=range(1))
-    n_clusters = design.n_clusters
+    n_clusters = design.n_codes
     outside = row_domain < 0
     has_outside = bool(outside.any())
     total = n_domains * n_clusters
@@ -349,16 +349,15 @@ def cluster_matrix(design: SurveyDesign) -> FloatArray | sparse.csr_matrix:
     if cached is not None:
         return cached
     values = design.base_weight * design.rows
-    size = cal.n_cells * design.n_clusters
+    n_codes = design.n_codes
+    size = cal.n_cells * n_codes
     q: FloatArray | sparse.csr_matrix
     if size <= _BLOCK_CELLS:
-        key = cal.cell * design.n_clusters + design.cluster
+        key = cal.cell * n_codes + design.cluster
         dense = bincount_f(key, weights=values, minlength=size)
-        q = dense.reshape(cal.n_cells, design.n_clusters)
+        q = dense.reshape(cal.n_cells, n_codes)
     else:
-        q = sparse.csr_matrix(
-            (values, (cal.cell, design.cluster)), shape=(cal.n_cells, design.n_clusters)
-        )
+        q = sparse.csr_matrix((values, (cal.cell, design.cluster)), shape=(cal.n_cells, n_codes))
     cal.cache["cluster_matrix"] = q
     return q
 
@@ -375,19 +374,25 @@ def stratum_sums(
 
     ``entry_group``/``entry_cluster`` must be unique pairs sorted by group. Clusters of a
     stratum that a group does not touch have a total of 0 (as R pads them with zeros).
+
+    A cluster code standing for ``m`` PSUs (``design.cluster_size``) with total ``T`` is
+    ``m`` PSUs of total ``T / m``: it adds ``m`` to the stratum's PSUs, ``(T - m mu)^2 / m``
+    to the centred sum (``mu`` the stratum's mean PSU total) and ``T^2 / m`` to the
+    uncentred one, exactly what its ``m`` written-out PSUs add.
     """
     h = design.n_strata
     n_psu = design.n_psu.astype(np.float64)
     if adjustment is None:
         stratum = design.cluster_stratum[entry_cluster]
         gh = entry_group * h + stratum
+        size = design.cluster_size[entry_cluster].astype(np.float64)
         s1 = bincount_f(gh, weights=values, minlength=n_groups * h).reshape(n_groups, h)
-        listed = bincount_f(gh, minlength=n_groups * h).reshape(n_groups, h)
+        listed = bincount_f(gh, weights=size, minlength=n_groups * h).reshape(n_groups, h)
         centre = s1 / n_psu[None, :]
-        dev = values - centre.ravel()[gh]
-        ssc = bincount_f(gh, weights=dev * dev, minlength=n_groups * h).reshape(n_groups, h)
-        ssc += (n_psu[None, :] - listed) * centre * centre
-        ssu = bincount_f(gh, weights=values * values, minlength=n_groups * h)
+        dev = values - size * centre.ravel()[gh]
+        ssc = bincount_f(gh, weights=dev * dev / size, minlength=n_groups * h)
+        ssc = ssc.reshape(n_groups, h) + (n_psu[None, :] - listed) * centre * centre
+        ssu = bincount_f(gh, weights=values * values / size, minlength=n_groups * h)
         return ssc, ssu.reshape(n_groups, h)
     q = cluster_matrix(design)
     if q.shape[0] <= _EXPANSION_MAX_CELLS:
@@ -407,8 +412,10 @@ def _dense_sums(
     """Calibrated sums of squares from dense blocks of (group x cluster) totals."""
     h = design.n_strata
     n_psu = design.n_psu.astype(np.float64)
-    n_clusters = design.n_clusters
+    n_clusters = design.n_codes
     starts = design.cluster_starts()
+    per_stratum = design.codes_per_stratum()
+    size = design.cluster_size.astype(np.float64)
     block = max(1, _BLOCK_CELLS // max(n_clusters, 1))
     ssc = np.empty((n_groups, h))
     ssu = np.empty((n_groups, h))
@@ -422,18 +429,19 @@ def _dense_sums(
             totals = -np.asarray(q.T @ adjustment[g0:g1].T).T
         totals[entry_group[lo:hi] - g0, entry_cluster[lo:hi]] += values[lo:hi]
         s1 = np.add.reduceat(totals, starts, axis=1)
-        centred = totals - np.repeat(s1 / n_psu[None, :], design.n_psu, axis=1)
-        ssc[g0:g1] = np.add.reduceat(centred * centred, starts, axis=1)
-        ssu[g0:g1] = np.add.reduceat(totals * totals, starts, axis=1)
+        centred = totals - np.repeat(s1 / n_psu[None, :], per_stratum, axis=1) * size
+        ssc[g0:g1] = np.add.reduceat(centred * centred / size, starts, axis=1)
+        ssu[g0:g1] = np.add.reduceat(totals * totals / size, starts, axis=1)
     return ssc, ssu
 
 
 def _stratum_grams(
     design: SurveyDesign, q: FloatArray, starts: IntArray, bounds: IntArray
 ) -> tuple[FloatArray, FloatArray]:
-    """Per-stratum cell totals of ``q`` and the Gram matrices ``Q_h Q_h'`` (one small K x K
-    matrix per stratum), computed once per calibrated design: they depend on the design
-    only, not on the outcome or the domains. ``einsum`` rather than ``b @ b.T``: with
+    """Per-stratum cell totals of ``q`` and the Gram matrices ``Q_h M_h^-1 Q_h'`` (one small
+    K x K matrix per stratum; ``M_h`` the PSUs of each cluster code, identity unless some
+    code stands for several PSUs), computed once per calibrated design: they depend on the
+    design only, not on the outcome or the domains. ``einsum`` rather than ``b @ b.T``: with
     thousands of clusters (push responses, each its own cluster) the threaded BLAS call took
     0.2-1 s on a busy two-core server, the plain loop 0.01-0.1 s."""
     cal = design.calibration
@@ -441,8 +449,15 @@ def _stratum_grams(
     if cached is not None:
         return cached  # type: ignore[return-value]
     q_strata = np.add.reduceat(q, starts, axis=1)
-    blocks = [q[:, bounds[j] : bounds[j + 1]] for j in range(starts.size)]
-    grams = np.stack([np.einsum("kc,lc->kl", b, b) for b in blocks])
+    scaled = q / design.cluster_size[None, :] if design.multiple else q
+    grams = np.stack(
+        [
+            np.einsum(
+                "kc,lc->kl", scaled[:, bounds[j] : bounds[j + 1]], q[:, bounds[j] : bounds[j + 1]]
+            )
+            for j in range(starts.size)
+        ]
+    )
     if cal is not None:
         cal.cache["stratum_grams"] = (q_strata, grams)
     return q_strata, grams
@@ -457,8 +472,9 @@ def _stratum_products(
     """``sum_c u_gc q_kc`` per (group, stratum), ``Q`` summed per stratum, and the Gram
     matrix ``Q_h Q_h'`` of every stratum (dense ``q``, or sparse for very many clusters)."""
     h = design.n_strata
+    n_codes = design.n_codes
     starts = design.cluster_starts()
-    bounds = np.concatenate([starts, [design.n_clusters]])
+    bounds = np.concatenate([starts, [n_codes]])
     if isinstance(q, np.ndarray):
         uq = np.asarray(by_stratum @ q[:, entry_cluster].T)
         q_strata, grams = _stratum_grams(design, q, starts, bounds)
@@ -467,12 +483,17 @@ def _stratum_products(
     q_csc = q.tocsc()
     uq = (by_stratum @ q_csc[:, entry_cluster].T).toarray()
     indicator = sparse.csr_matrix(
-        (np.ones(design.n_clusters), (np.arange(design.n_clusters), design.cluster_stratum)),
-        shape=(design.n_clusters, h),
+        (np.ones(n_codes), (np.arange(n_codes), design.cluster_stratum)), shape=(n_codes, h)
     )
     q_strata = (q_csc @ indicator).toarray()
-    blocks_s = [q_csc[:, bounds[j] : bounds[j + 1]] for j in range(h)]
-    grams = np.stack([(b @ b.T).toarray() for b in blocks_s])
+    inverse = sparse.diags(1.0 / design.cluster_size.astype(np.float64))
+    scaled = (q_csc @ inverse).tocsc()
+    grams = np.stack(
+        [
+            (scaled[:, bounds[j] : bounds[j + 1]] @ q_csc[:, bounds[j] : bounds[j + 1]].T).toarray()
+            for j in range(h)
+        ]
+    )
     return uq, q_strata, grams
 
 
@@ -491,18 +512,20 @@ def _expanded_sums(
     per stratum ``sum (u - v)^2 = sum u^2 - 2 sum u v + adj_g G_h adj_g'`` with the Gram
     matrix ``G_h = Q_h Q_h'`` of the stratum's cells. This costs (entries + groups x
     strata) x cells instead of groups x clusters. Where the three terms nearly cancel
-    (relative size below 1e-6) the group is recomputed from dense totals.
+    (relative size below 1e-6) the group is recomputed from dense totals. A cluster code
+    of ``m`` PSUs enters every square divided by ``m`` (see :func:`stratum_sums`).
     """
     h = design.n_strata
     n_psu = design.n_psu.astype(np.float64)
     gh = entry_group * h + design.cluster_stratum[entry_cluster]
     size = n_groups * h
+    per_psu = values / design.cluster_size[entry_cluster] if design.multiple else values
     u1 = bincount_f(gh, weights=values, minlength=size).reshape(n_groups, h)
-    u2 = bincount_f(gh, weights=values * values, minlength=size).reshape(n_groups, h)
+    u2 = bincount_f(gh, weights=values * per_psu, minlength=size).reshape(n_groups, h)
     # sum_c u_gc v_gc = sum_k adj_gk * (sum_c u_gc q_kc), all (g, h, k) in one product
     n_cells = q.shape[0]
     by_stratum = sparse.csr_matrix(
-        (values, (gh, np.arange(values.size))), shape=(size, values.size)
+        (per_psu, (gh, np.arange(values.size))), shape=(size, values.size)
     )
     uq, q_strata, grams = _stratum_products(design, q, by_stratum, entry_cluster)
     uv = np.einsum("ghk,gk->gh", uq.reshape(n_groups, h, n_cells), adjustment)
@@ -588,8 +611,10 @@ def presence(
 
 
 def domain_df(design: SurveyDesign, layout: Layout) -> FloatArray:
-    """Clusters minus strata among the rows of each domain (missing outcomes included)."""
-    clusters = bincount_f(layout.entry_domain, minlength=layout.n_domains)
+    """Clusters minus strata among the rows of each domain (missing outcomes included); a
+    cluster code of ``m`` PSUs counts ``m`` clusters."""
+    size = design.cluster_size[layout.entry_cluster].astype(np.float64)
+    clusters = bincount_f(layout.entry_domain, weights=size, minlength=layout.n_domains)
     strata = presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains) > 0
     return np.asarray(clusters - strata.sum(axis=1), dtype=np.float64)
 
@@ -597,7 +622,8 @@ def domain_df(design: SurveyDesign, layout: Layout) -> FloatArray:
 def answered_df(design: SurveyDesign, layout: Layout, sums: OutcomeSums) -> FloatArray:
     """Clusters minus strata among the clusters holding each domain's non-missing answers."""
     seen = (sums.entry_observed > 0).astype(np.float64)
-    clusters = bincount_f(layout.entry_domain, weights=seen, minlength=layout.n_domains)
+    size = design.cluster_size[layout.entry_cluster]
+    clusters = bincount_f(layout.entry_domain, weights=seen * size, minlength=layout.n_domains)
     strata = presence(design, layout.entry_domain, layout.entry_cluster, layout.n_domains, seen) > 0
     return np.asarray(clusters - strata.sum(axis=1), dtype=np.float64)
 

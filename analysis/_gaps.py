@@ -125,7 +125,7 @@ def _gap_variance(
     """Variance of ``m_g - m`` for every domain, from the (domain x cluster) grid."""
     n_groups = groups.n_domains
     n_cells = whole.entry_cluster.size
-    position = np.full(design.n_clusters, -1, dtype=np.int64)
+    position = np.full(design.n_codes, -1, dtype=np.int64)
     position[whole.entry_cluster] = np.arange(n_cells)
     grid = -np.tile(s0.entry_influence, n_groups)
     # (domain, cluster) entries are unique, so a fancy-index add is exact
