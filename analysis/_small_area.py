@@ -110,7 +110,11 @@ class VarianceComponents:
 
 
 def variance_components(
-    area: npt.ArrayLike, n: npt.ArrayLike, total: npt.ArrayLike, squares: npt.ArrayLike
+    area: npt.ArrayLike,
+    n: npt.ArrayLike,
+    total: npt.ArrayLike,
+    squares: npt.ArrayLike,
+    psus: npt.ArrayLike | None = None,
 ) -> VarianceComponents:
     """One-way nested ANOVA (clusters within areas) from per-cluster sufficient statistics.
 
@@ -119,18 +123,26 @@ def variance_components(
     effects, ``max((MSB - MSW) / n0, 0)`` with ``n0 = (N - sum_i sum_j n_ij^2 / n_i) /
     (clusters - areas)`` (Searle, Casella & McCulloch 1992, section 3.6). The sampling
     variance of an area's mean is then ``within / n_i + between * concentration_i``.
+
+    ``psus`` (optional, whole numbers >= 1): the number of identical clusters each row
+    stands for, each with ``1/m`` of the row's count and sums (as
+    ``design_from_aggregates(psus=)``); the result is that of the written-out clusters.
     """
     key = pd.Series(np.asarray(area)).reset_index(drop=True)
     cnt = np.asarray(n, dtype=np.float64)
     tot = np.asarray(total, dtype=np.float64)
     sq = np.asarray(squares, dtype=np.float64)
-    seen = cnt >= 1
-    key, cnt, tot, sq = key[seen].reset_index(drop=True), cnt[seen], tot[seen], sq[seen]
+    m = np.ones_like(cnt) if psus is None else np.asarray(psus, dtype=np.float64)
+    if m.shape != cnt.shape or not np.all((m >= 1) & (m == np.floor(m))):
+        raise AnalysisError("psus must give a whole number >= 1 per cluster")
+    seen = cnt >= m  # each of the m clusters has at least one response
+    key, cnt, tot, sq, m = key[seen].reset_index(drop=True), cnt[seen], tot[seen], sq[seen], m[seen]
     area_n = pd.Series(cnt).groupby(key.to_numpy()).transform("sum").to_numpy()
     area_sum = pd.Series(tot).groupby(key.to_numpy()).transform("sum").to_numpy()
+    # m clusters of (cnt, tot, sq) / m add what one cluster of (cnt, tot, sq) adds to these
     ss_within = float(np.sum(sq - tot**2 / cnt))
     ss_between = float(np.sum(tot**2 / cnt) - np.sum(_per_area(area_sum**2 / area_n, key)))
-    clusters, areas, total_n = len(cnt), int(key.nunique()), float(cnt.sum())
+    clusters, areas, total_n = float(m.sum()), int(key.nunique()), float(cnt.sum())
     df_within = total_n - clusters
     if df_within < 1 or ss_within <= 0:
         raise AnalysisError("no variation within clusters: the unit variance cannot be estimated")
@@ -138,9 +150,9 @@ def variance_components(
     between = 0.0
     if clusters > areas:
         msb = ss_between / (clusters - areas)
-        n0 = (total_n - float(np.sum(cnt**2 / area_n))) / (clusters - areas)
+        n0 = (total_n - float(np.sum(cnt**2 / (m * area_n)))) / (clusters - areas)
         between = max((msb - msw) / n0, 0.0)
-    share2 = pd.Series((cnt / area_n) ** 2).groupby(key.to_numpy()).sum()
+    share2 = pd.Series((cnt / area_n) ** 2 / m).groupby(key.to_numpy()).sum()
     return VarianceComponents(within=msw, between=between, concentration=share2)
 
 

@@ -104,7 +104,8 @@ class ReportContext:
     @cached_property
     def design_frame(self) -> pd.DataFrame:
         """Rows of the current period as the design sees them: a push response is its own
-        cluster (``survey.reporting.push``)."""
+        cluster, push rows standing for ``psus`` identical one-response clusters each
+        (``survey.reporting.push``)."""
         return expand_push_rows(self.current_frame, self.push_channels)
 
     @cached_property

@@ -37,6 +37,7 @@ from survey.reporting.filters import MIN_RESPONSES
 from survey.reporting.filters import RATE_METRICS
 from survey.reporting.filters import ReportFilter
 from survey.reporting.margins import population_counts
+from survey.reporting.push import PSUS
 from survey.reporting.results import Estimate
 from survey.reporting.results import Figure
 from survey.reporting.results import _ToDict
@@ -158,16 +159,19 @@ def _previous_by_street(ctx: ReportContext) -> dict[str, dict[int, float]]:
 
 def _components(ctx: ReportContext, metric: str) -> VarianceComponents | None:
     """Within-point and between-point variance of ``metric`` from the design's rows (a push
-    response is its own point); None when they cannot be estimated."""
+    response is its own point: a push row stands for ``psus`` identical one-response points,
+    ``survey.reporting.push``); None when they cannot be estimated."""
     frame = ctx.design_frame
     frame = frame[frame["group"] > 0]
-    sums = frame.groupby(["group", "cluster"], sort=True)[
-        [f"{metric}_n", f"{metric}_sum", f"{metric}_sum2"]
-    ].sum()
+    columns = [f"{metric}_n", f"{metric}_sum", f"{metric}_sum2"]
+    grouped = frame.groupby(["group", "cluster"], sort=True)
+    sums = grouped[columns].sum()
+    # a push row is its own cluster; a place cluster (several rows) is one PSU
+    psus = grouped[PSUS].max() if PSUS in frame.columns else None
     keys = sums.index.get_level_values("group").to_numpy()
     try:
         return variance_components(
-            keys, sums[f"{metric}_n"], sums[f"{metric}_sum"], sums[f"{metric}_sum2"]
+            keys, sums[f"{metric}_n"], sums[f"{metric}_sum"], sums[f"{metric}_sum2"], psus
         )
     except AnalysisError:
         return None

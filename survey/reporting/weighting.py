@@ -31,6 +31,7 @@ from survey.reporting.margins import RAKING_MARGINS
 from survey.reporting.margins import cells_by_period
 from survey.reporting.margins import margin_key
 from survey.reporting.margins import raking_margins
+from survey.reporting.push import PSUS
 from survey.reporting.region_index import RegionIndex
 from survey.reporting.results import CellMerge
 from survey.reporting.results import WeightingInfo
@@ -58,10 +59,18 @@ UNWEIGHTED_WEIGHT = 1e9
 
 
 def unweighted_design(frame: pd.DataFrame, weight: float = UNWEIGHTED_WEIGHT) -> SurveyDesign:
-    """The stratified cluster design of aggregated rows, every response weighing ``weight``."""
+    """The stratified cluster design of aggregated rows, every response weighing ``weight``.
+    A ``psus`` column (push rows, ``survey.reporting.push``) gives the number of identical
+    PSUs each row stands for."""
     data = frame.assign(w=weight).reset_index(drop=True)
     return design_from_aggregates(
-        data, psu="cluster", strata="stratum", weights="w", n="n", outcomes=OUTCOMES
+        data,
+        psu="cluster",
+        strata="stratum",
+        weights="w",
+        n="n",
+        outcomes=OUTCOMES,
+        psus=PSUS if PSUS in data.columns else None,
     )
 
 

@@ -4,9 +4,10 @@ tests/survey/reporting/reference_push/make_reference.R (R and survey versions in
 versions.txt) fits ``svydesign(ids = ~psu, strata = ~district, weights = ~w)`` with ``psu``
 the response at push points (channel 2) and the point at places, plain and post-stratified,
 on units.csv (make_data.py). Here the same units are aggregated per (point, cell) as the
-report statement returns them, push rows are expanded (``expand_push_rows``) and the
-dashboard's own functions estimate. Channel 3 has one point per district: its own df is 0,
-so its interval uses the whole design's df (R: ``svyciprop(..., df = degf(des))``).
+report statement returns them, push rows are split into their one-response PSUs, stored
+compactly with a multiplicity (``expand_push_rows``), and the dashboard's own functions
+estimate. Channel 3 has one point per district: its own df is 0, so its interval uses the
+whole design's df (R: ``svyciprop(..., df = degf(des))``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from numpy.testing import assert_allclose
 
 from survey.reporting.estimates import estimates_by
 from survey.reporting.filters import METRICS
+from survey.reporting.push import PSUS
 from survey.reporting.push import expand_push_rows
 from survey.reporting.weighting import weighted_design
 
@@ -90,11 +92,14 @@ def test_expansion_keeps_every_sum() -> None:
     columns = ["n"] + [f"{m}_{p}" for m in METRICS for p in ("n", "sum", "sum2")]
     assert_allclose(expanded[columns].sum(), rows[columns].sum(), rtol=1e-12)
     push = expanded[expanded["channel_id"] == 2]
-    assert (push["n"] == 1).all() and push["cluster"].is_unique
-    assert len(push) == rows.loc[rows["channel_id"] == 2, "n"].sum()
+    # every push row stands for `psus` one-response PSUs, each row its own cluster
+    assert (push["n"] == push[PSUS]).all() and push["cluster"].is_unique
+    assert push[PSUS].sum() == rows.loc[rows["channel_id"] == 2, "n"].sum()
+    assert len(push) <= rows.loc[rows["channel_id"] == 2, "n"].sum()
     place = expanded[expanded["channel_id"] != 2]
+    assert (place[PSUS] == 1).all()
     pd.testing.assert_frame_equal(
-        place.reset_index(drop=True),
+        place.drop(columns=PSUS).reset_index(drop=True),
         rows[rows["channel_id"] != 2].reset_index(drop=True),
         check_dtype=False,  # the sums become float, as the report statement returns them
     )
