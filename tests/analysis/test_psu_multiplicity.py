@@ -365,3 +365,24 @@ def test_the_multiplicity_column_is_not_an_outcome() -> None:
     assert "psus" in design.design_columns
     with pytest.raises(A.AnalysisError, match="unknown outcome"):
         A.svy_estimate(design, "psus")
+
+
+@pytest.mark.parametrize("seed", SEEDS[:6])
+def test_variance_components_with_multiplicity(seed: int) -> None:
+    """Per-cluster sums of m identical clusters as one row with ``psus=m``."""
+    compact, full = make_compact(seed), write_out(make_compact(seed))
+
+    def components(frame: pd.DataFrame, psus: bool) -> A.VarianceComponents:
+        grouped = frame.groupby(["stratum", "psu"], sort=True)
+        sums = grouped[["score_n", "score_sum", "score_sum2"]].sum()
+        keys = sums.index.get_level_values("stratum").to_numpy()
+        m = grouped["psus"].max() if psus else None
+        return A.variance_components(
+            keys, sums["score_n"], sums["score_sum"], sums["score_sum2"], m
+        )
+
+    got, want = components(compact, True), components(full, False)
+    assert_allclose([got.within, got.between], [want.within, want.between], rtol=1e-10)
+    pd.testing.assert_series_equal(got.concentration, want.concentration, rtol=1e-10)
+    with pytest.raises(A.AnalysisError, match="psus"):
+        A.variance_components([1, 1], [2, 2], [1.0, 1.0], [1.0, 1.0], [1, 0])
