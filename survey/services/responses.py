@@ -23,6 +23,7 @@ from questionnaires import Definition
 from questionnaires import score_answers
 from questionnaires import visible_keys
 from survey.cache import cached
+from survey.database import begin_immediate
 from survey.extensions import db
 from survey.models import Answer
 from survey.models import CollectionPoint
@@ -266,15 +267,14 @@ _UNNEST_ANSWERS = text(
 
 
 def lock_for_write(conn: Connection | None = None) -> None:
-    """On SQLite, take the write lock now (``BEGIN IMMEDIATE``) so the busy timeout applies.
+    """On SQLite, take the write lock now (``BEGIN IMMEDIATE``, see
+    :func:`survey.database.begin_immediate`) so the busy timeout applies.
 
     All reads are done by then; the transaction that follows only inserts and is committed
     by the request right away, so the lock is held for a few milliseconds. PostgreSQL needs
     nothing: row-level locking and the UNIQUE constraints do the work.
     """
-    conn = conn if conn is not None else db.session.connection()
-    if conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    begin_immediate(conn if conn is not None else db.session.connection())
 
 
 def answer_rows(
